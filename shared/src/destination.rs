@@ -1,0 +1,247 @@
+//! Where a code goes: a phone number in E.164, validated for its country by
+//! libphonenumber's rules, or an email address. Debug and Display mask the value, so a
+//! destination cannot reach a log line in clear by accident.
+
+use std::fmt;
+
+use phonenumber::country::Id as Region;
+use phonenumber::metadata::DATABASE;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Destination {
+    /// `+` and up to 15 digits.
+    Phone(String),
+    /// Trimmed, its domain lower-cased.
+    Email(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidDestination {
+    #[error("not a valid country calling code")]
+    CountryCode,
+    #[error("not a valid phone number for its country")]
+    PhoneNumber,
+    #[error("not a valid email address")]
+    Email,
+}
+
+/// Longest email address accepted (RFC 3696 with its erratum: 64 + 1 + 255).
+pub const MAX_EMAIL_LENGTH: usize = 320;
+
+impl Destination {
+    /// A national number (with or without its trunk `0`, or already carrying the same
+    /// country code) and a calling code with or without `+`.
+    pub fn phone(country_code: &str, number: &str) -> Result<Self, InvalidDestination> {
+        let calling_code = country_code.trim();
+        let calling_code = calling_code.strip_prefix('+').unwrap_or(calling_code);
+        let code: u16 = match calling_code.parse() {
+            Ok(code) if !calling_code.is_empty() && calling_code.bytes().all(|b| b.is_ascii_digit()) => code,
+            _ => return Err(InvalidDestination::CountryCode),
+        };
+        let regions = DATABASE.by_code(&code).ok_or(InvalidDestination::CountryCode)?;
+        let number = number.trim();
+        if number.is_empty() || number.starts_with('+') {
+            return Err(InvalidDestination::PhoneNumber);
+        }
+        // A nationally written number is parsed in the context of each region sharing the
+        // calling code (`+1` is many countries); the first that validates wins.
+        for metadata in regions {
+            let Ok(region) = metadata.id().parse::<Region>() else {
+                continue;
+            };
+            if let Ok(parsed) = phonenumber::parse(Some(region), number)
+                && parsed.code().value() == code
+                && phonenumber::is_valid(&parsed)
+            {
+                return Ok(Self::from_parsed(&parsed));
+            }
+        }
+        Err(InvalidDestination::PhoneNumber)
+    }
+
+    /// A full international number starting with `+`.
+    pub fn e164(number: &str) -> Result<Self, InvalidDestination> {
+        let number = number.trim();
+        let digits = number.strip_prefix('+').ok_or(InvalidDestination::PhoneNumber)?;
+        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidDestination::PhoneNumber);
+        }
+        let parsed = phonenumber::parse(None, number).map_err(|_| InvalidDestination::PhoneNumber)?;
+        if !phonenumber::is_valid(&parsed) {
+            return Err(InvalidDestination::PhoneNumber);
+        }
+        Ok(Self::from_parsed(&parsed))
+    }
+
+    fn from_parsed(parsed: &phonenumber::PhoneNumber) -> Self {
+        Self::Phone(parsed.format().mode(phonenumber::Mode::E164).to_string())
+    }
+
+    /// An address with one `@`, a plausible local part and a dotted domain; the domain is
+    /// lower-cased (it is case-insensitive), the local part kept as given (it may not be).
+    pub fn email(address: &str) -> Result<Self, InvalidDestination> {
+        let address = address.trim();
+        if address.is_empty() || address.len() > MAX_EMAIL_LENGTH {
+            return Err(InvalidDestination::Email);
+        }
+        let (local, domain) = address.rsplit_once('@').ok_or(InvalidDestination::Email)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = domain.len() <= 255
+            && labels.len() >= 2
+            && labels.iter().all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        if !local_ok || !domain_ok {
+            return Err(InvalidDestination::Email);
+        }
+        Ok(Self::Email(format!("{local}@{}", domain.to_ascii_lowercase())))
+    }
+
+    /// The value in clear, for storage keys and for delivery only.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Phone(value) | Self::Email(value) => value,
+        }
+    }
+
+    /// The ISO region of a phone number (`IN`, `US`), for the SMS country allow-list.
+    pub fn region(&self) -> Option<String> {
+        match self {
+            Self::Phone(number) => phonenumber::parse(None, number)
+                .ok()
+                .and_then(|parsed| parsed.country().id())
+                .map(|id| id.as_ref().to_owned()),
+            Self::Email(_) => None,
+        }
+    }
+
+    /// `+91******3219`, `a***@b.co`: enough to tell destinations apart in a log, not to use one.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Phone(number) => {
+                let chars: Vec<char> = number.chars().collect();
+                let keep_tail = 4.min(chars.len());
+                let keep_head = 3.min(chars.len() - keep_tail);
+                let hidden = chars.len() - keep_head - keep_tail;
+                let head: String = chars[..keep_head].iter().collect();
+                let tail: String = chars[chars.len() - keep_tail..].iter().collect();
+                format!("{head}{}{tail}", "*".repeat(hidden))
+            }
+            Self::Email(address) => match address.rsplit_once('@') {
+                Some((local, domain)) => {
+                    let first: String = local.chars().take(1).collect();
+                    format!("{first}***@{domain}")
+                }
+                None => "***".to_owned(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Phone(_) => write!(f, "Phone({})", self.masked()),
+            Self::Email(_) => write!(f, "Email({})", self.masked()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone(country: &str, number: &str) -> Result<String, InvalidDestination> {
+        Destination::phone(country, number).map(|d| d.as_str().to_owned())
+    }
+
+    #[test]
+    fn national_numbers_normalise_to_e164() {
+        assert_eq!(phone("+91", "9876543219").unwrap(), "+919876543219");
+        assert_eq!(phone("91", "9876543219").unwrap(), "+919876543219");
+        assert_eq!(phone("+91", "09876543219").unwrap(), "+919876543219");
+        assert_eq!(phone("+91", "919876543219").unwrap(), "+919876543219");
+        assert_eq!(phone("+91", "98765 43219").unwrap(), "+919876543219");
+        assert_eq!(phone("+44", "07911 123456").unwrap(), "+447911123456");
+        assert_eq!(phone("+1", "(415) 555-2671").unwrap(), "+14155552671");
+        assert_eq!(phone("+234", "8011111111").unwrap(), "+2348011111111");
+    }
+
+    #[test]
+    fn invalid_phones_are_refused() {
+        assert_eq!(phone("+91", "12345"), Err(InvalidDestination::PhoneNumber));
+        assert_eq!(phone("+91", "abcdefghij"), Err(InvalidDestination::PhoneNumber));
+        assert_eq!(phone("+91", ""), Err(InvalidDestination::PhoneNumber));
+        assert_eq!(phone("+999", "9876543219"), Err(InvalidDestination::CountryCode));
+        assert_eq!(phone("", "9876543219"), Err(InvalidDestination::CountryCode));
+        assert_eq!(phone("+9a", "9876543219"), Err(InvalidDestination::CountryCode));
+        // A valid number of another country is not valid for this one.
+        assert!(phone("+44", "9876543219").is_err());
+    }
+
+    #[test]
+    fn international_numbers() {
+        assert_eq!(Destination::e164("+2348011111111").unwrap().as_str(), "+2348011111111");
+        assert!(Destination::e164("2348011111111").is_err());
+        assert!(Destination::e164("+1234567890123456").is_err());
+        assert!(Destination::e164("+91 12").is_err());
+        assert_eq!(
+            Destination::e164("+919876543219").unwrap().region().as_deref(),
+            Some("IN")
+        );
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_their_domain_lowercased() {
+        assert_eq!(
+            Destination::email("  Asha.K@Example.COM ").unwrap().as_str(),
+            "Asha.K@example.com"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.co",
+            "a@@b.co",
+            "a b@c.co",
+            "a@-b.co",
+            "a..b@c.co",
+            "a@b.c",
+        ] {
+            assert_eq!(Destination::email(bad), Err(InvalidDestination::Email), "{bad}");
+        }
+        let long_local = format!("{}@b.co", "a".repeat(65));
+        assert!(Destination::email(&long_local).is_err());
+    }
+
+    #[test]
+    fn masking_hides_the_middle() {
+        let phone = Destination::phone("+91", "9876543219").unwrap();
+        assert_eq!(phone.masked(), "+91******3219");
+        assert_eq!(format!("{phone}"), "+91******3219");
+        assert!(!format!("{phone:?}").contains("98765"));
+        let email = Destination::email("asha@b.co").unwrap();
+        assert_eq!(email.masked(), "a***@b.co");
+    }
+}

@@ -1,0 +1,49 @@
+//! What can go wrong, in the domain's words. Each dialect renders these in its own shape,
+//! in one place per dialect.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OtpError {
+    /// The request is malformed: `field` says which part, `reason` how.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The deployment does not send SMS to this destination's country.
+    #[error("SMS to this country is not enabled")]
+    CountryNotAllowed,
+    /// The caller's credentials failed.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The code is not the challenge's (one attempt spent).
+    #[error("wrong code")]
+    WrongCode,
+    /// The challenge is expired, used, spent, unknown or someone else's: all look alike.
+    #[error("challenge expired or unknown")]
+    Gone,
+    /// A send rule or the failure budget refuses; try again after this many seconds.
+    #[error("too many requests, retry after {retry_after} s")]
+    TooMany { retry_after: u64 },
+    /// A backend (store or delivery) failed; nothing half-made was left behind.
+    #[error("backend unavailable")]
+    Unavailable,
+}
+
+impl OtpError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<crate::ports::StoreError> for OtpError {
+    fn from(error: crate::ports::StoreError) -> Self {
+        match error {
+            // Contention on a budget is a burst against one subject: a short back-off fits.
+            crate::ports::StoreError::Contended => Self::TooMany { retry_after: 1 },
+            crate::ports::StoreError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "store unavailable");
+                Self::Unavailable
+            }
+        }
+    }
+}

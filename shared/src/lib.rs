@@ -1,0 +1,24 @@
+//! The OTP service's shared crate: a domain that knows nothing of HTTP or AWS (codes,
+//! destinations, challenges, budgets), the ports it needs, their AWS implementations, and
+//! the HTTP dialects that the five functions speak.
+
+pub mod app;
+pub mod callers;
+pub mod challenge;
+pub mod clock;
+pub mod code;
+pub mod delivery;
+pub mod destination;
+pub mod error;
+pub mod http;
+pub mod kgen;
+pub mod logging;
+pub mod policy;
+pub mod ports;
+pub mod quota;
+pub mod scope;
+pub mod settings;
+pub mod store;
+
+pub use app::{App, NoDelivery};
+pub use error::OtpError;

@@ -1,0 +1,190 @@
+//! The numbers of the OTP policy, each in this one place: defaults, and the ranges
+//! inside which a deployment may move them (it may tighten, never loosen past them).
+
+use std::time::Duration;
+
+use crate::quota::{Rule, Window};
+
+/// Inclusive bounds a configured value must fall within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Range {
+    pub const fn contains(&self, value: u64) -> bool {
+        value >= self.min && value <= self.max
+    }
+}
+
+/// Digits in a code. NIST SP 800-63B asks for at least 20 bits of entropy: 6 digits is the floor.
+pub const CODE_LENGTH: Range = Range { min: 6, max: 10 };
+pub const DEFAULT_CODE_LENGTH: u8 = 6;
+
+/// Seconds a fresh code stays verifiable after its own send.
+pub const CODE_LIFETIME_SECONDS: Range = Range { min: 60, max: 600 };
+pub const DEFAULT_CODE_LIFETIME_SECONDS: u64 = 300;
+
+/// Wrong codes a challenge absorbs before it is dead.
+pub const ATTEMPTS_PER_CHALLENGE: Range = Range { min: 1, max: 10 };
+pub const DEFAULT_ATTEMPTS_PER_CHALLENGE: u32 = 5;
+
+/// One send per destination per this many seconds (may only grow).
+pub const SEND_COOLDOWN_SECONDS: Range = Range { min: 30, max: 3_600 };
+pub const DEFAULT_SEND_COOLDOWN_SECONDS: u64 = 30;
+
+/// Sends per destination per ten minutes (Twilio Verify's figure; may only shrink).
+pub const SENDS_PER_TEN_MINUTES: Range = Range { min: 1, max: 5 };
+pub const DEFAULT_SENDS_PER_TEN_MINUTES: u32 = 5;
+
+/// Wrong codes per destination per hour across all its challenges, so that opening new
+/// challenges buys no extra guesses (may only shrink). The price: a stranger can lock a
+/// destination out for up to this hour, and never longer.
+pub const WRONG_CODES_PER_HOUR: Range = Range { min: 1, max: 10 };
+pub const DEFAULT_WRONG_CODES_PER_HOUR: u32 = 10;
+
+/// How long a dead challenge lingers before DynamoDB TTL may delete it. TTL only cleans
+/// up: expiry is enforced by the conditional writes, never by the item's absence.
+pub const CLEANUP_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// The policy a deployment runs with, validated against the ranges above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub code_length: u8,
+    pub code_lifetime: Duration,
+    pub attempts_per_challenge: u32,
+    pub send_cooldown: Duration,
+    pub sends_per_ten_minutes: u32,
+    pub wrong_codes_per_hour: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            code_length: DEFAULT_CODE_LENGTH,
+            code_lifetime: Duration::from_secs(DEFAULT_CODE_LIFETIME_SECONDS),
+            attempts_per_challenge: DEFAULT_ATTEMPTS_PER_CHALLENGE,
+            send_cooldown: Duration::from_secs(DEFAULT_SEND_COOLDOWN_SECONDS),
+            sends_per_ten_minutes: DEFAULT_SENDS_PER_TEN_MINUTES,
+            wrong_codes_per_hour: DEFAULT_WRONG_CODES_PER_HOUR,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks every number against its range; the error names the first one out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks = [
+            ("OTP_CODE_LENGTH", u64::from(self.code_length), CODE_LENGTH),
+            ("OTP_TTL_SECONDS", self.code_lifetime.as_secs(), CODE_LIFETIME_SECONDS),
+            (
+                "OTP_MAX_ATTEMPTS",
+                u64::from(self.attempts_per_challenge),
+                ATTEMPTS_PER_CHALLENGE,
+            ),
+            (
+                "OTP_SEND_COOLDOWN_SECONDS",
+                self.send_cooldown.as_secs(),
+                SEND_COOLDOWN_SECONDS,
+            ),
+            (
+                "OTP_SENDS_PER_TEN_MINUTES",
+                u64::from(self.sends_per_ten_minutes),
+                SENDS_PER_TEN_MINUTES,
+            ),
+            (
+                "OTP_WRONG_CODES_PER_HOUR",
+                u64::from(self.wrong_codes_per_hour),
+                WRONG_CODES_PER_HOUR,
+            ),
+        ];
+        for (name, value, range) in checks {
+            if !range.contains(value) {
+                return Err(format!("{name}={value} is outside {}..={}", range.min, range.max));
+            }
+        }
+        Ok(())
+    }
+
+    /// The send rule for one destination: a cooldown between sends and a cap per ten minutes.
+    pub fn send_quota(&self) -> Rule {
+        Rule {
+            name: "send",
+            min_interval: Some(self.send_cooldown),
+            windows: vec![Window {
+                limit: self.sends_per_ten_minutes,
+                per: Duration::from_secs(600),
+            }],
+        }
+    }
+
+    /// The failure budget of one destination, across all of its challenges.
+    pub fn guess_budget(&self) -> Rule {
+        Rule {
+            name: "guess",
+            min_interval: None,
+            windows: vec![Window {
+                limit: self.wrong_codes_per_hour,
+                per: Duration::from_secs(3_600),
+            }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_numbers() {
+        let policy = Policy::default();
+        assert_eq!(policy.code_length, 6);
+        assert_eq!(policy.code_lifetime, Duration::from_secs(300));
+        assert_eq!(policy.attempts_per_challenge, 5);
+        assert_eq!(policy.send_cooldown, Duration::from_secs(30));
+        assert_eq!(policy.sends_per_ten_minutes, 5);
+        assert_eq!(policy.wrong_codes_per_hour, 10);
+        assert_eq!(policy.validate(), Ok(()));
+    }
+
+    #[test]
+    fn values_outside_the_ranges_are_refused() {
+        let short_code = Policy {
+            code_length: 5,
+            ..Policy::default()
+        };
+        assert!(short_code.validate().unwrap_err().contains("OTP_CODE_LENGTH"));
+        let long_life = Policy {
+            code_lifetime: Duration::from_secs(601),
+            ..Policy::default()
+        };
+        assert!(long_life.validate().unwrap_err().contains("OTP_TTL_SECONDS"));
+        let many_attempts = Policy {
+            attempts_per_challenge: 11,
+            ..Policy::default()
+        };
+        assert!(many_attempts.validate().is_err());
+        let short_cooldown = Policy {
+            send_cooldown: Duration::from_secs(29),
+            ..Policy::default()
+        };
+        assert!(short_cooldown.validate().is_err());
+        let more_sends = Policy {
+            sends_per_ten_minutes: 6,
+            ..Policy::default()
+        };
+        assert!(more_sends.validate().is_err());
+        let more_guesses = Policy {
+            wrong_codes_per_hour: 11,
+            ..Policy::default()
+        };
+        assert!(more_guesses.validate().is_err());
+        let tighter = Policy {
+            code_length: 8,
+            attempts_per_challenge: 3,
+            ..Policy::default()
+        };
+        assert_eq!(tighter.validate(), Ok(()));
+    }
+}

@@ -1,0 +1,168 @@
+//! The narrow interfaces the domain needs from the outside world. The DynamoDB store and the
+//! SNS / SES senders implement them; correctness under concurrency lives behind them, in
+//! single conditional writes.
+
+use std::future::Future;
+
+use crate::challenge::{Challenge, Handle, Staging};
+use crate::clock::UnixSeconds;
+use crate::code::SealedCode;
+use crate::destination::Destination;
+use crate::quota::{Charge, Exceeded};
+use crate::scope::{Scope, UserRef};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The item changed between read and write, and retrying did not settle it.
+    #[error("concurrent update, retry")]
+    Contended,
+    /// The store could not be reached, throttled, or refused the request.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What a consume did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed {
+    /// This call used the code (and linked the destination, when asked).
+    Used { moved_from: Option<UserRef> },
+    /// Another call used it first, or the challenge changed: nothing was written.
+    AlreadyGone,
+}
+
+pub trait ChallengeStore: Send + Sync {
+    /// The challenge of this scope and destination, if any item exists (open or dead).
+    fn load(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+    ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
+
+    /// Writes a fresh, not yet verifiable code: on the open challenge it refreshes, or as a
+    /// new challenge replacing the dead one. `Err(Contended)` if the item is not as read.
+    fn stage(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        staging: &Staging,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Makes the staged code verifiable once delivered; false if a newer code replaced it.
+    fn activate(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        sealed: &SealedCode,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Drops a staged code whose delivery failed.
+    fn withdraw(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        sealed: &SealedCode,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts one attempt, atomically and only while the challenge is open, named by
+    /// `handle`, unexpired at `now`, carries a verifiable code and has fewer than
+    /// `max_attempts`. Returns the challenge as counted, or None if any of that fails.
+    fn count_attempt(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        handle: &Handle,
+        now: UnixSeconds,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
+
+    /// Uses the code, once: only while it is still `sealed` and unexpired. With `link`, the
+    /// destination becomes that user's in the same transaction.
+    fn consume(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        sealed: &SealedCode,
+        now: UnixSeconds,
+        link: Option<&UserRef>,
+    ) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
+}
+
+/// Whether a budget has room.
+pub type Admission = Result<(), Exceeded>;
+
+pub trait QuotaStore: Send + Sync {
+    /// Whether one more request would fit every charge, without spending anything.
+    fn peek(&self, charge: &Charge, now: UnixSeconds) -> impl Future<Output = Result<Admission, StoreError>> + Send;
+
+    /// Spends one request on every charge at once, or on none if any refuses.
+    fn spend(&self, charges: &[Charge], now: UnixSeconds)
+    -> impl Future<Output = Result<Admission, StoreError>> + Send;
+
+    /// Gives back one request spent at `at`.
+    fn refund(
+        &self,
+        charge: &Charge,
+        at: UnixSeconds,
+        now: UnixSeconds,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+pub trait UserDirectory: Send + Sync {
+    /// The user a destination is linked to.
+    fn owner_of(&self, destination: &Destination) -> impl Future<Output = Result<Option<UserRef>, StoreError>> + Send;
+}
+
+/// A registered API client: only the hash of its secret is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+pub trait ClientRegistry: Send + Sync {
+    fn client(&self, id: &str) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
+    fn put_client(&self, record: &ClientRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A message to deliver. The code appears in it, so it is never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// This deployment has no channel for the destination's kind.
+    #[error("no channel for this kind of destination")]
+    NoChannel,
+    /// The provider refused or could not be reached.
+    #[error("delivery failed: {0}")]
+    Failed(String),
+}
+
+pub trait Delivery: Send + Sync {
+    fn deliver(&self, to: &Destination, message: &Message) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}

@@ -1,0 +1,145 @@
+//! Configuration from the environment. Secrets arrive there from AWS Secrets Manager by
+//! the template's dynamic references (resolved at deploy time), or from the shell locally.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::callers::JwtVerifier;
+use crate::challenge::SmsCountries;
+use crate::code::CodeKeys;
+use crate::policy::Policy;
+
+/// The default SMS text. `{code}` and `{minutes}` are replaced.
+pub const DEFAULT_SMS_TEMPLATE: &str =
+    "{code} is your verification code. It expires in {minutes} minutes. Do not share it.";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub table_name: String,
+    pub keys: CodeKeys,
+    pub jwt: JwtVerifier,
+    pub policy: Policy,
+    pub sms_countries: SmsCountries,
+    pub sms_template: String,
+    pub sms_sender_id: Option<String>,
+    pub email_from: Option<String>,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup`; blank values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let required = |name: &str| get(name).ok_or_else(|| format!("{name} is required"));
+        let number = |name: &str, default: u64| -> Result<u64, String> {
+            match get(name) {
+                Some(text) => text.parse().map_err(|_| format!("{name}={text} is not a whole number")),
+                None => Ok(default),
+            }
+        };
+        let defaults = Policy::default();
+        let narrow = |name: &str, value: u64| -> Result<u32, String> {
+            u32::try_from(value).map_err(|_| format!("{name}={value} is too large"))
+        };
+        let policy = Policy {
+            code_length: u8::try_from(number("OTP_CODE_LENGTH", u64::from(defaults.code_length))?)
+                .map_err(|_| "OTP_CODE_LENGTH is too large".to_owned())?,
+            code_lifetime: Duration::from_secs(number("OTP_TTL_SECONDS", defaults.code_lifetime.as_secs())?),
+            attempts_per_challenge: narrow(
+                "OTP_MAX_ATTEMPTS",
+                number("OTP_MAX_ATTEMPTS", u64::from(defaults.attempts_per_challenge))?,
+            )?,
+            send_cooldown: Duration::from_secs(number("OTP_SEND_COOLDOWN_SECONDS", defaults.send_cooldown.as_secs())?),
+            sends_per_ten_minutes: narrow(
+                "OTP_SENDS_PER_TEN_MINUTES",
+                number("OTP_SENDS_PER_TEN_MINUTES", u64::from(defaults.sends_per_ten_minutes))?,
+            )?,
+            wrong_codes_per_hour: narrow(
+                "OTP_WRONG_CODES_PER_HOUR",
+                number("OTP_WRONG_CODES_PER_HOUR", u64::from(defaults.wrong_codes_per_hour))?,
+            )?,
+        };
+        policy.validate()?;
+
+        let sms_countries = match get("SMS_ALLOWED_COUNTRIES") {
+            None => SmsCountries(None),
+            Some(list) => {
+                let regions: BTreeSet<String> = list
+                    .split(',')
+                    .map(|region| region.trim().to_ascii_uppercase())
+                    .filter(|region| !region.is_empty())
+                    .collect();
+                if let Some(bad) = regions
+                    .iter()
+                    .find(|r| r.len() != 2 || !r.bytes().all(|b| b.is_ascii_uppercase()))
+                {
+                    return Err(format!("SMS_ALLOWED_COUNTRIES: {bad} is not an ISO 3166 alpha-2 code"));
+                }
+                SmsCountries(Some(regions))
+            }
+        };
+        let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
+        if !sms_template.contains("{code}") {
+            return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
+        }
+
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            keys: CodeKeys::parse(&required("OTP_HMAC_KEYS")?).map_err(|error| error.to_string())?,
+            jwt: JwtVerifier::new(
+                get("JWT_SECRET").as_deref(),
+                get("JWT_KEYS").as_deref(),
+                get("JWT_AUDIENCE").as_deref(),
+            )?,
+            policy,
+            sms_countries,
+            sms_template,
+            sms_sender_id: get("SMS_SENDER_ID"),
+            email_from: get("EMAIL_FROM"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("TABLE_NAME", "otp"),
+        ("OTP_HMAC_KEYS", "0123456789abcdef0123456789abcdef"),
+        ("JWT_SECRET", "secret"),
+    ];
+
+    #[test]
+    fn defaults_apply_and_bounds_hold() {
+        let defaults = settings(&BASE).unwrap();
+        assert_eq!(defaults.policy, Policy::default());
+        assert_eq!(defaults.sms_countries, SmsCountries(None));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("OTP_MAX_ATTEMPTS", "20"));
+        assert!(settings(&pairs).unwrap_err().contains("OTP_MAX_ATTEMPTS"));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("SMS_ALLOWED_COUNTRIES", "in, us"));
+        let narrowed = settings(&pairs).unwrap();
+        assert_eq!(
+            narrowed.sms_countries,
+            SmsCountries(Some(["IN".into(), "US".into()].into()))
+        );
+    }
+
+    #[test]
+    fn secrets_are_required() {
+        assert!(settings(&BASE[..2]).unwrap_err().contains("JWT"));
+        assert!(settings(&[BASE[0], BASE[2]]).unwrap_err().contains("OTP_HMAC_KEYS"));
+        assert!(settings(&BASE[1..]).unwrap_err().contains("TABLE_NAME"));
+    }
+}

@@ -1,0 +1,97 @@
+//! The functions end to end: handlers in-process, the real AWS SDK, a local AWS.
+
+mod attacks;
+mod events;
+mod faults;
+mod kgen;
+
+use lambda_http::Request;
+use otp_shared::callers::hash_secret;
+use otp_shared::ports::{ClientRecord, ClientRegistry};
+use otp_tests::{Deployment, kgen_request, parts};
+use serde_json::{Value, json};
+
+pub const FE: &str = "/fe/users/auth/otp";
+pub const PROXY: &str = "/api/proxy/auth/otp";
+
+/// A status, a JSON body and the `Retry-After` header.
+pub type Answer = (u16, Value, Option<String>);
+
+pub async fn call_register(deployment: &Deployment, request: Request) -> Answer {
+    parts(
+        register::http_handler::function_handler(&deployment.sender, request)
+            .await
+            .expect("handlers never fail"),
+    )
+}
+
+pub async fn call_resend(deployment: &Deployment, request: Request) -> Answer {
+    parts(
+        resend::http_handler::function_handler(&deployment.sender, request)
+            .await
+            .expect("handlers never fail"),
+    )
+}
+
+pub async fn call_verify(deployment: &Deployment, request: Request) -> Answer {
+    parts(
+        verify::http_handler::function_handler(&deployment.checker, request)
+            .await
+            .expect("handlers never fail"),
+    )
+}
+
+pub fn phone_body(national: &str) -> Value {
+    json!({"phone_number": national, "countryCode": "+91"})
+}
+
+pub fn verify_body(national: &str, auth_code: &Value, otp: Value) -> Value {
+    json!({"phone_number": national, "countryCode": "+91", "authCode": auth_code, "otp": otp})
+}
+
+/// Registers `national` for the user of `token` on the frontend surface; returns the answer.
+pub async fn register_fe(deployment: &Deployment, token: &str, national: &str) -> Answer {
+    call_register(
+        deployment,
+        kgen_request(&format!("{FE}/register"), token, None, &phone_body(national)),
+    )
+    .await
+}
+
+/// Verifies on the frontend surface.
+pub async fn verify_fe(deployment: &Deployment, token: &str, national: &str, auth_code: &Value, otp: Value) -> Answer {
+    call_verify(
+        deployment,
+        kgen_request(
+            &format!("{FE}/verify"),
+            token,
+            None,
+            &verify_body(national, auth_code, otp),
+        ),
+    )
+    .await
+}
+
+/// Registers an API client; returns its id and secret.
+pub async fn client(deployment: &Deployment) -> (String, String) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let secret = otp_shared::callers::generate_secret();
+    deployment
+        .store
+        .put_client(&ClientRecord {
+            id: id.clone(),
+            name: "test client".into(),
+            secret_hash: hash_secret(&secret),
+        })
+        .await
+        .expect("client stored");
+    (id, secret)
+}
+
+/// The number attribute `name` of an item.
+pub fn number(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} is not a number attribute"))
+}

@@ -1,0 +1,356 @@
+//! Test support: the local AWS (moto, started once per test run on a free loopback port
+//! unless `AWS_ENDPOINT_URL` names one), apps wired to it exactly as the functions wire
+//! theirs, requests shaped as API Gateway delivers them, and the messages moto "sent".
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+
+use lambda_http::{Body, Request, Response};
+use otp_shared::App;
+use otp_shared::app::NoDelivery;
+use otp_shared::clock::ManualClock;
+use otp_shared::delivery::{Courier, SnsSms};
+use otp_shared::settings::Settings;
+use otp_shared::store::{DynamoStore, create_table};
+use rand::RngExt;
+use serde_json::{Value, json};
+
+/// The HS256 secret of the events in `events/` (local use only).
+pub const EVENTS_JWT_SECRET: &str = "local-development-jwt-secret-not-for-production";
+/// The client credentials of the proxy events in `events/` (local use only).
+pub const EVENTS_CLIENT_ID: &str = "local-demo-client";
+pub const EVENTS_CLIENT_SECRET: &str = "6c6f63616c2d64656d6f2d636c69656e742d7365637265742d6e6f742d70726f";
+/// The issuer of the events' token.
+pub const EVENTS_ISSUER: &str = "d5b2e760-1b6c-4296-a89f-1da0ffe8c414";
+pub const HMAC_KEYS: &str = "test-hmac-key-0123456789abcdef0123456789abcdef";
+
+/// A loopback port nothing listens on, for "backend unreachable" tests.
+pub const CLOSED_ENDPOINT: &str = "http://127.0.0.1:9";
+
+/// The root of the workspace.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the test crate lives in the workspace")
+        .to_path_buf()
+}
+
+#[derive(Debug)]
+pub struct LocalAws {
+    pub endpoint: String,
+    _server: Option<Child>,
+}
+
+/// The Python that has moto: `OTP_PYTHON`, else the project's virtual environment, else `python3`.
+fn python() -> String {
+    if let Ok(python) = std::env::var("OTP_PYTHON") {
+        return python;
+    }
+    if let Ok(home) = std::env::var("HOME") {
+        let venv = Path::new(&home).join(".cache/otp-service/venv/bin/python");
+        if venv.exists() {
+            return venv.display().to_string();
+        }
+    }
+    "python3".to_owned()
+}
+
+/// The local AWS of this test run.
+pub fn local_aws() -> &'static LocalAws {
+    static AWS: OnceLock<LocalAws> = OnceLock::new();
+    AWS.get_or_init(|| {
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+            return LocalAws {
+                endpoint,
+                _server: None,
+            };
+        }
+        let script = workspace_root().join("tests/support/moto_server.py");
+        let mut child = Command::new(python())
+            .arg(&script)
+            .arg("--parent-pid")
+            .arg(std::process::id().to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the local AWS: python with moto[server] (see README)");
+        let mut port = String::new();
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut byte = [0u8; 1];
+        while stdout.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
+            port.push(char::from(byte[0]));
+        }
+        let port: u16 = port.trim().parse().expect("the local AWS printed its port");
+        LocalAws {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _server: Some(child),
+        }
+    })
+}
+
+/// SDK configuration for the local AWS, with any one service pointed elsewhere.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// A plain HTTP/1.0 exchange with the local AWS (it answers and closes).
+fn loopback_http(method: &str, endpoint: &str, path: &str) -> String {
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("the local AWS is listening");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// Everything moto recorded as sent.
+pub fn moto_data() -> Value {
+    serde_json::from_str(&loopback_http("GET", &local_aws().endpoint, "/moto-api/data.json"))
+        .expect("moto data is JSON")
+}
+
+/// The SMS texts delivered to `phone` (E.164), oldest first.
+pub fn sms_to(phone: &str) -> Vec<String> {
+    moto_data()["sns"]["SMS"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter(|m| m["phone_number"] == phone)
+                .filter_map(|m| m["message"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The code in the latest SMS to `phone`.
+pub fn last_code(phone: &str) -> String {
+    let text = sms_to(phone)
+        .pop()
+        .unwrap_or_else(|| panic!("no SMS was sent to {phone}"));
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|word| word.len() >= 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_owned()
+}
+
+/// A valid Indian mobile number nobody else in this run uses: (national, E.164).
+pub fn fresh_phone() -> (String, String) {
+    loop {
+        let national = format!("9{:09}", rand::rng().random_range(0..1_000_000_000u64));
+        // Not every block of the numbering plan is allocated: keep only valid numbers.
+        if let Ok(destination) = otp_shared::destination::Destination::phone("+91", &national) {
+            return (national, destination.as_str().to_owned());
+        }
+    }
+}
+
+/// Settings as the functions read them, for `table`, with `overrides` on top.
+pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
+    let mut values: std::collections::HashMap<String, String> = [
+        ("TABLE_NAME", table),
+        ("OTP_HMAC_KEYS", HMAC_KEYS),
+        ("JWT_SECRET", EVENTS_JWT_SECRET),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (key, value) in overrides {
+        values.insert(key.to_string(), value.to_string());
+    }
+    Settings::from_lookup(|name| values.get(name).cloned()).expect("test settings are valid")
+}
+
+/// One isolated deployment: its own table on the local AWS, a clock the test can turn,
+/// and the apps of the sending and the verifying functions.
+#[derive(Debug)]
+pub struct Deployment {
+    pub table: String,
+    pub clock: Arc<ManualClock>,
+    pub store: DynamoStore,
+    pub sender: App<DynamoStore, Courier>,
+    pub checker: App<DynamoStore, NoDelivery>,
+}
+
+/// Where each service of a deployment points.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub dynamodb: Option<String>,
+    pub sns: Option<String>,
+}
+
+impl Deployment {
+    pub async fn new() -> Self {
+        Self::with(&[], Endpoints::default()).await
+    }
+
+    pub async fn with(overrides: &[(&str, &str)], endpoints: Endpoints) -> Self {
+        let table = format!("otp-test-{}", uuid::Uuid::new_v4().simple());
+        let sdk = sdk_config(&local_aws().endpoint).await;
+        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+            .await
+            .expect("table created on the local AWS");
+        Self::on_table(table, overrides, endpoints, Arc::new(ManualClock::starting_now())).await
+    }
+
+    /// Another deployment of the same table and clock, its services pointed elsewhere.
+    pub async fn sharing_table(&self, endpoints: Endpoints) -> Self {
+        Self::on_table(self.table.clone(), &[], endpoints, Arc::clone(&self.clock)).await
+    }
+
+    async fn on_table(
+        table: String,
+        overrides: &[(&str, &str)],
+        endpoints: Endpoints,
+        clock: Arc<ManualClock>,
+    ) -> Self {
+        let local = &local_aws().endpoint;
+        let dynamo_sdk = sdk_config(endpoints.dynamodb.as_deref().unwrap_or(local)).await;
+        let sns_sdk = sdk_config(endpoints.sns.as_deref().unwrap_or(local)).await;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&dynamo_sdk), table.clone());
+        let courier = Courier {
+            sms: Some(SnsSms::new(aws_sdk_sns::Client::new(&sns_sdk), None)),
+            ..Default::default()
+        };
+        let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
+        let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
+        Self {
+            table,
+            clock,
+            store,
+            sender,
+            checker,
+        }
+    }
+
+    /// Every item of the table, as the AWS SDK returns them.
+    pub async fn scan(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let sdk = sdk_config(&local_aws().endpoint).await;
+        aws_sdk_dynamodb::Client::new(&sdk)
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("scan")
+            .items
+            .unwrap_or_default()
+    }
+
+    /// The challenge item of `user` (issuer of the events) and `phone`.
+    pub async fn challenge_item(
+        &self,
+        user: &str,
+        phone: &str,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let pk = format!("CHALLENGE#user:{EVENTS_ISSUER}:{user}#{phone}");
+        self.scan()
+            .await
+            .into_iter()
+            .find(|item| item.get("pk").and_then(|v| v.as_s().ok()) == Some(&pk))
+    }
+}
+
+/// An HS256 user token as the events' issuer signs it, valid for an hour.
+pub fn user_token(user_id: &str) -> String {
+    token_with(json!({
+        "iss": EVENTS_ISSUER,
+        "sub": user_id,
+        "user_id": user_id,
+        "iat": now(),
+        "exp": now() + 3_600,
+    }))
+}
+
+/// Any claims, signed with the events' secret.
+pub fn token_with(claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(EVENTS_JWT_SECRET.as_bytes()),
+    )
+    .expect("token signed")
+}
+
+pub fn now() -> i64 {
+    jsonwebtoken::get_current_timestamp() as i64
+}
+
+/// A request exactly as API Gateway (HTTP API, payload 2.0) hands it to a function.
+pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.to_string())))
+        .collect();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": "tests"},
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": "22/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 0
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
+}
+
+/// A KGen request: JSON body, the user's token, and client credentials when given.
+pub fn kgen_request(path: &str, token: &str, client: Option<(&str, &str)>, body: &Value) -> Request {
+    let mut headers = vec![("content-type", "application/json"), ("user-jwt-token", token)];
+    if let Some((id, secret)) = client {
+        headers.push(("clientID", id));
+        headers.push(("clientSecret", secret));
+    }
+    api_request(path, &headers, &body.to_string())
+}
+
+/// The event file `events/<name>.json` as a request.
+pub fn event(name: &str) -> Request {
+    let path = workspace_root().join("events").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A response's status and JSON body.
+pub fn parts(response: Response<Body>) -> (u16, Value, Option<String>) {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (status, body, retry_after)
+}
