@@ -1,9 +1,11 @@
 //! The functions end to end: handlers in-process, the real AWS SDK, a local AWS.
 
+mod admin;
 mod attacks;
 mod events;
 mod faults;
 mod kgen;
+mod logs;
 
 use lambda_http::Request;
 use otp_shared::callers::hash_secret;

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use lambda_http::{Body, Request, Response};
 use otp_shared::App;
@@ -58,9 +58,42 @@ fn python() -> String {
     "python3".to_owned()
 }
 
+/// Everything the functions logged during this test run, as the JSON lines Lambda would
+/// collect. Installed before the first test touches the local AWS, so no event is missed.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log_capture() -> &'static CapturedLogs {
+    static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = CapturedLogs::default();
+        let writer = logs.clone();
+        tracing::subscriber::set_global_default(otp_shared::logging::subscriber(move || writer.clone()))
+            .expect("the only global subscriber of the test run");
+        logs
+    })
+}
+
+/// The log lines written so far.
+pub fn captured_logs() -> String {
+    String::from_utf8(log_capture().0.lock().expect("log buffer").clone()).expect("UTF-8 logs")
+}
+
 /// The local AWS of this test run.
 pub fn local_aws() -> &'static LocalAws {
     static AWS: OnceLock<LocalAws> = OnceLock::new();
+    log_capture();
     AWS.get_or_init(|| {
         if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
             return LocalAws {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Each function links only the AWS SDK crates it calls: verify sends nothing, so it must
+# not depend on SNS or SES; the sending functions must not pull SES before they email.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+forbid() {
+    local package="$1" crate="$2"
+    if cargo tree --quiet -p "$package" -e normal --prefix none | grep -q "^$crate "; then
+        echo "$package depends on $crate, which it never calls" >&2
+        status=1
+    fi
+}
+require() {
+    local package="$1" crate="$2"
+    if ! cargo tree --quiet -p "$package" -e normal --prefix none | grep -q "^$crate "; then
+        echo "$package does not depend on $crate" >&2
+        status=1
+    fi
+}
+for function in register resend verify; do
+    require "$function" aws-sdk-dynamodb
+done
+forbid verify aws-sdk-sns
+forbid verify aws-sdk-sesv2
+require register aws-sdk-sns
+require resend aws-sdk-sns
+forbid register aws-sdk-sesv2
+forbid resend aws-sdk-sesv2
+[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS"
+exit "$status"

@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(table) = std::env::var("TABLE_NAME").ok().filter(|t| !t.is_empty()) else {
+        eprintln!("{}", serde_json::json!({"error": "TABLE_NAME is required"}));
+        return ExitCode::from(2);
+    };
+    let sdk = otp_shared::app::sdk_config().await;
+    let store = otp_shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    match otp_admin::execute(&args, &store).await {
+        Ok(answer) => {
+            println!("{answer}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{}", serde_json::json!({"error": error}));
+            ExitCode::FAILURE
+        }
+    }
+}
