@@ -276,6 +276,60 @@ mod tests {
         assert_eq!(verifier.verify(&hs384), Err(OtpError::Unauthorized));
     }
 
+    /// PEM armour for a DER document (standard base64, 64 columns).
+    fn pem(label: &str, der: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut encoded = String::new();
+        for chunk in der.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    encoded.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+                } else {
+                    encoded.push('=');
+                }
+            }
+        }
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(64)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn public_keys_verify_and_cannot_be_used_as_hmac_secrets() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+
+        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let private = pair.to_pkcs8v1().unwrap();
+        let public_der = pair.public_key().as_der().unwrap();
+        let public_pem = pem("PUBLIC KEY", public_der.as_ref());
+        let keys = json!({"https://id.example": {"alg": "ES256", "pem": public_pem}}).to_string();
+        let verifier = JwtVerifier::new(None, Some(&keys), None).unwrap();
+
+        let claims = json!({"iss": "https://id.example", "sub": "u-es", "exp": exp_in(60)});
+        let signed = encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_der(private.as_ref()),
+        )
+        .unwrap();
+        assert_eq!(
+            verifier.verify(&signed).unwrap(),
+            UserRef::new("https://id.example", "u-es")
+        );
+
+        // Algorithm confusion: an HS256 token keyed with the public key's PEM text.
+        let confused = hs256(&public_pem, claims);
+        assert_eq!(verifier.verify(&confused), Err(OtpError::Unauthorized));
+    }
+
     #[test]
     fn configuration_needs_a_key() {
         assert!(JwtVerifier::new(None, None, None).is_err());
