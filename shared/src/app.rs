@@ -5,9 +5,7 @@ use std::sync::Arc;
 use crate::callers::JwtVerifier;
 use crate::challenge::Otp;
 use crate::clock::{Clock, SystemClock};
-use crate::code::Code;
-use crate::policy::Policy;
-use crate::ports::Message;
+use crate::messages::Messages;
 use crate::settings::Settings;
 use crate::store::DynamoStore;
 
@@ -18,7 +16,9 @@ pub struct App<S, D> {
     pub otp: Otp<S>,
     pub delivery: D,
     pub jwt: JwtVerifier,
-    pub sms_template: String,
+    pub messages: Messages,
+    /// ZAP's routes require an API key with the `zap` permission (unless opted out).
+    pub zap_requires_api_key: bool,
 }
 
 /// A function that sends nothing (verify) carries this in place of a delivery.
@@ -37,26 +37,13 @@ impl<S, D> App<S, D> {
             },
             delivery,
             jwt: settings.jwt,
-            sms_template: settings.sms_template,
+            messages: settings.messages,
+            zap_requires_api_key: settings.zap_requires_api_key,
         }
     }
 
     pub fn store(&self) -> &S {
         &self.otp.store
-    }
-
-    /// The text message carrying `code`.
-    pub fn sms(&self, code: &Code, policy: &Policy) -> Message {
-        let minutes = policy.code_lifetime.as_secs().div_ceil(60);
-        let text = self
-            .sms_template
-            .replace("{minutes}", &minutes.to_string())
-            .replace("{code}", code.reveal());
-        Message {
-            subject: "Your verification code".to_owned(),
-            text,
-            html: None,
-        }
     }
 }
 
@@ -72,22 +59,33 @@ pub fn dynamo_store(sdk: &aws_config::SdkConfig, settings: &Settings) -> DynamoS
     DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name.clone())
 }
 
-/// SMS delivery through SNS.
+/// Delivery through SNS (SMS) and, when the function sends email, SESv2.
 #[cfg(feature = "sms")]
-pub fn sms_courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::delivery::Courier {
+pub fn courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::delivery::Courier {
     crate::delivery::Courier {
         sms: Some(crate::delivery::SnsSms::new(
             aws_sdk_sns::Client::new(sdk),
             settings.sms_sender_id.clone(),
         )),
-        ..Default::default()
+        #[cfg(feature = "email")]
+        email: settings
+            .email_from
+            .as_ref()
+            .map(|from| crate::delivery::SesEmail::new(aws_sdk_sesv2::Client::new(sdk), from.clone())),
     }
 }
 
 /// Reads the settings or ends the process with the reason: a function that cannot be
 /// configured must fail its init, loudly, rather than answer wrongly.
 pub fn settings_or_exit() -> Settings {
-    match Settings::from_env() {
+    let settings = Settings::from_env().and_then(|settings| {
+        if cfg!(feature = "email") && settings.email_from.is_none() {
+            Err("EMAIL_FROM is required by the functions that send email".to_owned())
+        } else {
+            Ok(settings)
+        }
+    });
+    match settings {
         Ok(settings) => settings,
         Err(reason) => {
             tracing::error!(reason = %reason, "configuration refused");
@@ -102,13 +100,14 @@ pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
-/// A function that sends SMS: the store, SNS, and the settings of the environment.
+/// A function that sends: the store, SNS (and SESv2 when built with email), and the
+/// settings of the environment.
 #[cfg(feature = "sms")]
-pub async fn sms_app_from_env() -> App<DynamoStore, crate::delivery::Courier> {
+pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier> {
     let settings = settings_or_exit();
     let sdk = sdk_config().await;
     let store = dynamo_store(&sdk, &settings);
-    let courier = sms_courier(&sdk, &settings);
+    let courier = courier(&sdk, &settings);
     App::new(settings, store, courier, system_clock())
 }
 

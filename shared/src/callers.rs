@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::error::OtpError;
-use crate::ports::{ClientRecord, ClientRegistry};
+use crate::ports::{ClientRecord, ClientRegistry, Permission};
 use crate::scope::UserRef;
 
 /// Seconds of clock skew tolerated on `exp` between the issuer and this service.
@@ -166,24 +166,59 @@ pub fn generate_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks a client's id and secret. An unknown id costs the same hash and comparison as a
-/// known one, so timing does not tell which ids exist.
+/// Checks a client's id and secret, and that it may call `permission`. An unknown id
+/// costs the same hash and comparison as a known one, so timing does not tell which ids exist.
 pub async fn authenticate_client<R: ClientRegistry>(
     registry: &R,
     id: Option<&str>,
     secret: Option<&str>,
+    permission: Permission,
 ) -> Result<ClientRecord, OtpError> {
     let (Some(id), Some(secret)) = (id, secret) else {
         return Err(OtpError::Unauthorized);
     };
-    let presented = hash_secret(secret);
     let record = registry.client(id).await?;
-    let stored = record
-        .as_ref()
-        .map_or_else(|| vec![0u8; presented.len()], |r| r.secret_hash.clone());
-    let equal = constant_time::verify_slices_are_equal(&presented, &stored).is_ok();
+    let stored = record.as_ref().map(|r| r.secret_hash.as_slice());
+    admit(record.as_ref(), stored, secret, permission)?;
+    Ok(record.expect("admitted records exist"))
+}
+
+/// Checks an API key (`<client id>.<secret>`, as `otp-admin client create` prints it) and
+/// that its client may call `permission`.
+pub async fn authenticate_api_key<R: ClientRegistry>(
+    registry: &R,
+    api_key: Option<&str>,
+    permission: Permission,
+) -> Result<ClientRecord, OtpError> {
+    let (id, secret) = api_key
+        .and_then(|key| key.trim().split_once('.'))
+        .ok_or(OtpError::Unauthorized)?;
+    let record = registry.client(id).await?;
+    let stored = record.as_ref().and_then(|r| r.api_key_hash.as_deref());
+    admit(record.as_ref(), stored, secret, permission)?;
+    Ok(record.expect("admitted records exist"))
+}
+
+/// The API key of a client: its id and a secret, joined by a dot.
+pub fn api_key(client_id: &str, secret: &str) -> String {
+    format!("{client_id}.{secret}")
+}
+
+fn admit(
+    record: Option<&ClientRecord>,
+    stored: Option<&[u8]>,
+    presented: &str,
+    permission: Permission,
+) -> Result<(), OtpError> {
+    let presented = hash_secret(presented);
+    let unknown = vec![0u8; presented.len()];
+    let equal = constant_time::verify_slices_are_equal(&presented, stored.unwrap_or(&unknown)).is_ok();
     match record {
-        Some(record) if equal => Ok(record),
+        Some(record) if equal && stored.is_some() && record.permissions.contains(&permission) => Ok(()),
+        Some(record) if equal && stored.is_some() => {
+            tracing::info!(client = %record.id, permission = permission.name(), "client lacks the permission");
+            Err(OtpError::Unauthorized)
+        }
         _ => {
             tracing::info!("client credentials refused");
             Err(OtpError::Unauthorized)

@@ -2,6 +2,7 @@
 //! counted before the comparison and the code used at most once.
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rand::RngExt;
@@ -10,9 +11,9 @@ use crate::clock::{Clock, UnixSeconds};
 use crate::code::{Code, CodeKeys, SealedCode};
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::policy::Policy;
+use crate::policy::{Policy, Profile};
 use crate::ports::{ChallengeStore, Consumed, Delivery, Message, QuotaStore};
-use crate::quota::Charge;
+use crate::quota::{Charge, Exceeded};
 use crate::scope::{Scope, UserRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +48,12 @@ impl Challenge {
 /// How a request names the challenge it verifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handle {
+    /// KGen's `authCode`.
     AuthCode(String),
+    /// BizMagnets' `id`.
     Id(String),
+    /// Whichever challenge is open for the scope and destination (ZAP, Bridgekeeper).
+    Open,
 }
 
 /// A fresh code about to be sent: refreshing `challenge_id` (when `replaces` is that same
@@ -110,6 +115,21 @@ impl SmsCountries {
     }
 }
 
+/// Who asks for a send, for the budgets beyond the destination's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requester {
+    pub source_ip: Option<IpAddr>,
+    /// The API client that asked, if any.
+    pub client: Option<String>,
+}
+
+/// Where a challenge id (BizMagnets' `id`) points: its scope and destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub scope_key: String,
+    pub destination: Destination,
+}
+
 /// The engine: policy, keys and clock over a store.
 #[derive(Debug)]
 pub struct Otp<S> {
@@ -134,12 +154,33 @@ fn new_auth_code(previous: Option<&str>) -> String {
     }
 }
 
+fn too_many(exceeded: Exceeded) -> OtpError {
+    OtpError::TooMany {
+        retry_after: exceeded.retry_after,
+    }
+}
+
 impl<S: ChallengeStore + QuotaStore> Otp<S> {
-    fn send_charge(&self, destination: &Destination) -> Charge {
-        Charge {
+    /// Every budget a send request spends: the destination's (cooldown and cap), its
+    /// source address's and its API client's.
+    fn send_charges(&self, destination: &Destination, requester: &Requester) -> Vec<Charge> {
+        let mut charges = vec![Charge {
             rule: self.policy.send_quota(),
             subject: destination.as_str().to_owned(),
+        }];
+        if let Some(ip) = requester.source_ip {
+            charges.push(Charge {
+                rule: self.policy.ip_send_quota(),
+                subject: ip.to_string(),
+            });
         }
+        if let Some(client) = &requester.client {
+            charges.push(Charge {
+                rule: self.policy.client_send_quota(),
+                subject: client.clone(),
+            });
+        }
+        charges
     }
 
     fn guess_charge(&self, destination: &Destination) -> Charge {
@@ -149,26 +190,52 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
         }
     }
 
+    /// Admits one send request: the destination must be in an allowed country, and every
+    /// budget must have room. Budgets count requests, not deliveries: what is spent here
+    /// stays spent whether a message then goes out, fails, or was never meant to.
+    async fn admit_send(
+        &self,
+        destination: &Destination,
+        requester: &Requester,
+        now: UnixSeconds,
+    ) -> Result<(), OtpError> {
+        if !self.sms_countries.allows(destination) {
+            return Err(OtpError::CountryNotAllowed);
+        }
+        if let Err(exceeded) = self
+            .store
+            .spend(&self.send_charges(destination, requester), now)
+            .await?
+        {
+            tracing::info!(destination = %destination, retry_after = exceeded.retry_after, "send refused by quota");
+            return Err(too_many(exceeded));
+        }
+        Ok(())
+    }
+
+    /// Spends a send request's budgets without sending anything: for a request that must
+    /// look and cost the same as a send (a destination of no known user).
+    pub async fn count_send(&self, destination: &Destination, requester: &Requester) -> Result<(), OtpError> {
+        let now = self.clock.now();
+        self.admit_send(destination, requester, now).await?;
+        tracing::info!(destination = %destination, "send counted, nothing sent");
+        Ok(())
+    }
+
     /// Sends a fresh code to `destination` for `scope`: on the open challenge (same
-    /// handle, attempts carried over) or on a new one. The budgets are spent first, and
-    /// stay spent whatever happens next. The code becomes verifiable only once delivered.
+    /// handle, attempts carried over) or on a new one. The budgets are spent first. The
+    /// code becomes verifiable only once delivered.
     pub async fn send<D: Delivery>(
         &self,
         delivery: &D,
         scope: &Scope,
         destination: &Destination,
-        compose: impl Fn(&Code, &Policy) -> Message,
+        profile: &Profile,
+        requester: &Requester,
+        compose: impl Fn(&Code, &Profile) -> Message,
     ) -> Result<Sent, OtpError> {
-        if !self.sms_countries.allows(destination) {
-            return Err(OtpError::CountryNotAllowed);
-        }
         let now = self.clock.now();
-        if let Err(exceeded) = self.store.spend(&[self.send_charge(destination)], now).await? {
-            tracing::info!(destination = %destination, retry_after = exceeded.retry_after, "send refused by quota");
-            return Err(OtpError::TooMany {
-                retry_after: exceeded.retry_after,
-            });
-        }
+        self.admit_send(destination, requester, now).await?;
 
         let max_attempts = self.policy.attempts_per_challenge;
         let mut staged = None;
@@ -182,12 +249,12 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
                     uuid::Uuid::new_v4().to_string(),
                     new_auth_code(dead.as_ref().map(|c| c.auth_code.as_str())),
                     true,
-                    self.policy.code_length,
+                    profile.code_length,
                 ),
             };
             let code = Code::generate(code_length);
             let sealed = self.keys.seal(&challenge_id, &code);
-            let expires_at = now + self.policy.code_lifetime.as_secs() as i64;
+            let expires_at = now + profile.lifetime.as_secs() as i64;
             let staging = Staging {
                 challenge_id,
                 auth_code,
@@ -213,7 +280,7 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
             return Err(OtpError::TooMany { retry_after: 1 });
         };
 
-        let message = compose(&code, &self.policy);
+        let message = compose(&code, profile);
         if let Err(error) = delivery.deliver(destination, &message).await {
             tracing::error!(destination = %destination, error = %error, "delivery failed; code withdrawn");
             if let Err(withdraw) = self
@@ -252,12 +319,18 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
     /// both spent before the comparison; only a right code gives the budget back.
     pub async fn verify(&self, attempt: &Attempt) -> Result<Verified, OtpError> {
         let now = self.clock.now();
+        if let Handle::Id(id) = &attempt.handle
+            && let Some(found) = self.store.locate(id).await?
+            && found.scope_key == attempt.scope.key()
+            && found.destination != attempt.destination
+        {
+            return self.wrong_destination(attempt, &found.destination, now).await;
+        }
+
         let budget = self.guess_charge(&attempt.destination);
         if let Err(exceeded) = self.store.peek(&budget, now).await? {
             tracing::info!(destination = %attempt.destination, "verify refused by the failure budget");
-            return Err(OtpError::TooMany {
-                retry_after: exceeded.retry_after,
-            });
+            return Err(too_many(exceeded));
         }
 
         let counted = self
@@ -282,9 +355,7 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
 
         if let Err(exceeded) = self.store.spend(std::slice::from_ref(&budget), now).await? {
             tracing::info!(destination = %attempt.destination, "verify refused by the failure budget");
-            return Err(OtpError::TooMany {
-                retry_after: exceeded.retry_after,
-            });
+            return Err(too_many(exceeded));
         }
 
         let Some(sealed) = challenge.code.as_ref() else {
@@ -331,6 +402,45 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
             challenge_id: challenge.id,
             moved_from,
         })
+    }
+
+    /// A challenge named by id, verified with another destination than its own: a failed
+    /// attempt on that challenge and its destination's budget, with nothing compared.
+    async fn wrong_destination(
+        &self,
+        attempt: &Attempt,
+        real: &Destination,
+        now: UnixSeconds,
+    ) -> Result<Verified, OtpError> {
+        let budget = self.guess_charge(real);
+        if let Err(exceeded) = self.store.peek(&budget, now).await? {
+            return Err(too_many(exceeded));
+        }
+        let counted = self
+            .store
+            .count_attempt(
+                &attempt.scope,
+                real,
+                &attempt.handle,
+                now,
+                self.policy.attempts_per_challenge,
+            )
+            .await?;
+        if let Err(error) = self.store.spend(&[budget], now).await {
+            tracing::warn!(error = %error, "failure budget not charged");
+        }
+        match counted {
+            Some(challenge) => {
+                tracing::info!(
+                    destination = %real,
+                    challenge_id = %challenge.id,
+                    attempts = challenge.attempts,
+                    "verify with another destination than the challenge's"
+                );
+                Err(OtpError::NotThisDestination)
+            }
+            None => Err(OtpError::Gone),
+        }
     }
 }
 

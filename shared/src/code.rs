@@ -35,6 +35,11 @@ impl Code {
         (text.len() <= usize::from(length)).then_some(Self(text))
     }
 
+    /// A stand-in that marks where the code goes when a template is laid out (for HTML).
+    pub(crate) fn marker() -> Self {
+        Self("\u{0}".to_owned())
+    }
+
     /// The digits, for the message that delivers them.
     pub fn reveal(&self) -> &str {
         &self.0

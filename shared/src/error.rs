@@ -15,6 +15,13 @@ pub enum OtpError {
     /// The code is not the challenge's (one attempt spent).
     #[error("wrong code")]
     WrongCode,
+    /// A challenge named by id was verified with another destination than its own (one
+    /// attempt spent).
+    #[error("not this challenge's destination")]
+    NotThisDestination,
+    /// The route, or a resource it names (an OTP configuration), does not exist for this caller.
+    #[error("not found")]
+    NotFound,
     /// The challenge is expired, used, spent, unknown or someone else's: all look alike.
     #[error("challenge expired or unknown")]
     Gone,

@@ -19,6 +19,40 @@ pub enum ContentTypeRule {
     AnyContentType,
 }
 
+/// The caller's address as API Gateway saw it.
+pub fn source_ip(request: &Request) -> Option<std::net::IpAddr> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref()?.parse().ok(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// The value of one cookie (`Cookie` header, as lambda_http joins API Gateway's `cookies`).
+pub fn cookie<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+}
+
+/// The request's path without a trailing `/` (API Gateway routes declare none).
+pub fn route_path(request: &Request) -> &str {
+    let path = request.uri().path();
+    if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    }
+}
+
 /// A header's value as text, if present and readable.
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|value| value.to_str().ok())
@@ -99,6 +133,32 @@ pub enum Digits {
     Text(String),
 }
 
+/// Seconds since the epoch as an RFC 3339 UTC timestamp (`2024-10-22T11:28:35Z`).
+pub fn rfc3339(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let seconds = unix_seconds.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60
+    )
+}
+
 /// A JSON response, with `Retry-After` when given.
 pub fn json_response(status: StatusCode, body: &Value, retry_after: Option<u64>) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
@@ -172,6 +232,27 @@ mod tests {
         for bad in ["f", "neg", "e", "x", "b", "missing"] {
             assert!(fields.digits(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_729_596_515), "2024-10-22T11:28:35Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn cookies_and_paths() {
+        let request = lambda_http::http::Request::builder()
+            .uri("/v1/otp/")
+            .header("cookie", "a=1; qt-auth=tok.en.sig ; tfa-auth=x")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(cookie(&request, "qt-auth"), Some("tok.en.sig"));
+        assert_eq!(cookie(&request, "tfa-auth"), Some("x"));
+        assert_eq!(cookie(&request, "b"), None);
+        assert_eq!(route_path(&request), "/v1/otp");
     }
 
     #[test]

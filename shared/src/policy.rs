@@ -44,9 +44,46 @@ pub const DEFAULT_SENDS_PER_TEN_MINUTES: u32 = 5;
 pub const WRONG_CODES_PER_HOUR: Range = Range { min: 1, max: 10 };
 pub const DEFAULT_WRONG_CODES_PER_HOUR: u32 = 10;
 
+/// Sends per source IP address per hour, to blunt SMS pumping from one origin (may only shrink).
+pub const SENDS_PER_IP_PER_HOUR: Range = Range { min: 1, max: 20 };
+pub const DEFAULT_SENDS_PER_IP_PER_HOUR: u32 = 20;
+
+/// Sends per API client per hour (may only shrink).
+pub const SENDS_PER_CLIENT_PER_HOUR: Range = Range { min: 1, max: 1_000 };
+pub const DEFAULT_SENDS_PER_CLIENT_PER_HOUR: u32 = 1_000;
+
 /// How long a dead challenge lingers before DynamoDB TTL may delete it. TTL only cleans
 /// up: expiry is enforced by the conditional writes, never by the item's absence.
 pub const CLEANUP_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// What one kind of send issues: how long its codes are and how long they live. The
+/// deployment's policy gives the default; an OTP configuration may choose within the ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    pub code_length: u8,
+    pub lifetime: Duration,
+}
+
+impl Profile {
+    /// A profile inside the policy's ranges, or which of its numbers is not.
+    pub fn new(code_length: u8, lifetime: Duration) -> Result<Self, String> {
+        if !CODE_LENGTH.contains(u64::from(code_length)) {
+            return Err(format!(
+                "code length {code_length} is outside {}..={}",
+                CODE_LENGTH.min, CODE_LENGTH.max
+            ));
+        }
+        if !CODE_LIFETIME_SECONDS.contains(lifetime.as_secs()) {
+            return Err(format!(
+                "lifetime {} s is outside {}..={}",
+                lifetime.as_secs(),
+                CODE_LIFETIME_SECONDS.min,
+                CODE_LIFETIME_SECONDS.max
+            ));
+        }
+        Ok(Self { code_length, lifetime })
+    }
+}
 
 /// The policy a deployment runs with, validated against the ranges above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +94,8 @@ pub struct Policy {
     pub send_cooldown: Duration,
     pub sends_per_ten_minutes: u32,
     pub wrong_codes_per_hour: u32,
+    pub sends_per_ip_per_hour: u32,
+    pub sends_per_client_per_hour: u32,
 }
 
 impl Default for Policy {
@@ -68,6 +107,8 @@ impl Default for Policy {
             send_cooldown: Duration::from_secs(DEFAULT_SEND_COOLDOWN_SECONDS),
             sends_per_ten_minutes: DEFAULT_SENDS_PER_TEN_MINUTES,
             wrong_codes_per_hour: DEFAULT_WRONG_CODES_PER_HOUR,
+            sends_per_ip_per_hour: DEFAULT_SENDS_PER_IP_PER_HOUR,
+            sends_per_client_per_hour: DEFAULT_SENDS_PER_CLIENT_PER_HOUR,
         }
     }
 }
@@ -98,6 +139,16 @@ impl Policy {
                 u64::from(self.wrong_codes_per_hour),
                 WRONG_CODES_PER_HOUR,
             ),
+            (
+                "OTP_SENDS_PER_IP_PER_HOUR",
+                u64::from(self.sends_per_ip_per_hour),
+                SENDS_PER_IP_PER_HOUR,
+            ),
+            (
+                "OTP_SENDS_PER_CLIENT_PER_HOUR",
+                u64::from(self.sends_per_client_per_hour),
+                SENDS_PER_CLIENT_PER_HOUR,
+            ),
         ];
         for (name, value, range) in checks {
             if !range.contains(value) {
@@ -116,6 +167,38 @@ impl Policy {
                 limit: self.sends_per_ten_minutes,
                 per: Duration::from_secs(600),
             }],
+        }
+    }
+
+    /// The send budget of one source IP address.
+    pub fn ip_send_quota(&self) -> Rule {
+        Rule {
+            name: "send-ip",
+            min_interval: None,
+            windows: vec![Window {
+                limit: self.sends_per_ip_per_hour,
+                per: Duration::from_secs(3_600),
+            }],
+        }
+    }
+
+    /// The send budget of one API client.
+    pub fn client_send_quota(&self) -> Rule {
+        Rule {
+            name: "send-client",
+            min_interval: None,
+            windows: vec![Window {
+                limit: self.sends_per_client_per_hour,
+                per: Duration::from_secs(3_600),
+            }],
+        }
+    }
+
+    /// The code length and lifetime of sends that name no OTP configuration.
+    pub fn default_profile(&self) -> Profile {
+        Profile {
+            code_length: self.code_length,
+            lifetime: self.code_lifetime,
         }
     }
 
@@ -145,6 +228,8 @@ mod tests {
         assert_eq!(policy.send_cooldown, Duration::from_secs(30));
         assert_eq!(policy.sends_per_ten_minutes, 5);
         assert_eq!(policy.wrong_codes_per_hour, 10);
+        assert_eq!(policy.sends_per_ip_per_hour, 20);
+        assert_eq!(policy.sends_per_client_per_hour, 1_000);
         assert_eq!(policy.validate(), Ok(()));
     }
 
@@ -180,6 +265,19 @@ mod tests {
             ..Policy::default()
         };
         assert!(more_guesses.validate().is_err());
+        let more_per_ip = Policy {
+            sends_per_ip_per_hour: 21,
+            ..Policy::default()
+        };
+        assert!(more_per_ip.validate().is_err());
+        let more_per_client = Policy {
+            sends_per_client_per_hour: 1_001,
+            ..Policy::default()
+        };
+        assert!(more_per_client.validate().is_err());
+        assert!(Profile::new(5, Duration::from_secs(300)).is_err());
+        assert!(Profile::new(6, Duration::from_secs(59)).is_err());
+        assert!(Profile::new(10, Duration::from_secs(600)).is_ok());
         let tighter = Policy {
             code_length: 8,
             attempts_per_challenge: 3,

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use crate::challenge::{Challenge, Handle, Staging};
+use crate::challenge::{Challenge, Handle, Located, Staging};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
@@ -55,6 +55,9 @@ pub trait ChallengeStore: Send + Sync {
         challenge_id: &str,
         sealed: &SealedCode,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Where the challenge with this id lives, if it exists.
+    fn locate(&self, challenge_id: &str) -> impl Future<Output = Result<Option<Located>, StoreError>> + Send;
 
     /// Drops a staged code whose delivery failed.
     fn withdraw(
@@ -110,17 +113,69 @@ pub trait QuotaStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The two kinds of contact a user has on record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    Phone,
+    Email,
+}
+
 pub trait UserDirectory: Send + Sync {
     /// The user a destination is linked to.
     fn owner_of(&self, destination: &Destination) -> impl Future<Output = Result<Option<UserRef>, StoreError>> + Send;
+
+    /// The user's contact of this kind, if on record.
+    fn contact_of(
+        &self,
+        user: &UserRef,
+        kind: ContactKind,
+    ) -> impl Future<Output = Result<Option<Destination>, StoreError>> + Send;
+
+    /// Links a destination to a user (moving it from any previous owner), outside a verify:
+    /// for importing users.
+    fn link(
+        &self,
+        destination: &Destination,
+        user: &UserRef,
+        now: UnixSeconds,
+    ) -> impl Future<Output = Result<Option<UserRef>, StoreError>> + Send;
 }
 
-/// A registered API client: only the hash of its secret is kept.
+/// What an API client may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Permission {
+    /// KGen's rewards proxy (`clientID` and `clientSecret`).
+    KgenProxy,
+    /// BizMagnets' sendOTP and verifyOTP (`X-API-KEY`).
+    Bizmagnets,
+    /// ZAP's generate and verify (`X-API-KEY`).
+    Zap,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 3] = [Permission::KgenProxy, Permission::Bizmagnets, Permission::Zap];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KgenProxy => "kgen-proxy",
+            Self::Bizmagnets => "bizmagnets",
+            Self::Zap => "zap",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A registered API client: only the hashes of its secret and API key are kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientRecord {
     pub id: String,
     pub name: String,
     pub secret_hash: Vec<u8>,
+    pub api_key_hash: Option<Vec<u8>>,
+    pub permissions: std::collections::BTreeSet<Permission>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -128,6 +183,7 @@ impl std::fmt::Debug for ClientRecord {
         f.debug_struct("ClientRecord")
             .field("id", &self.id)
             .field("name", &self.name)
+            .field("permissions", &self.permissions)
             .finish_non_exhaustive()
     }
 }
@@ -137,12 +193,56 @@ pub trait ClientRegistry: Send + Sync {
     fn put_client(&self, record: &ClientRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// How an OTP configuration delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "sms" => Some(Self::Sms),
+            "email" => Some(Self::Email),
+            _ => None,
+        }
+    }
+}
+
+/// A client's OTP configuration (BizMagnets' `otp_config_uid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpConfig {
+    pub uid: String,
+    pub client_id: String,
+    pub channel: Channel,
+    pub profile: crate::policy::Profile,
+    /// Message text: `{code}`, `{minutes}`, `{name}` and `{sender}` are replaced.
+    pub template: String,
+    /// Shown as the sender: an SMS sender ID, or an email's display name.
+    pub sender: String,
+}
+
+pub trait ConfigRegistry: Send + Sync {
+    fn config(&self, uid: &str) -> impl Future<Output = Result<Option<OtpConfig>, StoreError>> + Send;
+    fn put_config(&self, config: &OtpConfig) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// A message to deliver. The code appears in it, so it is never logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// Overrides the deployment's sender (SMS sender ID, email display name).
+    pub sender: Option<String>,
 }
 
 impl std::fmt::Debug for Message {

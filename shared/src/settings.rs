@@ -7,11 +7,8 @@ use std::time::Duration;
 use crate::callers::JwtVerifier;
 use crate::challenge::SmsCountries;
 use crate::code::CodeKeys;
+use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
 use crate::policy::Policy;
-
-/// The default SMS text. `{code}` and `{minutes}` are replaced.
-pub const DEFAULT_SMS_TEMPLATE: &str =
-    "{code} is your verification code. It expires in {minutes} minutes. Do not share it.";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -20,9 +17,10 @@ pub struct Settings {
     pub jwt: JwtVerifier,
     pub policy: Policy,
     pub sms_countries: SmsCountries,
-    pub sms_template: String,
+    pub messages: Messages,
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
+    pub zap_requires_api_key: bool,
 }
 
 impl Settings {
@@ -61,6 +59,17 @@ impl Settings {
                 "OTP_WRONG_CODES_PER_HOUR",
                 number("OTP_WRONG_CODES_PER_HOUR", u64::from(defaults.wrong_codes_per_hour))?,
             )?,
+            sends_per_ip_per_hour: narrow(
+                "OTP_SENDS_PER_IP_PER_HOUR",
+                number("OTP_SENDS_PER_IP_PER_HOUR", u64::from(defaults.sends_per_ip_per_hour))?,
+            )?,
+            sends_per_client_per_hour: narrow(
+                "OTP_SENDS_PER_CLIENT_PER_HOUR",
+                number(
+                    "OTP_SENDS_PER_CLIENT_PER_HOUR",
+                    u64::from(defaults.sends_per_client_per_hour),
+                )?,
+            )?,
         };
         policy.validate()?;
 
@@ -86,6 +95,18 @@ impl Settings {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
         }
 
+        let zap_requires_api_key = match get("ZAP_REQUIRE_API_KEY").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => return Err(format!("ZAP_REQUIRE_API_KEY={other}: use true or false")),
+        };
+        let email_from = get("EMAIL_FROM");
+        if let Some(from) = &email_from
+            && crate::destination::Destination::email(from).is_err()
+        {
+            return Err(format!("EMAIL_FROM={from} is not an email address"));
+        }
+
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             keys: CodeKeys::parse(&required("OTP_HMAC_KEYS")?).map_err(|error| error.to_string())?,
@@ -96,9 +117,13 @@ impl Settings {
             )?,
             policy,
             sms_countries,
-            sms_template,
+            messages: Messages {
+                sms_template,
+                email_subject: get("OTP_EMAIL_SUBJECT").unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
+            },
             sms_sender_id: get("SMS_SENDER_ID"),
-            email_from: get("EMAIL_FROM"),
+            email_from,
+            zap_requires_api_key,
         })
     }
 }

@@ -1,6 +1,11 @@
-//! `otp-admin`: the table for local use, and API clients stored by hash only.
+//! `otp-admin`: the table and SES identity for local use, API clients stored by hash only,
+//! OTP configurations and imported users.
 
-use otp_shared::callers::authenticate_client;
+use otp_admin::{Admin, execute};
+use otp_shared::callers::{authenticate_api_key, authenticate_client};
+use otp_shared::destination::Destination;
+use otp_shared::ports::{Channel, ConfigRegistry, ContactKind, Permission, UserDirectory};
+use otp_shared::scope::UserRef;
 use otp_shared::store::DynamoStore;
 use otp_tests::{local_aws, sdk_config};
 
@@ -8,52 +13,247 @@ fn args(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
-#[tokio::test]
-async fn init_creates_the_table_once_and_clients_are_stored_hashed() {
+async fn admin() -> (Admin, aws_sdk_dynamodb::Client) {
     let sdk = sdk_config(&local_aws().endpoint).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("otp-admin-{}", uuid::Uuid::new_v4().simple());
-    let store = DynamoStore::new(client.clone(), table.clone());
+    let admin = Admin {
+        store: DynamoStore::new(client.clone(), table),
+        ses: aws_sdk_sesv2::Client::new(&sdk),
+        email_from: Some("admin-test@example.com".into()),
+    };
+    (admin, client)
+}
 
-    let answer = otp_admin::execute(&args(&["init"]), &store).await.expect("init");
-    assert_eq!(answer["created"], true);
-    let ttl = client
-        .describe_time_to_live()
-        .table_name(&table)
-        .send()
-        .await
-        .expect("TTL described");
-    let ttl = ttl.time_to_live_description().expect("TTL description");
-    assert_eq!(ttl.attribute_name(), Some("ttl"));
-    let again = otp_admin::execute(&args(&["init"]), &store).await.expect("init again");
-    assert_eq!(again["created"], false);
-
-    let created = otp_admin::execute(&args(&["client", "create", "--name", "Rewards"]), &store)
-        .await
-        .expect("client created");
-    let id = created["client_id"].as_str().expect("client_id");
-    let secret = created["client_secret"].as_str().expect("client_secret");
-    assert_eq!(secret.len(), 64, "a 256-bit secret");
-    let record = authenticate_client(&store, Some(id), Some(secret))
-        .await
-        .expect("credentials work");
-    assert_eq!(record.name, "Rewards");
+fn tampered(secret: &str) -> String {
     let mut tampered = secret.to_owned();
     let last = tampered.pop().expect("non-empty");
     tampered.push(if last == '0' { '1' } else { '0' });
-    assert!(authenticate_client(&store, Some(id), Some(&tampered)).await.is_err());
+    tampered
+}
+
+#[tokio::test]
+async fn init_creates_the_table_and_identity_once() {
+    let (admin, client) = admin().await;
+    let answer = execute(&args(&["init"]), &admin).await.expect("init");
+    assert_eq!(answer["created"], true);
+    assert_eq!(answer["email_identity"]["identity"], "admin-test@example.com");
+    let table = admin.store.table();
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .expect("TTL described");
+    assert_eq!(
+        ttl.time_to_live_description().and_then(|d| d.attribute_name()),
+        Some("ttl")
+    );
+    let identity = admin
+        .ses
+        .get_email_identity()
+        .email_identity("admin-test@example.com")
+        .send()
+        .await
+        .expect("the identity exists");
+    assert!(identity.identity_type().is_some());
+    let again = execute(&args(&["init"]), &admin).await.expect("init again");
+    assert_eq!(
+        (again["created"].clone(), again["email_identity"]["created"].clone()),
+        (false.into(), false.into())
+    );
+}
+
+#[tokio::test]
+async fn clients_are_stored_hashed_with_their_permissions() {
+    let (admin, client) = admin().await;
+    execute(&args(&["init"]), &admin).await.expect("init");
+    let store = &admin.store;
+
+    let created = execute(
+        &args(&[
+            "client",
+            "create",
+            "--name",
+            "Rewards",
+            "--permissions",
+            "kgen-proxy,zap",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("client created");
+    let id = created["client_id"].as_str().expect("client_id");
+    let secret = created["client_secret"].as_str().expect("client_secret");
+    let key = created["api_key"].as_str().expect("api_key");
+    assert_eq!(secret.len(), 64, "a 256-bit secret");
+    assert_eq!(created["permissions"], serde_json::json!(["kgen-proxy", "zap"]));
+
+    let record = authenticate_client(store, Some(id), Some(secret), Permission::KgenProxy)
+        .await
+        .expect("secret works");
+    assert_eq!(record.name, "Rewards");
+    assert!(
+        authenticate_client(store, Some(id), Some(&tampered(secret)), Permission::KgenProxy)
+            .await
+            .is_err()
+    );
+    assert!(authenticate_api_key(store, Some(key), Permission::Zap).await.is_ok());
+    assert!(
+        authenticate_api_key(store, Some(&tampered(key)), Permission::Zap)
+            .await
+            .is_err()
+    );
+    assert!(
+        authenticate_api_key(store, Some(key), Permission::Bizmagnets)
+            .await
+            .is_err(),
+        "a permission it was not given"
+    );
+    assert!(
+        authenticate_api_key(store, Some(secret), Permission::Zap)
+            .await
+            .is_err(),
+        "the secret is not the key"
+    );
 
     let items = client
         .scan()
-        .table_name(&table)
+        .table_name(store.table())
         .send()
         .await
         .expect("scan")
         .items
         .unwrap_or_default();
     let dump = format!("{items:?}");
-    assert!(!dump.contains(secret), "the secret is not stored");
+    let key_secret = key.split_once('.').expect("id.secret").1;
+    assert!(
+        !dump.contains(secret) && !dump.contains(key_secret),
+        "no secret is stored"
+    );
 
-    assert!(otp_admin::execute(&args(&["client", "create"]), &store).await.is_err());
-    assert!(otp_admin::execute(&args(&["frobnicate"]), &store).await.is_err());
+    let everything = execute(&args(&["client", "create", "--name", "All"]), &admin)
+        .await
+        .expect("created");
+    assert_eq!(
+        everything["permissions"],
+        serde_json::json!(["kgen-proxy", "bizmagnets", "zap"])
+    );
+    for bad in [
+        vec!["client", "create"],
+        vec!["client", "create", "--name", "X", "--permissions", "root"],
+        vec!["client", "create", "--name", "X", "--bogus", "1"],
+        vec!["frobnicate"],
+    ] {
+        assert!(execute(&args(&bad), &admin).await.is_err(), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn configurations_are_validated_and_owned_by_a_client() {
+    let (admin, _) = admin().await;
+    execute(&args(&["init"]), &admin).await.expect("init");
+    let created = execute(&args(&["client", "create", "--name", "Shop"]), &admin)
+        .await
+        .expect("client");
+    let client_id = created["client_id"].as_str().expect("id");
+    let base = [
+        "config",
+        "create",
+        "--client",
+        client_id,
+        "--channel",
+        "sms",
+        "--length",
+        "8",
+        "--ttl",
+        "120",
+    ];
+    let mut good = base.to_vec();
+    good.extend([
+        "--template",
+        "Hi {name}, your {sender} code is {code}",
+        "--sender",
+        "ACMESHOP",
+    ]);
+    let answer = execute(&args(&good), &admin).await.expect("configuration created");
+    let uid = answer["otp_config_uid"].as_str().expect("uid");
+    let config = admin.store.config(uid).await.expect("read").expect("stored");
+    assert_eq!((config.client_id.as_str(), config.channel), (client_id, Channel::Sms));
+    assert_eq!(
+        (config.profile.code_length, config.profile.lifetime.as_secs()),
+        (8, 120)
+    );
+
+    let refusals: [(&str, &str, &str, &str); 6] = [
+        ("--length", "5", "--template", "{code}"),
+        ("--length", "11", "--template", "{code}"),
+        ("--ttl", "59", "--template", "{code}"),
+        ("--ttl", "601", "--template", "{code}"),
+        ("--length", "6", "--template", "no placeholder"),
+        ("--length", "6", "--sender", "NOT A SENDER ID"),
+    ];
+    for (flag, value, other_flag, other_value) in refusals {
+        let mut words = vec!["config", "create", "--client", client_id, "--channel", "sms"];
+        for (name, default) in [
+            ("--length", "6"),
+            ("--ttl", "300"),
+            ("--template", "{code}"),
+            ("--sender", "ACME"),
+        ] {
+            let chosen = if name == flag {
+                value
+            } else if name == other_flag {
+                other_value
+            } else {
+                default
+            };
+            words.extend([name, chosen]);
+        }
+        assert!(execute(&args(&words), &admin).await.is_err(), "{words:?}");
+    }
+    let mut unknown_client = good.clone();
+    unknown_client[3] = "no-such-client";
+    assert!(execute(&args(&unknown_client), &admin).await.is_err());
+}
+
+#[tokio::test]
+async fn users_are_imported_with_their_contacts() {
+    let (admin, _) = admin().await;
+    execute(&args(&["init"]), &admin).await.expect("init");
+    let answer = execute(
+        &args(&[
+            "user",
+            "import",
+            "--user-id",
+            "u-1",
+            "--issuer",
+            "qt",
+            "--phone",
+            "+919876500001",
+            "--email",
+            "u1@example.com",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("imported");
+    assert_eq!(answer["linked"].as_array().map(Vec::len), Some(2));
+    let user = UserRef::new("qt", "u-1");
+    let phone = admin.store.contact_of(&user, ContactKind::Phone).await.expect("read");
+    assert_eq!(phone, Some(Destination::e164("+919876500001").expect("valid")));
+    let owner = admin
+        .store
+        .owner_of(&Destination::email("u1@example.com").expect("valid"))
+        .await
+        .expect("read");
+    assert_eq!(owner, Some(user));
+    for bad in [
+        vec!["user", "import", "--user-id", "u-2"],
+        vec!["user", "import", "--user-id", "u-2", "--phone", "98765"],
+        vec!["user", "import", "--user-id", "u-2", "--email", "not-an-email"],
+        vec!["user", "import", "--phone", "+919876500002"],
+    ] {
+        assert!(execute(&args(&bad), &admin).await.is_err(), "{bad:?}");
+    }
 }

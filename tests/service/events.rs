@@ -1,7 +1,7 @@
 //! Every file in `events/` through its function's handler, as `sam local invoke -e` would.
 
 use otp_shared::callers::hash_secret;
-use otp_shared::ports::{ClientRecord, ClientRegistry};
+use otp_shared::ports::{ClientRecord, ClientRegistry, Permission};
 use otp_tests::{Deployment, EVENTS_CLIENT_ID, EVENTS_CLIENT_SECRET, event, last_code, workspace_root};
 use serde_json::{Value, json};
 
@@ -25,6 +25,8 @@ async fn deployment_with_event_client() -> Deployment {
             id: EVENTS_CLIENT_ID.into(),
             name: "events".into(),
             secret_hash: hash_secret(EVENTS_CLIENT_SECRET),
+            api_key_hash: None,
+            permissions: Permission::ALL.into_iter().collect(),
         })
         .await
         .expect("client stored");

@@ -8,8 +8,6 @@ mod kgen;
 mod logs;
 
 use lambda_http::Request;
-use otp_shared::callers::hash_secret;
-use otp_shared::ports::{ClientRecord, ClientRegistry};
 use otp_tests::{Deployment, kgen_request, parts};
 use serde_json::{Value, json};
 
@@ -38,6 +36,22 @@ pub async fn call_resend(deployment: &Deployment, request: Request) -> Answer {
 pub async fn call_verify(deployment: &Deployment, request: Request) -> Answer {
     parts(
         verify::http_handler::function_handler(&deployment.checker, request)
+            .await
+            .expect("handlers never fail"),
+    )
+}
+
+pub async fn call_send_otp(deployment: &Deployment, request: Request) -> Answer {
+    parts(
+        send_otp::http_handler::function_handler(&deployment.sender, request)
+            .await
+            .expect("handlers never fail"),
+    )
+}
+
+pub async fn call_generate(deployment: &Deployment, request: Request) -> Answer {
+    parts(
+        generate::http_handler::function_handler(&deployment.sender, request)
             .await
             .expect("handlers never fail"),
     )
@@ -72,22 +86,6 @@ pub async fn verify_fe(deployment: &Deployment, token: &str, national: &str, aut
         ),
     )
     .await
-}
-
-/// Registers an API client; returns its id and secret.
-pub async fn client(deployment: &Deployment) -> (String, String) {
-    let id = uuid::Uuid::new_v4().to_string();
-    let secret = otp_shared::callers::generate_secret();
-    deployment
-        .store
-        .put_client(&ClientRecord {
-            id: id.clone(),
-            name: "test client".into(),
-            secret_hash: hash_secret(&secret),
-        })
-        .await
-        .expect("client stored");
-    (id, secret)
 }
 
 /// The number attribute `name` of an item.

@@ -11,8 +11,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use lambda_http::{Body, Request, Response};
 use otp_shared::App;
 use otp_shared::app::NoDelivery;
+use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::ManualClock;
-use otp_shared::delivery::{Courier, SnsSms};
+use otp_shared::delivery::{Courier, SesEmail, SnsSms};
+use otp_shared::destination::Destination;
+use otp_shared::policy::Profile;
+use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
+use otp_shared::scope::UserRef;
 use otp_shared::settings::Settings;
 use otp_shared::store::{DynamoStore, create_table};
 use rand::RngExt;
@@ -26,6 +31,8 @@ pub const EVENTS_CLIENT_SECRET: &str = "6c6f63616c2d64656d6f2d636c69656e742d7365
 /// The issuer of the events' token.
 pub const EVENTS_ISSUER: &str = "d5b2e760-1b6c-4296-a89f-1da0ffe8c414";
 pub const HMAC_KEYS: &str = "test-hmac-key-0123456789abcdef0123456789abcdef";
+/// The sender identity of the deployments under test.
+pub const EMAIL_FROM: &str = "otp@example.com";
 
 /// A loopback port nothing listens on, for "backend unreachable" tests.
 pub const CLOSED_ENDPOINT: &str = "http://127.0.0.1:9";
@@ -201,6 +208,7 @@ pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
         ("TABLE_NAME", table),
         ("OTP_HMAC_KEYS", HMAC_KEYS),
         ("JWT_SECRET", EVENTS_JWT_SECRET),
+        ("EMAIL_FROM", EMAIL_FROM),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -227,6 +235,15 @@ pub struct Deployment {
 pub struct Endpoints {
     pub dynamodb: Option<String>,
     pub sns: Option<String>,
+    pub sesv2: Option<String>,
+}
+
+/// An API client of a deployment, with its credentials in clear.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: String,
+    pub api_key: String,
 }
 
 impl Deployment {
@@ -240,6 +257,12 @@ impl Deployment {
         create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
             .await
             .expect("table created on the local AWS");
+        // SESv2 sends only from an identity; creating it twice is refused, harmlessly.
+        let _ = aws_sdk_sesv2::Client::new(&sdk)
+            .create_email_identity()
+            .email_identity(EMAIL_FROM)
+            .send()
+            .await;
         Self::on_table(table, overrides, endpoints, Arc::new(ManualClock::starting_now())).await
     }
 
@@ -257,10 +280,11 @@ impl Deployment {
         let local = &local_aws().endpoint;
         let dynamo_sdk = sdk_config(endpoints.dynamodb.as_deref().unwrap_or(local)).await;
         let sns_sdk = sdk_config(endpoints.sns.as_deref().unwrap_or(local)).await;
+        let ses_sdk = sdk_config(endpoints.sesv2.as_deref().unwrap_or(local)).await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&dynamo_sdk), table.clone());
         let courier = Courier {
             sms: Some(SnsSms::new(aws_sdk_sns::Client::new(&sns_sdk), None)),
-            ..Default::default()
+            email: Some(SesEmail::new(aws_sdk_sesv2::Client::new(&ses_sdk), EMAIL_FROM)),
         };
         let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
         let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
@@ -270,6 +294,70 @@ impl Deployment {
             store,
             sender,
             checker,
+        }
+    }
+
+    /// Registers an API client with these permissions.
+    pub async fn client_with(&self, permissions: &[Permission]) -> TestClient {
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = generate_secret();
+        let key_secret = generate_secret();
+        self.store
+            .put_client(&ClientRecord {
+                id: id.clone(),
+                name: "test client".into(),
+                secret_hash: hash_secret(&secret),
+                api_key_hash: Some(hash_secret(&key_secret)),
+                permissions: permissions.iter().copied().collect(),
+            })
+            .await
+            .expect("client stored");
+        TestClient {
+            api_key: api_key(&id, &key_secret),
+            id,
+            secret,
+        }
+    }
+
+    /// Registers an API client with every permission.
+    pub async fn client(&self) -> TestClient {
+        self.client_with(&Permission::ALL).await
+    }
+
+    /// An OTP configuration of `client`; returns its uid.
+    pub async fn config(
+        &self,
+        client: &TestClient,
+        channel: Channel,
+        length: u8,
+        lifetime: u64,
+        template: &str,
+    ) -> String {
+        let uid = uuid::Uuid::new_v4().to_string();
+        self.store
+            .put_config(&OtpConfig {
+                uid: uid.clone(),
+                client_id: client.id.clone(),
+                channel,
+                profile: Profile::new(length, std::time::Duration::from_secs(lifetime)).expect("profile in range"),
+                template: template.to_owned(),
+                sender: "Acme".to_owned(),
+            })
+            .await
+            .expect("configuration stored");
+        uid
+    }
+
+    /// A user of the registry, with these contacts on record.
+    pub async fn user(&self, user: &UserRef, contacts: &[&str]) {
+        for contact in contacts {
+            let destination = if contact.starts_with('+') {
+                Destination::e164(contact)
+            } else {
+                Destination::email(contact)
+            }
+            .expect("a valid contact");
+            self.store.link(&destination, user, now()).await.expect("user linked");
         }
     }
 

@@ -3,7 +3,7 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     otp_shared::logging::init();
-    let app = otp_shared::app::sms_app_from_env().await;
+    let app = otp_shared::app::sending_app_from_env().await;
     run(service_fn(|event| {
         register::http_handler::function_handler(&app, event)
     }))

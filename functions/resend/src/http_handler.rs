@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::kgen;
+use otp_shared::dialect::{kgen, not_found};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, Delivery, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
@@ -9,5 +9,9 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
-    Ok(kgen::send(app, event).await)
+    Ok(if kgen::is_send(&event) {
+        kgen::send(app, event).await
+    } else {
+        not_found()
+    })
 }

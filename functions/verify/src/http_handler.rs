@@ -1,12 +1,22 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::kgen;
-use otp_shared::ports::{ChallengeStore, ClientRegistry, QuotaStore};
+use otp_shared::dialect::{bizmagnets, bridgekeeper, kgen, not_found, zap};
+use otp_shared::ports::{ChallengeStore, ClientRegistry, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
-    Ok(kgen::verify(app, event).await)
+    Ok(if kgen::is_verify(&event) {
+        kgen::verify(app, event).await
+    } else if bizmagnets::is_verify(&event) {
+        bizmagnets::verify(app, event).await
+    } else if zap::is_verify(&event) {
+        zap::verify(app, event).await
+    } else if bridgekeeper::is_verify(&event) {
+        bridgekeeper::verify(app, event).await
+    } else {
+        not_found()
+    })
 }

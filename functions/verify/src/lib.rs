@@ -1,3 +1,4 @@
-//! The `verify` function. Checks a code and, on success, links the destination to the caller's user.
+//! The `verify` function: checks a code for every product (KGen, BizMagnets, ZAP,
+//! Bridgekeeper) and, where the product links, links the destination to the user.
 
 pub mod http_handler;

@@ -45,9 +45,20 @@ impl Delivery for SesEmail {
                     .build(),
             )
             .build();
+        // A display name in a quoted phrase; characters that could break out are dropped.
+        let from = match &message.sender {
+            Some(name) => {
+                let name: String = name
+                    .chars()
+                    .filter(|c| !c.is_control() && !"\"\\<>".contains(*c))
+                    .collect();
+                format!("\"{name}\" <{}>", self.from)
+            }
+            None => self.from.clone(),
+        };
         self.client
             .send_email()
-            .from_email_address(&self.from)
+            .from_email_address(from)
             .destination(SesDestination::builder().to_addresses(address).build())
             .content(email)
             .send()

@@ -37,7 +37,7 @@ impl Delivery for SnsSms {
             .phone_number(number)
             .message(&message.text)
             .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional"));
-        if let Some(sender_id) = &self.sender_id {
+        if let Some(sender_id) = message.sender.as_ref().or(self.sender_id.as_ref()) {
             publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id));
         }
         publish

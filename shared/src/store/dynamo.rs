@@ -9,12 +9,14 @@ use aws_sdk_dynamodb::types::{
 };
 use rand::RngExt;
 
-use crate::challenge::{Challenge, Handle, Staging, State};
+use crate::challenge::{Challenge, Handle, Located, Staging, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
+use crate::policy::Profile;
 use crate::ports::{
-    Admission, ChallengeStore, ClientRecord, ClientRegistry, Consumed, QuotaStore, StoreError, UserDirectory,
+    Admission, ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Consumed, ContactKind, OtpConfig,
+    Permission, QuotaStore, StoreError, UserDirectory,
 };
 use crate::quota::Charge;
 use crate::scope::{Scope, UserRef, escape};
@@ -74,6 +76,23 @@ fn challenge_pk(scope: &Scope, destination: &Destination) -> String {
 
 fn quota_pk(charge: &Charge) -> String {
     format!("QUOTA#{}#{}", charge.rule.name, escape(&charge.subject))
+}
+
+fn challenge_id_pk(id: &str) -> String {
+    format!("CHALLENGE_ID#{}", escape(id))
+}
+
+fn config_pk(uid: &str) -> String {
+    format!("CONFIG#{}", escape(uid))
+}
+
+/// A destination as written by this store (already validated when it was written).
+fn stored_destination(value: &str) -> Destination {
+    if value.starts_with('+') {
+        Destination::Phone(value.to_owned())
+    } else {
+        Destination::Email(value.to_owned())
+    }
 }
 
 fn contact_pk(destination: &Destination) -> String {
@@ -170,7 +189,7 @@ impl DynamoStore {
         }
     }
 
-    pub fn client(&self) -> &Client {
+    pub fn dynamodb(&self) -> &Client {
         &self.client
     }
 
@@ -384,9 +403,7 @@ impl ChallengeStore for DynamoStore {
 
     async fn stage(&self, scope: &Scope, destination: &Destination, staging: &Staging) -> Result<(), StoreError> {
         if staging.opens {
-            let mut put = self
-                .client
-                .put_item()
+            let mut put = Put::builder()
                 .table_name(&self.table)
                 .item(PK, s(challenge_pk(scope, destination)))
                 .item("id", s(&staging.challenge_id))
@@ -406,13 +423,23 @@ impl ChallengeStore for DynamoStore {
                     .expression_attribute_values(":previous", s(previous)),
                 None => put.condition_expression("attribute_not_exists(pk)"),
             };
-            put.send().await.map(|_| ()).map_err(|error| {
-                if conditional_failed(&error) {
-                    StoreError::Contended
-                } else {
-                    unavailable(error)
-                }
-            })
+            // Its id leads back to it (BizMagnets verifies by id alone).
+            let pointer = Put::builder()
+                .table_name(&self.table)
+                .item(PK, s(challenge_id_pk(&staging.challenge_id)))
+                .item("scope", s(scope.key()))
+                .item("destination", s(destination.as_str()))
+                .item(TTL, n(staging.cleanup_at))
+                .condition_expression("attribute_not_exists(pk)");
+            let puts = vec![
+                put.build().expect("complete put"),
+                pointer.build().expect("complete put"),
+            ];
+            if self.write_all(puts).await? {
+                Ok(())
+            } else {
+                Err(StoreError::Contended)
+            }
         } else {
             // The previous code stops working now; the new one works once delivered.
             self.challenge_update(scope, destination)
@@ -468,6 +495,15 @@ impl ChallengeStore for DynamoStore {
         }
     }
 
+    async fn locate(&self, challenge_id: &str) -> Result<Option<Located>, StoreError> {
+        Ok(self.get(challenge_id_pk(challenge_id)).await?.and_then(|item| {
+            Some(Located {
+                scope_key: get_s(&item, "scope")?.to_owned(),
+                destination: stored_destination(get_s(&item, "destination")?),
+            })
+        }))
+    }
+
     async fn withdraw(
         &self,
         scope: &Scope,
@@ -498,29 +534,32 @@ impl ChallengeStore for DynamoStore {
         now: UnixSeconds,
         max_attempts: u32,
     ) -> Result<Option<Challenge>, StoreError> {
-        let (handle_attribute, handle_value) = match handle {
-            Handle::AuthCode(code) => ("auth_code", code),
-            Handle::Id(id) => ("id", id),
+        let (handle_condition, handle_attribute, handle_value) = match handle {
+            Handle::AuthCode(code) => ("#handle = :handle AND ", "auth_code", code.as_str()),
+            Handle::Id(id) => ("#handle = :handle AND ", "id", id.as_str()),
+            Handle::Open => ("", "", ""),
         };
         // One conditional increment: of any number of parallel guesses, at most
         // `max_attempts` ever get past this line.
-        let result = self
+        let mut update = self
             .challenge_update(scope, destination)
             .update_expression("ADD attempts :one")
-            .condition_expression(
-                "#handle = :handle AND #state = :open AND expires_at > :now AND attempts < :max \
-                 AND attribute_exists(code_tag)",
-            )
+            .condition_expression(format!(
+                "{handle_condition}#state = :open AND expires_at > :now AND attempts < :max \
+                 AND attribute_exists(code_tag)"
+            ))
             .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#handle", handle_attribute)
-            .expression_attribute_values(":handle", s(handle_value))
             .expression_attribute_values(":open", s(OPEN))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(max_attempts))
             .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
+            .return_values(ReturnValue::AllNew);
+        if !handle_condition.is_empty() {
+            update = update
+                .expression_attribute_names("#handle", handle_attribute)
+                .expression_attribute_values(":handle", s(handle_value));
+        }
+        let result = update.send().await;
         match result {
             Ok(output) => Ok(output.attributes.as_ref().and_then(challenge_from)),
             Err(error) if conditional_failed(&error) => Ok(None),
@@ -689,32 +728,126 @@ impl UserDirectory for DynamoStore {
     async fn owner_of(&self, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
         Ok(self.get(contact_pk(destination)).await?.as_ref().and_then(user_from))
     }
+
+    async fn contact_of(&self, user: &UserRef, kind: ContactKind) -> Result<Option<Destination>, StoreError> {
+        let attribute = match kind {
+            ContactKind::Phone => "phone",
+            ContactKind::Email => "email",
+        };
+        Ok(self
+            .get(user_pk(user))
+            .await?
+            .as_ref()
+            .and_then(|item| get_s(item, attribute))
+            .map(stored_destination))
+    }
+
+    async fn link(
+        &self,
+        destination: &Destination,
+        user: &UserRef,
+        now: UnixSeconds,
+    ) -> Result<Option<UserRef>, StoreError> {
+        for try_number in 0..LINK_TRIES {
+            let plan = self.link_plan(destination, user, now).await?;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(plan.items))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(plan.moved_from),
+                Err(error) if cancellation(&error).is_some() => back_off(try_number).await,
+                Err(error) => return Err(unavailable(error)),
+            }
+        }
+        Err(StoreError::Contended)
+    }
 }
 
 impl ClientRegistry for DynamoStore {
     async fn client(&self, id: &str) -> Result<Option<ClientRecord>, StoreError> {
         Ok(self.get(client_pk(id)).await?.and_then(|item| {
+            let permissions = item
+                .get("permissions")
+                .and_then(|v| v.as_l().ok())
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|v| v.as_s().ok())
+                        .filter_map(|name| Permission::parse(name))
+                        .collect()
+                })
+                .unwrap_or_default();
             Some(ClientRecord {
                 id: id.to_owned(),
                 name: get_s(&item, "name")?.to_owned(),
                 secret_hash: get_b(&item, "secret_hash")?.to_vec(),
+                api_key_hash: get_b(&item, "api_key_hash").map(<[u8]>::to_vec),
+                permissions,
             })
         }))
     }
 
     async fn put_client(&self, record: &ClientRecord) -> Result<(), StoreError> {
-        let put = Put::builder()
+        let permissions = record.permissions.iter().map(|p| s(p.name())).collect();
+        let mut put = Put::builder()
             .table_name(&self.table)
             .item(PK, s(client_pk(&record.id)))
             .item("name", s(&record.name))
             .item("secret_hash", b(&record.secret_hash))
+            .item("permissions", AttributeValue::L(permissions))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(hash) = &record.api_key_hash {
+            put = put.item("api_key_hash", b(hash));
+        }
+        if self.put_one(put.build().expect("complete put")).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!("client {} already exists", record.id)))
+        }
+    }
+}
+
+impl ConfigRegistry for DynamoStore {
+    async fn config(&self, uid: &str) -> Result<Option<OtpConfig>, StoreError> {
+        Ok(self.get(config_pk(uid)).await?.and_then(|item| {
+            let profile = Profile::new(
+                get_n(&item, "code_length")?,
+                Duration::from_secs(get_n(&item, "lifetime")?),
+            )
+            .ok()?;
+            Some(OtpConfig {
+                uid: uid.to_owned(),
+                client_id: get_s(&item, "client_id")?.to_owned(),
+                channel: Channel::parse(get_s(&item, "channel")?)?,
+                profile,
+                template: get_s(&item, "template")?.to_owned(),
+                sender: get_s(&item, "sender")?.to_owned(),
+            })
+        }))
+    }
+
+    async fn put_config(&self, config: &OtpConfig) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(config_pk(&config.uid)))
+            .item("client_id", s(&config.client_id))
+            .item("channel", s(config.channel.name()))
+            .item("code_length", n(config.profile.code_length))
+            .item("lifetime", n(config.profile.lifetime.as_secs()))
+            .item("template", s(&config.template))
+            .item("sender", s(&config.sender))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .expect("complete put");
         if self.put_one(put).await? {
             Ok(())
         } else {
-            Err(StoreError::Unavailable(format!("client {} already exists", record.id)))
+            Err(StoreError::Unavailable(format!(
+                "configuration {} already exists",
+                config.uid
+            )))
         }
     }
 }

@@ -8,8 +8,12 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let sdk = otp_shared::app::sdk_config().await;
-    let store = otp_shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-    match otp_admin::execute(&args, &store).await {
+    let admin = otp_admin::Admin {
+        store: otp_shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+        ses: aws_sdk_sesv2::Client::new(&sdk),
+        email_from: std::env::var("EMAIL_FROM").ok().filter(|from| !from.is_empty()),
+    };
+    match otp_admin::execute(&args, &admin).await {
         Ok(answer) => {
             println!("{answer}");
             ExitCode::SUCCESS

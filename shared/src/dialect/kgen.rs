@@ -3,16 +3,16 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::app::App;
 use crate::callers::authenticate_client;
-use crate::challenge::{Attempt, Handle};
+use crate::challenge::{Attempt, Handle, Requester};
 use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
-use crate::ports::{ChallengeStore, ClientRegistry, Delivery, QuotaStore, UserDirectory};
+use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response, source_ip};
+use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 /// Which of the two KGen surfaces a request came through.
@@ -34,6 +34,17 @@ impl Surface {
     }
 }
 
+/// Whether a request is one of KGen's sends (register or resend, either surface).
+pub fn is_send(request: &Request) -> bool {
+    let path = crate::http::route_path(request);
+    path.ends_with("/auth/otp/register") || path.ends_with("/auth/otp/resend")
+}
+
+/// Whether a request is KGen's verify (either surface).
+pub fn is_verify(request: &Request) -> bool {
+    crate::http::route_path(request).ends_with("/auth/otp/verify")
+}
+
 /// Every error in KGen's shape: `{"message": CODE}`, with `detail` for a bad request.
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, body, retry_after) = match error {
@@ -48,7 +59,10 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             None,
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({"message": "UN_AUTHORIZED"}), None),
-        OtpError::WrongCode => (StatusCode::BAD_REQUEST, json!({"message": "INVALID_OTP"}), None),
+        OtpError::WrongCode | OtpError::NotThisDestination => {
+            (StatusCode::BAD_REQUEST, json!({"message": "INVALID_OTP"}), None)
+        }
+        OtpError::NotFound => (StatusCode::NOT_FOUND, json!({"message": "NOT_FOUND"}), None),
         OtpError::Gone => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
         OtpError::TooMany { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -64,25 +78,24 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
     json_response(status, &body, retry_after)
 }
 
-fn respond(result: Result<(StatusCode, Value), OtpError>) -> Response<Body> {
-    match result {
-        Ok((status, body)) => json_response(status, &body, None),
-        Err(error) => render_error(&error),
-    }
-}
-
 /// The caller: client credentials first on the proxy surface, then the user's JWT.
-async fn caller<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<UserRef, OtpError> {
+async fn caller<S: ClientRegistry, D>(
+    app: &App<S, D>,
+    request: &Request,
+) -> Result<(UserRef, Option<String>), OtpError> {
+    let mut client = None;
     if Surface::of(request) == Surface::Proxy {
-        authenticate_client(
+        let record = authenticate_client(
             app.store(),
             header(request, "clientID"),
             header(request, "clientSecret"),
+            Permission::KgenProxy,
         )
         .await?;
+        client = Some(record.id);
     }
     let token = header(request, "user-jwt-token").ok_or(OtpError::Unauthorized)?;
-    app.jwt.verify(token)
+    Ok((app.jwt.verify(token)?, client))
 }
 
 fn phone(fields: &Fields) -> Result<Destination, OtpError> {
@@ -100,18 +113,28 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
-    respond(
+    super::respond(
         async {
-            let user = caller(app, &request).await?;
+            let (user, client) = caller(app, &request).await?;
             let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
             let destination = phone(&fields)?;
             // Read before sending, so that a failure here sends nothing.
             let is_new_user = app.store().owner_of(&destination).await?.is_none();
+            let requester = Requester {
+                source_ip: source_ip(&request),
+                client,
+            };
+            let profile = app.otp.policy.default_profile();
             let sent = app
                 .otp
-                .send(&app.delivery, &Scope::User(user), &destination, |code, policy| {
-                    app.sms(code, policy)
-                })
+                .send(
+                    &app.delivery,
+                    &Scope::User(user),
+                    &destination,
+                    &profile,
+                    &requester,
+                    |code, profile| app.messages.sms(code, profile),
+                )
                 .await?;
             Ok((
                 StatusCode::OK,
@@ -119,6 +142,7 @@ where
             ))
         }
         .await,
+        render_error,
     )
 }
 
@@ -129,9 +153,9 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry,
 {
     let surface = Surface::of(&request);
-    respond(
+    super::respond(
         async {
-            let user = caller(app, &request).await?;
+            let (user, _) = caller(app, &request).await?;
             let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
             let destination = phone(&fields)?;
             let auth_code = match fields.digits("authCode")? {
@@ -159,5 +183,6 @@ where
             Ok((status, json!({"message": "Users linked successfully"})))
         }
         .await,
+        render_error,
     )
 }

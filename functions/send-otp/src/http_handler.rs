@@ -1,0 +1,19 @@
+use lambda_http::{Body, Error, Request, Response};
+use otp_shared::App;
+use otp_shared::dialect::{bizmagnets, bridgekeeper, not_found};
+use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, Delivery, QuotaStore, UserDirectory};
+
+/// Answers every request with a status of its own: the runtime never sees an `Err`.
+pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
+    D: Delivery,
+{
+    Ok(if bizmagnets::is_send(&event) {
+        bizmagnets::send(app, event).await
+    } else if bridgekeeper::is_send(&event) {
+        bridgekeeper::send(app, event).await
+    } else {
+        not_found()
+    })
+}

@@ -1,0 +1,243 @@
+//! The Bridgekeeper dialect: `POST /api/auth/v1/users/send-otp` and `.../verify-otp`, with
+//! an optional `qt-auth` / `tfa-auth` cookie. The answers never tell whether a destination
+//! belongs to an account.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::challenge::{Attempt, Handle, Requester};
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path, source_ip};
+use crate::ports::{ChallengeStore, ContactKind, Delivery, QuotaStore, UserDirectory};
+use crate::scope::{Scope, UserRef};
+
+pub fn is_send(request: &Request) -> bool {
+    route_path(request).ends_with("/api/auth/v1/users/send-otp")
+}
+
+pub fn is_verify(request: &Request) -> bool {
+    route_path(request).ends_with("/api/auth/v1/users/verify-otp")
+}
+
+/// Every error as `{"error": {"message": ...}}`.
+pub fn render_error(error: &OtpError) -> Response<Body> {
+    let (status, message, retry_after) = match error {
+        OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
+        OtpError::CountryNotAllowed => (
+            StatusCode::BAD_REQUEST,
+            "phone-number: SMS to this country is not enabled".to_owned(),
+            None,
+        ),
+        OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
+        OtpError::WrongCode | OtpError::Gone | OtpError::NotThisDestination => {
+            (StatusCode::UNAUTHORIZED, "Invalid OTP".to_owned(), None)
+        }
+        OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
+        OtpError::TooMany { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests".to_owned(),
+            Some(*retry_after),
+        ),
+        OtpError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable".to_owned(), None),
+    };
+    json_response(status, &json!({"error": {"message": message}}), retry_after)
+}
+
+/// The logged-in user, if a cookie says so: `qt-auth` wins over `tfa-auth`. A cookie that
+/// fails verification is refused, never taken for an anonymous request.
+fn session_user<S, D>(app: &App<S, D>, request: &Request) -> Result<Option<UserRef>, OtpError> {
+    match cookie(request, "qt-auth").or_else(|| cookie(request, "tfa-auth")) {
+        Some(token) => app.jwt.verify(token).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn kind_of(medium: &str) -> Result<ContactKind, OtpError> {
+    match medium {
+        "email" => Ok(ContactKind::Email),
+        "phone-number" => Ok(ContactKind::Phone),
+        _ => Err(OtpError::invalid(
+            "mediums",
+            "may contain \"email\" and \"phone-number\" only",
+        )),
+    }
+}
+
+/// The destination a request names in its body: the email, else the phone number.
+fn named_destination(fields: &Fields) -> Result<Option<Destination>, OtpError> {
+    let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
+    if present("email") {
+        let email = fields.string("email")?;
+        return Destination::email(email)
+            .map(Some)
+            .map_err(|_| OtpError::invalid("email", "is not a valid email address"));
+    }
+    if present("phone-number") {
+        let phone = fields.string("phone-number")?;
+        return Destination::e164(phone)
+            .map(Some)
+            .map_err(|_| OtpError::invalid("phone-number", "is not a valid international number (+ and digits)"));
+    }
+    Ok(None)
+}
+
+/// The destinations of a logged-in user's send: the mediums asked for, email by default.
+async fn recorded_destinations<S: UserDirectory, D>(
+    app: &App<S, D>,
+    user: &UserRef,
+    fields: &Fields,
+) -> Result<Vec<Destination>, OtpError> {
+    let mut kinds = Vec::new();
+    match fields.0.get("mediums") {
+        None | Some(Value::Null) => kinds.push(ContactKind::Email),
+        Some(Value::Array(mediums)) if !mediums.is_empty() => {
+            for medium in mediums {
+                let kind = kind_of(medium.as_str().unwrap_or_default())?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        }
+        Some(_) => return Err(OtpError::invalid("mediums", "must be a non-empty array of strings")),
+    }
+    let mut destinations = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let destination = app.store().contact_of(user, kind).await?.ok_or_else(|| {
+            let medium = if kind == ContactKind::Email {
+                "email"
+            } else {
+                "phone-number"
+            };
+            OtpError::invalid("mediums", format!("no {medium} on record for this user"))
+        })?;
+        destinations.push(destination);
+    }
+    Ok(destinations)
+}
+
+fn message_for<S, D>(
+    app: &App<S, D>,
+    destination: &Destination,
+) -> impl Fn(&crate::code::Code, &crate::policy::Profile) -> crate::ports::Message {
+    let is_email = matches!(destination, Destination::Email(_));
+    let messages = app.messages.clone();
+    move |code, profile| {
+        if is_email {
+            messages.email(code, profile)
+        } else {
+            messages.sms(code, profile)
+        }
+    }
+}
+
+/// send-otp: the seed's five cases. The answer is the same whether or not a user owns the
+/// destination, and so is what the request spends.
+pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + UserDirectory,
+    D: Delivery,
+{
+    let result = async {
+        let user = session_user(app, &request)?;
+        // JSON whatever the Content-Type: the seed's curl examples send a form type or none.
+        let fields = json_object(&request, ContentTypeRule::AnyContentType, true)?;
+        let always_send = match fields.0.get("always-send") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(flag)) => *flag,
+            Some(_) => return Err(OtpError::invalid("always-send", "must be true or false")),
+        };
+        let requester = Requester {
+            source_ip: source_ip(&request),
+            client: None,
+        };
+        let profile = app.otp.policy.default_profile();
+        match user {
+            // Cases 3 and 4: the logged-in user's own email, or the mediums asked for.
+            Some(user) => {
+                let scope = Scope::User(user.clone());
+                for destination in recorded_destinations(app, &user, &fields).await? {
+                    app.otp
+                        .send(
+                            &app.delivery,
+                            &scope,
+                            &destination,
+                            &profile,
+                            &requester,
+                            message_for(app, &destination),
+                        )
+                        .await?;
+                }
+            }
+            // Cases 1, 2 and 5: a code goes to a destination of a known user, or to any with
+            // `always-send`; either way the request costs the same.
+            None => {
+                let destination = named_destination(&fields)?
+                    .ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
+                let known = app.store().owner_of(&destination).await?.is_some();
+                if known || always_send {
+                    app.otp
+                        .send(
+                            &app.delivery,
+                            &Scope::Anonymous,
+                            &destination,
+                            &profile,
+                            &requester,
+                            message_for(app, &destination),
+                        )
+                        .await?;
+                } else {
+                    app.otp.count_send(&destination, &requester).await?;
+                }
+            }
+        }
+        Ok((StatusCode::OK, json!({"message": "OTP sent"})))
+    }
+    .await;
+    super::respond(result, render_error)
+}
+
+/// verify-otp: a code for the named destination (or, in a session without one, the user's
+/// email on record). Any failure is the same 401 `Invalid OTP`.
+pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + UserDirectory,
+{
+    let result = async {
+        let user = session_user(app, &request)?;
+        let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
+        let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+        let named = named_destination(&fields)?;
+        let (scope, destination) = match (user, named) {
+            (Some(user), Some(destination)) => (Scope::User(user), destination),
+            (Some(user), None) => {
+                let email = app
+                    .store()
+                    .contact_of(&user, ContactKind::Email)
+                    .await?
+                    .ok_or_else(|| OtpError::invalid("email", "is required: none on record for this user"))?;
+                (Scope::User(user), email)
+            }
+            (None, Some(destination)) => (Scope::Anonymous, destination),
+            (None, None) => {
+                return Err(OtpError::invalid(
+                    "email",
+                    "or phone-number is required without a session",
+                ));
+            }
+        };
+        let attempt = Attempt {
+            scope,
+            destination,
+            handle: Handle::Open,
+            code,
+            link: None,
+        };
+        app.otp.verify(&attempt).await?;
+        Ok((StatusCode::OK, json!({"message": "OTP verified"})))
+    }
+    .await;
+    super::respond(result, render_error)
+}

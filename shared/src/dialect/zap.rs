@@ -1,0 +1,181 @@
+//! The ZAP dialect: `POST /v1/otp` (and `/api/v1/otp`, with or without a final `/`) to
+//! generate, `.../verify` to verify; `{"success", "data"}` bodies.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use crate::app::App;
+use crate::callers::authenticate_api_key;
+use crate::challenge::{Attempt, Handle, Requester};
+use crate::destination::{Destination, MAX_EMAIL_LENGTH};
+use crate::error::OtpError;
+use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path, source_ip};
+use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
+use crate::scope::{Scope, UserRef};
+
+/// Longest `userId` accepted.
+const MAX_USER_ID_CHARS: usize = 256;
+
+pub fn is_generate(request: &Request) -> bool {
+    matches!(route_path(request), "/v1/otp" | "/api/v1/otp")
+}
+
+pub fn is_verify(request: &Request) -> bool {
+    matches!(route_path(request), "/v1/otp/verify" | "/api/v1/otp/verify")
+}
+
+/// Every error as `{"success": false, "data": "<what went wrong>"}`.
+pub fn render_error(error: &OtpError) -> Response<Body> {
+    let (status, data, retry_after) = match error {
+        OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
+        OtpError::CountryNotAllowed => (
+            StatusCode::BAD_REQUEST,
+            "phoneNumber: SMS to this country is not enabled".to_owned(),
+            None,
+        ),
+        OtpError::WrongCode | OtpError::Gone | OtpError::NotThisDestination => {
+            (StatusCode::BAD_REQUEST, "Invalid or expired OTP".to_owned(), None)
+        }
+        OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
+        OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
+        OtpError::TooMany { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests, try again later".to_owned(),
+            Some(*retry_after),
+        ),
+        OtpError::Unavailable => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An error occurred processing the request".to_owned(),
+            None,
+        ),
+    };
+    json_response(status, &json!({"success": false, "data": data}), retry_after)
+}
+
+/// The platform user a request is about, within the calling client: `userId` (or `UserId`).
+fn user(fields: &Fields, client: Option<&str>) -> Result<UserRef, OtpError> {
+    let key = if fields.0.contains_key("userId") {
+        "userId"
+    } else {
+        "UserId"
+    };
+    let id = fields
+        .string(key)
+        .map_err(|_| OtpError::invalid("userId", "is required and must be a string"))?;
+    let id = id.trim();
+    if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS {
+        return Err(OtpError::invalid(
+            "userId",
+            format!("must have 1 to {MAX_USER_ID_CHARS} characters"),
+        ));
+    }
+    // Users are namespaced by the API client, as JWT users are by their issuer.
+    Ok(UserRef::new(format!("zap:{}", client.unwrap_or_default()), id))
+}
+
+/// The destination: the email when given (codes go "to the user's email"), else the phone.
+/// Both are validated when both are given, so a bad value is never silently ignored.
+fn destination(fields: &Fields) -> Result<Destination, OtpError> {
+    let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
+    let phone = if present("phoneNumber") {
+        let phone = fields.string("phoneNumber")?.trim();
+        if !phone.starts_with('+') {
+            return Err(OtpError::invalid("phoneNumber", "must start with +"));
+        }
+        Some(
+            Destination::e164(phone)
+                .map_err(|_| OtpError::invalid("phoneNumber", "must be a valid E.164 number of at most 15 digits"))?,
+        )
+    } else {
+        None
+    };
+    let email = if present("email") {
+        let email = fields.string("email")?;
+        if email.chars().count() > MAX_EMAIL_LENGTH {
+            return Err(OtpError::invalid(
+                "email",
+                format!("must be at most {MAX_EMAIL_LENGTH} characters"),
+            ));
+        }
+        Some(Destination::email(email).map_err(|_| OtpError::invalid("email", "must be a valid email address"))?)
+    } else {
+        None
+    };
+    email
+        .or(phone)
+        .ok_or_else(|| OtpError::invalid("email", "or phoneNumber is required"))
+}
+
+/// The calling client, when the deployment requires (or the caller offers) an API key.
+async fn caller<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<Option<String>, OtpError> {
+    if !app.zap_requires_api_key {
+        return Ok(None);
+    }
+    let client = authenticate_api_key(app.store(), header(request, "X-API-KEY"), Permission::Zap).await?;
+    Ok(Some(client.id))
+}
+
+/// generate: a code to the user's email (or phone); 200 `OTP Generated`.
+pub async fn generate<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry,
+    D: Delivery,
+{
+    let result = async {
+        let client = caller(app, &request).await?;
+        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
+        let user = user(&fields, client.as_deref())?;
+        let destination = destination(&fields)?;
+        let requester = Requester {
+            source_ip: source_ip(&request),
+            client,
+        };
+        let profile = app.otp.policy.default_profile();
+        let is_email = matches!(destination, Destination::Email(_));
+        app.otp
+            .send(
+                &app.delivery,
+                &Scope::User(user),
+                &destination,
+                &profile,
+                &requester,
+                |code, profile| {
+                    if is_email {
+                        app.messages.email(code, profile)
+                    } else {
+                        app.messages.sms(code, profile)
+                    }
+                },
+            )
+            .await?;
+        Ok((StatusCode::OK, json!({"success": true, "data": "OTP Generated"})))
+    }
+    .await;
+    super::respond(result, render_error)
+}
+
+/// verify: the generate body plus `otp`; links the contact to `userId`.
+pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
+{
+    let result = async {
+        let client = caller(app, &request).await?;
+        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
+        let user = user(&fields, client.as_deref())?;
+        let destination = destination(&fields)?;
+        let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+        let attempt = Attempt {
+            scope: Scope::User(user.clone()),
+            destination,
+            handle: Handle::Open,
+            code,
+            link: Some(user),
+        };
+        app.otp.verify(&attempt).await?;
+        Ok((StatusCode::OK, json!({"success": true, "data": "OTP Verified"})))
+    }
+    .await;
+    super::respond(result, render_error)
+}
