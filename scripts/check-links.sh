@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Each function links only the AWS SDK crates it calls: verify sends nothing, so it must
-# not depend on SNS or SES; the sending functions must not pull SES before they email.
+# not depend on SNS or SES; register and resend send SMS only; send-otp and generate send
+# SMS and email.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -18,7 +19,7 @@ require() {
         status=1
     fi
 }
-for function in register resend verify; do
+for function in register resend verify send-otp generate; do
     require "$function" aws-sdk-dynamodb
 done
 forbid verify aws-sdk-sns
@@ -27,5 +28,9 @@ require register aws-sdk-sns
 require resend aws-sdk-sns
 forbid register aws-sdk-sesv2
 forbid resend aws-sdk-sesv2
-[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS"
+for function in send-otp generate; do
+    require "$function" aws-sdk-sns
+    require "$function" aws-sdk-sesv2
+done
+[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS; send-otp and generate add SNS and SESv2"
 exit "$status"

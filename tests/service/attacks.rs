@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use otp_tests::{Deployment, fresh_phone, kgen_request, last_code, user_token};
 use serde_json::json;
-use tokio::task::JoinSet;
 
 use crate::*;
 
-/// Fires `count` verifies of `otp` at once; returns their statuses.
+/// Fires `count` KGen verifies of `otp` at once; returns their statuses.
 async fn verify_in_parallel(
     deployment: &Arc<Deployment>,
     token: &str,
@@ -17,22 +16,17 @@ async fn verify_in_parallel(
     otp: &str,
     count: usize,
 ) -> Vec<u16> {
-    let mut tasks = JoinSet::new();
-    for _ in 0..count {
-        let deployment = Arc::clone(deployment);
-        let request = kgen_request(
-            &format!("{FE}/verify"),
-            token,
-            None,
-            &verify_body(national, auth_code, json!(otp)),
-        );
-        tasks.spawn(async move { call_verify(&deployment, request).await.0 });
-    }
-    let mut statuses = Vec::with_capacity(count);
-    while let Some(status) = tasks.join_next().await {
-        statuses.push(status.expect("task ran"));
-    }
-    statuses
+    let requests = (0..count)
+        .map(|_| {
+            kgen_request(
+                &format!("{FE}/verify"),
+                token,
+                None,
+                &verify_body(national, auth_code, json!(otp)),
+            )
+        })
+        .collect();
+    verify_all_at_once(deployment, requests).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

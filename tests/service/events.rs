@@ -1,8 +1,15 @@
 //! Every file in `events/` through its function's handler, as `sam local invoke -e` would.
 
+use std::time::Duration;
+
 use otp_shared::callers::hash_secret;
-use otp_shared::ports::{ClientRecord, ClientRegistry, Permission};
-use otp_tests::{Deployment, EVENTS_CLIENT_ID, EVENTS_CLIENT_SECRET, event, last_code, workspace_root};
+use otp_shared::policy::Profile;
+use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission};
+use otp_shared::scope::UserRef;
+use otp_tests::{
+    Deployment, EVENTS_API_KEY_SECRET, EVENTS_CLIENT_ID, EVENTS_CLIENT_SECRET, EVENTS_CONFIG_UID, EVENTS_ISSUER,
+    EVENTS_USER_ID, event, last_code, last_email_code, workspace_root,
+};
 use serde_json::{Value, json};
 
 use crate::*;
@@ -12,12 +19,15 @@ fn function_of(name: &str) -> &'static str {
     match name {
         "register" | "register-proxy" => "register",
         "resend" | "resend-proxy" => "resend",
-        "verify" | "verify-proxy" => "verify",
+        "verify" | "verify-proxy" | "verify-bizmagnets" | "verify-zap" | "verify-bridgekeeper" => "verify",
+        "send-otp-bizmagnets" | "send-otp-bridgekeeper" | "send-otp-bridgekeeper-session" => "send-otp",
+        "generate-zap" | "generate-zap-phone" => "generate",
         other => panic!("events/{other}.json belongs to no known function"),
     }
 }
 
-async fn deployment_with_event_client() -> Deployment {
+/// A deployment that knows the events' client, its OTP configuration and user.
+async fn deployment_for_events() -> Deployment {
     let deployment = Deployment::new().await;
     deployment
         .store
@@ -25,22 +35,39 @@ async fn deployment_with_event_client() -> Deployment {
             id: EVENTS_CLIENT_ID.into(),
             name: "events".into(),
             secret_hash: hash_secret(EVENTS_CLIENT_SECRET),
-            api_key_hash: None,
+            api_key_hash: Some(hash_secret(EVENTS_API_KEY_SECRET)),
             permissions: Permission::ALL.into_iter().collect(),
         })
         .await
         .expect("client stored");
     deployment
+        .store
+        .put_config(&OtpConfig {
+            uid: EVENTS_CONFIG_UID.into(),
+            client_id: EVENTS_CLIENT_ID.into(),
+            channel: Channel::Sms,
+            profile: Profile::new(6, Duration::from_secs(300)).expect("in range"),
+            template: "{code} is your {sender} code".into(),
+            sender: "Acme".into(),
+        })
+        .await
+        .expect("configuration stored");
+    deployment
 }
 
-/// The event `name` with its body's `authCode` and `otp` replaced.
-fn verify_event_with(name: &str, auth_code: &Value, otp: &str) -> lambda_http::Request {
-    let path = workspace_root().join("events").join(format!("{name}.json"));
-    let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("event file")).expect("JSON");
+/// The event `name` with `path` (when given) and its body's fields replaced.
+fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambda_http::Request {
+    let file = workspace_root().join("events").join(format!("{name}.json"));
+    let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("event file")).expect("JSON");
     let mut body: Value = serde_json::from_str(raw["body"].as_str().expect("a body")).expect("JSON body");
-    body["authCode"] = auth_code.clone();
-    body["otp"] = json!(otp);
+    for (field, value) in fields {
+        body[*field] = value.clone();
+    }
     raw["body"] = Value::String(body.to_string());
+    if let Some(path) = path {
+        raw["rawPath"] = json!(path);
+        raw["requestContext"]["http"]["path"] = json!(path);
+    }
     lambda_http::request::from_str(&raw.to_string()).expect("still a valid event")
 }
 
@@ -52,17 +79,7 @@ async fn every_event_file_has_a_function() {
         .map(|entry| entry.file_name().to_string_lossy().trim_end_matches(".json").to_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "register",
-            "register-proxy",
-            "resend",
-            "resend-proxy",
-            "verify",
-            "verify-proxy"
-        ]
-    );
+    assert_eq!(names.len(), 14);
     for name in &names {
         function_of(name);
     }
@@ -71,7 +88,7 @@ async fn every_event_file_has_a_function() {
 #[tokio::test]
 async fn the_kgen_events_run_a_whole_flow() {
     for surface in ["", "-proxy"] {
-        let deployment = deployment_with_event_client().await;
+        let deployment = deployment_for_events().await;
         let phone = "+919876543219";
 
         // Before any send, the seed's verify names no challenge.
@@ -92,13 +109,81 @@ async fn the_kgen_events_run_a_whole_flow() {
         assert_eq!(status, 200, "resend{surface}: {body}");
         assert_eq!(body["authCode"], auth_code);
 
-        let request = verify_event_with(&format!("verify{surface}"), &auth_code, &last_code(phone));
-        let (status, body, _) = call_verify(&deployment, request).await;
+        let fields = [("authCode", auth_code.clone()), ("otp", json!(last_code(phone)))];
+        let (status, body, _) = call_verify(&deployment, event_with(&format!("verify{surface}"), None, &fields)).await;
         let expected = if surface.is_empty() { 200 } else { 201 };
         assert_eq!(
             (status, body),
             (expected, json!({"message": "Users linked successfully"}))
         );
-        deployment.clock.advance(600);
     }
+}
+
+#[tokio::test]
+async fn the_bizmagnets_events_run_a_whole_flow() {
+    let deployment = deployment_for_events().await;
+    let (status, body, _) = call_verify(&deployment, event("verify-bizmagnets")).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (410, &json!(410)),
+        "the seed's id names no challenge here"
+    );
+
+    let (status, body, _) = call_send_otp(&deployment, event("send-otp-bizmagnets")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let path = format!("/otp/{id}/verifyOTP");
+    let request = event_with(
+        "verify-bizmagnets",
+        Some(&path),
+        &[("otp", json!(last_code("+919876543210")))],
+    );
+    let (status, body, _) = call_verify(&deployment, request).await;
+    assert_eq!((status, body), (200, json!({"id": id, "message": "success"})));
+}
+
+#[tokio::test]
+async fn the_zap_events_run_a_whole_flow() {
+    let deployment = deployment_for_events().await;
+    let (status, body, _) = call_verify(&deployment, event("verify-zap")).await;
+    assert_eq!((status, body["success"].clone()), (400, json!(false)));
+
+    let (status, body, _) = call_generate(&deployment, event("generate-zap")).await;
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Generated"})));
+    let (status, _, _) = call_generate(&deployment, event("generate-zap-phone")).await;
+    assert_eq!(status, 200);
+    assert!(!last_code("+2348011111111").is_empty());
+
+    let request = event_with(
+        "verify-zap",
+        None,
+        &[("otp", json!(last_email_code("adminuser@zap.com")))],
+    );
+    let (status, body, _) = call_verify(&deployment, request).await;
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Verified"})));
+}
+
+#[tokio::test]
+async fn the_bridgekeeper_events_run_a_whole_flow() {
+    let deployment = deployment_for_events().await;
+    let (status, body, _) = call_verify(&deployment, event("verify-bridgekeeper")).await;
+    assert_eq!((status, body), (401, json!({"error": {"message": "Invalid OTP"}})));
+
+    // Case 5: always-send to an address of no known user.
+    let (status, body, _) = call_send_otp(&deployment, event("send-otp-bridgekeeper")).await;
+    assert_eq!((status, body), (200, json!({"message": "OTP sent"})));
+    let request = event_with(
+        "verify-bridgekeeper",
+        None,
+        &[("otp", json!(last_email_code("jhondoe@gmail.com")))],
+    );
+    let (status, body, _) = call_verify(&deployment, request).await;
+    assert_eq!((status, body), (200, json!({"message": "OTP verified"})));
+
+    // Case 3: the session cookie alone sends to the user's email on record.
+    let user = UserRef::new(EVENTS_ISSUER, EVENTS_USER_ID);
+    deployment.user(&user, &["efkhei@example.com"]).await;
+    let (status, body, _) = call_send_otp(&deployment, event("send-otp-bridgekeeper-session")).await;
+    assert_eq!((status, body), (200, json!({"message": "OTP sent"})));
+    assert!(!last_email_code("efkhei@example.com").is_empty());
 }

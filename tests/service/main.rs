@@ -2,10 +2,13 @@
 
 mod admin;
 mod attacks;
+mod bizmagnets;
+mod bridgekeeper;
 mod events;
 mod faults;
 mod kgen;
 mod logs;
+mod zap;
 
 use lambda_http::Request;
 use otp_tests::{Deployment, kgen_request, parts};
@@ -55,6 +58,21 @@ pub async fn call_generate(deployment: &Deployment, request: Request) -> Answer 
             .await
             .expect("handlers never fail"),
     )
+}
+
+/// Runs every request through the verify function at once, on parallel tasks; returns
+/// the statuses.
+pub async fn verify_all_at_once(deployment: &std::sync::Arc<Deployment>, requests: Vec<Request>) -> Vec<u16> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for request in requests {
+        let deployment = std::sync::Arc::clone(deployment);
+        tasks.spawn(async move { call_verify(&deployment, request).await.0 });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.expect("task ran"));
+    }
+    statuses
 }
 
 pub fn phone_body(national: &str) -> Value {

@@ -28,6 +28,12 @@ pub const EVENTS_JWT_SECRET: &str = "local-development-jwt-secret-not-for-produc
 /// The client credentials of the proxy events in `events/` (local use only).
 pub const EVENTS_CLIENT_ID: &str = "local-demo-client";
 pub const EVENTS_CLIENT_SECRET: &str = "6c6f63616c2d64656d6f2d636c69656e742d7365637265742d6e6f742d70726f";
+/// The secret half of the API key in the events (`<client id>.<secret>`; local use only).
+pub const EVENTS_API_KEY_SECRET: &str = "6c6f63616c2d64656d6f2d6170692d6b65792d6e6f742d666f722d70726f64";
+/// The OTP configuration the BizMagnets send event names.
+pub const EVENTS_CONFIG_UID: &str = "local-demo-config";
+/// The user the events' token speaks for.
+pub const EVENTS_USER_ID: &str = "efkheikhwihewihefiwaaaaa";
 /// The issuer of the events' token.
 pub const EVENTS_ISSUER: &str = "d5b2e760-1b6c-4296-a89f-1da0ffe8c414";
 pub const HMAC_KEYS: &str = "test-hmac-key-0123456789abcdef0123456789abcdef";
@@ -180,15 +186,63 @@ pub fn sms_to(phone: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An email as moto recorded it.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub source: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The emails delivered to `address`, oldest first.
+pub fn emails_to(address: &str) -> Vec<Email> {
+    moto_data()["ses"]["Message"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter(|m| {
+                    m["destinations"]["ToAddresses"]
+                        .as_array()
+                        .is_some_and(|to| to.iter().any(|a| a == address))
+                })
+                .map(|m| Email {
+                    source: m["source"].as_str().unwrap_or_default().to_owned(),
+                    subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                    body: m["body"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first run of six or more digits in a message.
+pub fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|word| word.len() >= 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_owned()
+}
+
 /// The code in the latest SMS to `phone`.
 pub fn last_code(phone: &str) -> String {
     let text = sms_to(phone)
         .pop()
         .unwrap_or_else(|| panic!("no SMS was sent to {phone}"));
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|word| word.len() >= 6)
-        .unwrap_or_else(|| panic!("no code in {text:?}"))
-        .to_owned()
+    code_in(&text)
+}
+
+/// The code in the latest email to `address`.
+pub fn last_email_code(address: &str) -> String {
+    let email = emails_to(address)
+        .pop()
+        .unwrap_or_else(|| panic!("no email was sent to {address}"));
+    code_in(&email.body)
+}
+
+/// An email address nobody else in this run uses.
+pub fn fresh_email() -> String {
+    format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
 /// A valid Indian mobile number nobody else in this run uses: (national, E.164).

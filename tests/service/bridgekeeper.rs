@@ -1,0 +1,285 @@
+//! Bridgekeeper (seed 004): the five send-otp cases, cookies, verify-otp, and answers that
+//! never tell whether a destination has an account.
+
+use std::sync::Arc;
+
+use otp_shared::scope::UserRef;
+use otp_tests::{
+    Deployment, EVENTS_ISSUER, api_request, emails_to, fresh_email, fresh_phone, last_code, last_email_code, sms_to,
+    user_token,
+};
+use serde_json::{Value, json};
+
+use crate::*;
+
+const SEND: &str = "/api/auth/v1/users/send-otp";
+const VERIFY: &str = "/api/auth/v1/users/verify-otp";
+
+/// A request as the seed's curl sends it: no content type unless given, cookies if any.
+fn request(path: &str, cookie: Option<&str>, content_type: Option<&str>, body: &str) -> lambda_http::Request {
+    let mut headers = Vec::new();
+    if let Some(content_type) = content_type {
+        headers.push(("content-type", content_type));
+    }
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    api_request(path, &headers, body)
+}
+
+fn sent() -> Value {
+    json!({"message": "OTP sent"})
+}
+
+/// A deployment with a known user: (deployment, user, phone, email).
+async fn with_user(id: &str) -> (Deployment, UserRef, String, String) {
+    let deployment = Deployment::new().await;
+    let user = UserRef::new(EVENTS_ISSUER, id);
+    let (_, phone) = fresh_phone();
+    let email = fresh_email();
+    deployment.user(&user, &[&phone, &email]).await;
+    (deployment, user, phone, email)
+}
+
+#[tokio::test]
+async fn case_1_and_2_a_known_users_email_or_phone_without_a_session() {
+    let (deployment, _, phone, email) = with_user("known").await;
+    // Case 1: curl --data-raw sends a form content type; the body is JSON all the same.
+    let body = json!({"email": email}).to_string();
+    let answer = call_send_otp(
+        &deployment,
+        request(SEND, None, Some("application/x-www-form-urlencoded"), &body),
+    )
+    .await;
+    assert_eq!((answer.0, answer.1), (200, sent()));
+    let code = last_email_code(&email);
+    let verify = json!({"email": email, "otp": code}).to_string();
+    let (status, answer, _) = call_verify(&deployment, request(VERIFY, None, None, &verify)).await;
+    assert_eq!((status, answer), (200, json!({"message": "OTP verified"})));
+
+    // Case 2: the phone number, no content type at all.
+    let body = json!({"phone-number": phone}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, None, None, &body)).await.0,
+        200
+    );
+    let verify = json!({"phone-number": phone, "otp": last_code(&phone)}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, None, None, &verify)).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn case_3_and_4_a_session_sends_to_the_contacts_on_record() {
+    let (deployment, _, phone, email) = with_user("session").await;
+    let cookie = format!("qt-auth={}", user_token("session"));
+    // Case 3: only the cookie, no body: the email on record.
+    let answer = call_send_otp(&deployment, request(SEND, Some(&cookie), None, "")).await;
+    assert_eq!((answer.0, answer.1), (200, sent()));
+    assert_eq!(emails_to(&email).len(), 1);
+    assert!(sms_to(&phone).is_empty());
+    let verify = json!({"otp": last_email_code(&email)}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, Some(&cookie), None, &verify))
+            .await
+            .0,
+        200,
+        "the email on record"
+    );
+
+    // Case 4: the medium asked for.
+    let body = json!({"mediums": ["phone-number"]}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(sms_to(&phone).len(), 1);
+    let verify = json!({"phone-number": phone, "otp": last_code(&phone)}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, Some(&cookie), None, &verify))
+            .await
+            .0,
+        200
+    );
+
+    // A medium not on record is a clear 400.
+    let (deployment, user, _, _) = (Deployment::new().await, UserRef::new(EVENTS_ISSUER, "no-phone"), (), ());
+    deployment.user(&user, &[&fresh_email()]).await;
+    let cookie = format!("qt-auth={}", user_token("no-phone"));
+    let (status, answer, _) = call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("phone-number"))
+    );
+}
+
+#[tokio::test]
+async fn case_5_unknown_destinations_look_the_same_and_cost_the_same() {
+    let deployment = Deployment::new().await;
+    let stranger = fresh_email();
+    let body = json!({"email": stranger}).to_string();
+    let answer = call_send_otp(&deployment, request(SEND, None, None, &body)).await;
+    assert_eq!(
+        (answer.0, answer.1),
+        (200, sent()),
+        "the same answer as for a known user"
+    );
+    assert!(emails_to(&stranger).is_empty(), "but nothing is sent");
+    // The request spent the destination's budget like a send.
+    let (status, answer, retry_after) = call_send_otp(&deployment, request(SEND, None, None, &body)).await;
+    assert_eq!(
+        (status, answer),
+        (429, json!({"error": {"message": "Too many requests"}}))
+    );
+    assert_eq!(retry_after.as_deref(), Some("30"));
+
+    deployment.clock.advance(30);
+    let always = json!({"email": stranger, "always-send": true}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, None, None, &always)).await,
+        (200, sent(), None)
+    );
+    assert_eq!(emails_to(&stranger).len(), 1, "always-send sends");
+    let verify = json!({"email": stranger, "otp": last_email_code(&stranger)}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, None, None, &verify)).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn cookies_are_verified_and_qt_auth_wins() {
+    let (deployment, _, _, email) = with_user("cookie").await;
+    let token = user_token("cookie");
+    let tfa = format!("tfa-auth={token}");
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&tfa), None, "")).await.0,
+        200
+    );
+    assert_eq!(emails_to(&email).len(), 1);
+
+    deployment.clock.advance(30);
+    let both = format!("tfa-auth=garbage; qt-auth={token}");
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&both), None, "")).await.0,
+        200,
+        "qt-auth wins"
+    );
+
+    let expired = otp_tests::token_with(json!({"iss": EVENTS_ISSUER, "sub": "cookie", "exp": otp_tests::now() - 300}));
+    for cookie in [
+        "qt-auth=garbage".to_owned(),
+        format!("qt-auth={expired}"),
+        format!("qt-auth=garbage; tfa-auth={token}"),
+    ] {
+        let body = json!({"email": email}).to_string();
+        let (status, answer, _) = call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body)).await;
+        assert_eq!(
+            (status, answer),
+            (401, json!({"error": {"message": "Unauthorized"}})),
+            "{cookie}"
+        );
+        let verify = json!({"email": email, "otp": "123456"}).to_string();
+        assert_eq!(
+            call_verify(&deployment, request(VERIFY, Some(&cookie), None, &verify))
+                .await
+                .0,
+            401
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_verifies_look_alike_and_unknown_destinations_spend_the_budget() {
+    let (deployment, _, _, email) = with_user("guessed").await;
+    let body = json!({"email": email}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, None, None, &body)).await.0,
+        200
+    );
+    let code = last_email_code(&email);
+    let wrong = if code == "246810" { "135791" } else { "246810" };
+    let invalid = json!({"error": {"message": "Invalid OTP"}});
+    let verify = json!({"email": email, "otp": wrong}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, None, None, &verify)).await,
+        (401, invalid.clone(), None)
+    );
+
+    let stranger = fresh_email();
+    for _ in 0..10 {
+        let verify = json!({"email": stranger, "otp": "123456"}).to_string();
+        let (status, answer, _) = call_verify(&deployment, request(VERIFY, None, None, &verify)).await;
+        assert_eq!(
+            (status, answer),
+            (401, invalid.clone()),
+            "an unknown destination fails like a known one"
+        );
+    }
+    let verify = json!({"email": stranger, "otp": "123456"}).to_string();
+    let (status, _, retry_after) = call_verify(&deployment, request(VERIFY, None, None, &verify)).await;
+    assert_eq!(status, 429, "the failure budget counts unknown destinations too");
+    assert!(retry_after.is_some());
+
+    for bad in [
+        "",
+        "{",
+        r#"{"otp": "123456"}"#,
+        r#"{"email": "x", "otp": "123456"}"#,
+        r#"{"email": "a@b.co"}"#,
+    ] {
+        assert_eq!(
+            call_verify(&deployment, request(VERIFY, None, None, bad)).await.0,
+            400,
+            "{bad}"
+        );
+    }
+    for bad in [
+        "{",
+        r#"{"always-send": "yes", "email": "a@b.co"}"#,
+        r#"{"phone-number": "98765"}"#,
+        "{}",
+    ] {
+        assert_eq!(
+            call_send_otp(&deployment, request(SEND, None, None, bad)).await.0,
+            400,
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_get_five_attempts() {
+    let (deployment, _, phone, _) = with_user("parallel").await;
+    let deployment = Arc::new(deployment);
+    let body = json!({"phone-number": phone}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, None, None, &body)).await.0,
+        200
+    );
+    let code = last_code(&phone);
+    let wrong = if code == "777777" { "787878" } else { "777777" };
+    let guess = json!({"phone-number": phone, "otp": wrong}).to_string();
+    let requests = (0..30).map(|_| request(VERIFY, None, None, &guess)).collect();
+    let statuses = verify_all_at_once(&deployment, requests).await;
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    let item = deployment
+        .scan()
+        .await
+        .into_iter()
+        .find(|item| {
+            item["pk"]
+                .as_s()
+                .is_ok_and(|pk| pk == &format!("CHALLENGE#anonymous#{phone}"))
+        })
+        .expect("challenge item");
+    assert_eq!(number(&item, "attempts"), 5);
+    let right = json!({"phone-number": phone, "otp": code}).to_string();
+    let status = call_verify(&deployment, request(VERIFY, None, None, &right)).await.0;
+    assert!(status == 401 || status == 429, "the right code fails after: {status}");
+}
