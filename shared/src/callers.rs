@@ -313,21 +313,8 @@ mod tests {
 
     /// PEM armour for a DER document (standard base64, 64 columns).
     fn pem(label: &str, der: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut encoded = String::new();
-        for chunk in der.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    encoded.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-                } else {
-                    encoded.push('=');
-                }
-            }
-        }
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(der);
         let lines: Vec<&str> = encoded
             .as_bytes()
             .chunks(64)

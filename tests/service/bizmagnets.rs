@@ -159,17 +159,7 @@ async fn wrong_codes_and_wrong_numbers_are_403_and_cost_attempts() {
     )
     .await;
     assert_spring(&answer, 403, &path);
-    let item = deployment
-        .scan()
-        .await
-        .into_iter()
-        .find(|item| {
-            item["pk"]
-                .as_s()
-                .is_ok_and(|pk| pk.ends_with(&e164) && pk.contains(&client.id))
-        })
-        .expect("challenge item");
-    assert_eq!(number(&item, "attempts"), 2);
+    assert_eq!(deployment.attempts_on(&e164).await, 2);
 
     for _ in 0..3 {
         let answer = call_verify(
@@ -306,17 +296,7 @@ async fn parallel_guesses_get_five_attempts() {
         .collect();
     let statuses = verify_all_at_once(&deployment, requests).await;
     assert!(statuses.iter().filter(|&&s| s == 403).count() <= 5, "{statuses:?}");
-    let item = deployment
-        .scan()
-        .await
-        .into_iter()
-        .find(|item| {
-            item["pk"]
-                .as_s()
-                .is_ok_and(|pk| pk.starts_with("CHALLENGE#") && pk.ends_with(&e164))
-        })
-        .expect("challenge item");
-    assert_eq!(number(&item, "attempts"), 5);
+    assert_eq!(deployment.attempts_on(&e164).await, 5);
     let status = call_verify(
         &deployment,
         verify_request(&id, &client.api_key, &verify_body(&national, &code)),

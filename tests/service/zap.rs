@@ -75,10 +75,8 @@ async fn an_email_code_verifies_and_links_the_contact_to_the_user() {
         (200, json!({"success": true, "data": "OTP Verified"}))
     );
     let contact = deployment
-        .scan()
+        .item_where(|pk| pk == format!("CONTACT#{address}"))
         .await
-        .into_iter()
-        .find(|item| item["pk"].as_s().is_ok_and(|pk| pk == &format!("CONTACT#{address}")))
         .expect("the contact is linked");
     assert_eq!(contact["user_id"].as_s().ok().map(String::as_str), Some("u-42"));
     let (status, answer, _) = call_verify(&deployment, verify(&code)).await;
@@ -284,17 +282,7 @@ async fn parallel_guesses_get_five_attempts() {
         .collect();
     let statuses = verify_all_at_once(&deployment, requests).await;
     assert!(statuses.iter().all(|s| [400, 429].contains(s)), "{statuses:?}");
-    let item = deployment
-        .scan()
-        .await
-        .into_iter()
-        .find(|item| {
-            item["pk"]
-                .as_s()
-                .is_ok_and(|pk| pk.starts_with("CHALLENGE#") && pk.ends_with(&address))
-        })
-        .expect("challenge item");
-    assert_eq!(number(&item, "attempts"), 5);
+    assert_eq!(deployment.attempts_on(&address).await, 5);
     let right = json!({"email": address, "userId": "target", "otp": code});
     let status = call_verify(&deployment, request("/v1/otp/verify", Some(&client.api_key), &right))
         .await

@@ -428,6 +428,30 @@ impl Deployment {
             .unwrap_or_default()
     }
 
+    /// The first item whose key satisfies `wanted`.
+    pub async fn item_where(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.scan()
+            .await
+            .into_iter()
+            .find(|item| item.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| wanted(pk)))
+    }
+
+    /// The attempts counted on the one challenge of `destination` in this deployment.
+    pub async fn attempts_on(&self, destination: &str) -> i64 {
+        let item = self
+            .item_where(|pk| pk.starts_with("CHALLENGE#") && pk.ends_with(&format!("#{destination}")))
+            .await
+            .unwrap_or_else(|| panic!("no challenge for {destination}"));
+        item["attempts"]
+            .as_n()
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .expect("attempts is a number")
+    }
+
     /// The challenge item of `user` (issuer of the events) and `phone`.
     pub async fn challenge_item(
         &self,

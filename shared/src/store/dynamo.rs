@@ -240,12 +240,9 @@ impl DynamoStore {
         put.build().expect("table, item and key are set")
     }
 
-    /// Writes every put at once, or none; Ok(false) when another writer came first.
-    async fn write_all(&self, puts: Vec<Put>) -> Result<bool, StoreError> {
-        let items = puts
-            .into_iter()
-            .map(|put| TransactWriteItem::builder().put(put).build())
-            .collect();
+    /// Writes every item at once, or none. `Err(Ok(cancelled))`: a condition failed or
+    /// another transaction came first, and nothing was written.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Cancelled>, StoreError> {
         match self
             .client
             .transact_write_items()
@@ -253,10 +250,21 @@ impl DynamoStore {
             .send()
             .await
         {
-            Ok(_) => Ok(true),
-            Err(error) if cancellation(&error).is_some() => Ok(false),
-            Err(error) => Err(unavailable(error)),
+            Ok(_) => Ok(Ok(())),
+            Err(error) => match cancellation(&error) {
+                Some(cancelled) => Ok(Err(cancelled)),
+                None => Err(unavailable(error)),
+            },
         }
+    }
+
+    /// Writes every put at once, or none; Ok(false) when another writer came first.
+    async fn write_all(&self, puts: Vec<Put>) -> Result<bool, StoreError> {
+        let items = puts
+            .into_iter()
+            .map(|put| TransactWriteItem::builder().put(put).build())
+            .collect();
+        Ok(self.transact(items).await?.is_ok())
     }
 
     /// Writes one put; Ok(false) when its condition failed.
@@ -603,25 +611,16 @@ impl ChallengeStore for DynamoStore {
                     .build(),
             ];
             items.extend(plan.items);
-            match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => {
+            match self.transact(items).await? {
+                Ok(()) => {
                     return Ok(Consumed::Used {
                         moved_from: plan.moved_from,
                     });
                 }
-                Err(error) => match cancellation(&error) {
-                    // The challenge's own condition: used by another call, or expired.
-                    Some(Cancelled::ConditionOf(items)) if items.contains(&0) => return Ok(Consumed::AlreadyGone),
-                    // A link changed between read and write: read again.
-                    Some(_) => back_off(try_number).await,
-                    None => return Err(unavailable(error)),
-                },
+                // The challenge's own condition: used by another call, or expired.
+                Err(Cancelled::ConditionOf(items)) if items.contains(&0) => return Ok(Consumed::AlreadyGone),
+                // A link changed between read and write: read again.
+                Err(_) => back_off(try_number).await,
             }
         }
         Err(StoreError::Contended)
@@ -750,16 +749,10 @@ impl UserDirectory for DynamoStore {
     ) -> Result<Option<UserRef>, StoreError> {
         for try_number in 0..LINK_TRIES {
             let plan = self.link_plan(destination, user, now).await?;
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(plan.items))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(plan.moved_from),
-                Err(error) if cancellation(&error).is_some() => back_off(try_number).await,
-                Err(error) => return Err(unavailable(error)),
+            match self.transact(plan.items).await? {
+                Ok(()) => return Ok(plan.moved_from),
+                // A link changed between read and write: read again.
+                Err(_) => back_off(try_number).await,
             }
         }
         Err(StoreError::Contended)
