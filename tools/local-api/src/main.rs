@@ -1,0 +1,213 @@
+//! `otp-local`: every route of `template.yaml` on http://127.0.0.1, each request turned into
+//! the API Gateway (HTTP API v2) event its function receives in AWS and answered by that
+//! function's own handler, against the AWS the SDK points at (a local one). With a dev inbox
+//! at `/_dev/inbox`. For local development without Docker; never deployed.
+//!
+//! Usage: otp-local [--port N] [--template PATH] [--demo]
+//! `--demo` creates the table, the SES identity, a demo client, OTP configuration and user,
+//! and prints their credentials with a signed demo JWT.
+
+mod demo;
+mod gateway;
+mod inbox;
+mod routes;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::http::{Response, StatusCode};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use otp_shared::App;
+use otp_shared::app::{NoDelivery, courier, dynamo_store, sdk_config, system_clock};
+use otp_shared::delivery::Courier;
+use otp_shared::settings::Settings;
+use otp_shared::store::DynamoStore;
+use serde_json::json;
+
+use crate::inbox::{Inbox, Recording};
+use crate::routes::Route;
+
+/// Everything a request needs: the routes and the functions' apps, built once.
+struct Local {
+    routes: Vec<Route>,
+    sender: App<DynamoStore, Recording<Courier>>,
+    checker: App<DynamoStore, NoDelivery>,
+    inbox: Arc<Inbox>,
+}
+
+struct Options {
+    port: u16,
+    template: String,
+    demo: bool,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000),
+        template: "template.yaml".to_owned(),
+        demo: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                options.port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port takes a number")?
+            }
+            "--template" => options.template = args.next().ok_or("--template takes a path")?,
+            "--demo" => options.demo = true,
+            other => {
+                return Err(format!(
+                    "unexpected argument {other}; usage: otp-local [--port N] [--template PATH] [--demo]"
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Logs go to standard error; standard output carries the one line that says where to go.
+    let _ = tracing::subscriber::set_global_default(otp_shared::logging::subscriber(std::io::stderr));
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("otp-local: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let options = options()?;
+    let template = std::fs::read_to_string(&options.template).map_err(|e| format!("{}: {e}", options.template))?;
+    let routes = routes::from_template(&template)?;
+    let settings = Settings::from_env().map_err(|reason| format!("configuration refused: {reason}"))?;
+    let sdk = sdk_config().await;
+    let store = dynamo_store(&sdk, &settings);
+    let demo = if options.demo {
+        Some(demo::provision(&sdk, &store, &settings).await?)
+    } else {
+        None
+    };
+
+    let inbox = Arc::new(Inbox::default());
+    let delivery = Recording {
+        inner: courier(&sdk, &settings),
+        inbox: Arc::clone(&inbox),
+    };
+    let local = Arc::new(Local {
+        routes,
+        sender: App::new(settings.clone(), store.clone(), delivery, system_clock()),
+        checker: App::new(settings, store, NoDelivery, system_clock()),
+        inbox,
+    });
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let url = format!("http://{address}");
+    eprintln!(
+        "\nServing {} routes of {} at {url}",
+        local.routes.len(),
+        options.template
+    );
+    eprintln!("Dev inbox: {url}/_dev/inbox (JSON: {url}/_dev/inbox.json). Ctrl-C stops.");
+    if let Some(demo) = &demo {
+        eprintln!("\n{}", demo::exports(&url, demo));
+    }
+    let aws = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    println!(
+        "{}",
+        json!({"url": url, "inbox": format!("{url}/_dev/inbox.json"), "aws": aws, "demo": demo})
+    );
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let local = Arc::clone(&local);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| handle(Arc::clone(&local), peer, request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+        }
+    }
+    eprintln!("otp-local: stopped");
+    Ok(())
+}
+
+async fn handle(
+    local: Arc<Local>,
+    peer: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+
+    if method == "GET" && path == "/_dev/inbox" {
+        let mut response = Response::new(Full::new(Bytes::from(inbox::page(&local.inbox.messages()))));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return Ok(response);
+    }
+    if method == "GET" && path == "/_dev/inbox.json" {
+        return Ok(gateway::plain(
+            StatusCode::OK,
+            &json!({"messages": local.inbox.messages()}),
+        ));
+    }
+
+    let (parts, body) = request.into_parts();
+    let Ok(body) = Limited::new(body, gateway::MAX_PAYLOAD_BYTES).collect().await else {
+        return Ok(gateway::plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &json!({"message": "Request Entity Too Large"}),
+        ));
+    };
+    let body = body.to_bytes();
+    let Some(matched) = routes::find(&local.routes, &method, &path) else {
+        return Ok(gateway::plain(StatusCode::NOT_FOUND, &json!({"message": "Not Found"})));
+    };
+    let event = gateway::event(&method, &path, &query, &parts.headers, &body, peer, &matched);
+    let Ok(event) = lambda_http::request::from_str(&event.to_string()) else {
+        return Ok(gateway::plain(
+            StatusCode::BAD_REQUEST,
+            &json!({"message": "Bad Request"}),
+        ));
+    };
+    let answer = match matched.route.function.as_str() {
+        "register" => register::http_handler::function_handler(&local.sender, event).await,
+        "resend" => resend::http_handler::function_handler(&local.sender, event).await,
+        "verify" => verify::http_handler::function_handler(&local.checker, event).await,
+        "send-otp" => send_otp::http_handler::function_handler(&local.sender, event).await,
+        "generate" => generate::http_handler::function_handler(&local.sender, event).await,
+        other => Err(format!("template.yaml names a function this server does not have: {other}").into()),
+    };
+    Ok(match answer {
+        Ok(answer) => gateway::response(answer),
+        // What API Gateway answers when a function fails.
+        Err(_) => gateway::plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"message": "Internal Server Error"}),
+        ),
+    })
+}

@@ -1,0 +1,204 @@
+//! The local API as the README runs it (`scripts/dev.sh`): one flow per product over real
+//! HTTP, each code read from the dev inbox, then Ctrl-C stops everything it started.
+//!
+//! This test links no AWS SDK (it only speaks HTTP), so it lives beside the binary it starts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    url: String,
+    aws: String,
+    demo: Value,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // If the test failed half-way, leave nothing running.
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut child = Command::new("bash")
+        .arg("scripts/dev.sh")
+        .current_dir(root)
+        .env("PORT", "0")
+        .env("OTP_LOCAL_BIN", env!("CARGO_BIN_EXE_otp-local"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("scripts/dev.sh starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(ready) = serde_json::from_str::<Value>(&line) {
+                let _ = sender.send(ready);
+            }
+        }
+    });
+    let ready = receiver
+        .recv_timeout(Duration::from_secs(300))
+        .expect("the local API says where it serves");
+    Server {
+        url: ready["url"].as_str().expect("url").to_owned(),
+        aws: ready["aws"].as_str().expect("aws").to_owned(),
+        demo: ready["demo"].clone(),
+        child,
+    }
+}
+
+/// One HTTP/1.1 exchange; returns the status and the body.
+fn exchange(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let address = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("the local API is listening");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    (status, body.to_owned())
+}
+
+fn post(server: &Server, path: &str, headers: &[(&str, &str)], body: &Value) -> (u16, Value) {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let (status, body) = exchange(&server.url, "POST", path, &all, &body.to_string());
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// The code in the newest message to `to`, from the dev inbox's JSON.
+fn code_for(server: &Server, to: &str) -> String {
+    let (status, body) = exchange(&server.url, "GET", "/_dev/inbox.json", &[], "");
+    assert_eq!(status, 200);
+    let inbox: Value = serde_json::from_str(&body).expect("inbox JSON");
+    let message = inbox["messages"]
+        .as_array()
+        .and_then(|messages| messages.iter().find(|m| m["to"] == to))
+        .unwrap_or_else(|| panic!("nothing delivered to {to}: {inbox}"));
+    let text = message["text"].as_str().expect("text");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|word| word.len() >= 6)
+        .expect("a code")
+        .to_owned()
+}
+
+fn refuses_connections(url: &str) -> bool {
+    TcpStream::connect(url.trim_start_matches("http://")).is_err()
+}
+
+#[test]
+fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
+    let mut server = start();
+    let demo = server.demo.clone();
+    let text = |name: &str| demo[name].as_str().unwrap_or_else(|| panic!("demo {name}")).to_owned();
+    let (jwt, api_key, uid) = (text("jwt"), text("api_key"), text("otp_config_uid"));
+
+    // KGen.
+    let phone = json!({"phone_number": "9876543211", "countryCode": "+91"});
+    let (status, body) = post(
+        &server,
+        "/fe/users/auth/otp/register",
+        &[("user-jwt-token", &jwt)],
+        &phone,
+    );
+    assert_eq!(status, 200, "{body}");
+    let verify = json!({"phone_number": "9876543211", "countryCode": "+91", "authCode": body["authCode"],
+        "otp": code_for(&server, "+919876543211")});
+    let (status, body) = post(
+        &server,
+        "/fe/users/auth/otp/verify",
+        &[("user-jwt-token", &jwt)],
+        &verify,
+    );
+    assert_eq!((status, body), (200, json!({"message": "Users linked successfully"})));
+
+    // BizMagnets.
+    let send = json!({"name": "Asha", "mobileNumber": "9876543212", "countryCode": "+91"});
+    let (status, body) = post(
+        &server,
+        &format!("/otp/{uid}/sendOTP"),
+        &[("X-API-KEY", &api_key)],
+        &send,
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let verify = json!({"otp": code_for(&server, "+919876543212"), "mobileNumber": "9876543212", "countryCode": "+91"});
+    let (status, body) = post(
+        &server,
+        &format!("/otp/{id}/verifyOTP"),
+        &[("X-API-KEY", &api_key)],
+        &verify,
+    );
+    assert_eq!((status, body), (200, json!({"id": id, "message": "success"})));
+
+    // ZAP, on the documented path with its final slash.
+    let generate = json!({"email": "zap-e2e@example.com", "userId": "63fcedad5ab92b52bfbf5125"});
+    let (status, body) = post(&server, "/v1/otp/", &[("X-API-KEY", &api_key)], &generate);
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Generated"})));
+    let verify = json!({"email": "zap-e2e@example.com", "userId": "63fcedad5ab92b52bfbf5125",
+        "otp": code_for(&server, "zap-e2e@example.com")});
+    let (status, body) = post(&server, "/v1/otp/verify", &[("X-API-KEY", &api_key)], &verify);
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Verified"})));
+
+    // Bridgekeeper, case 3: the session cookie sends to the user's email on record.
+    let cookie = format!("qt-auth={jwt}");
+    let (status, body) = exchange(
+        &server.url,
+        "POST",
+        "/api/auth/v1/users/send-otp",
+        &[("Cookie", &cookie)],
+        "",
+    );
+    assert_eq!((status, body.as_str()), (200, r#"{"message":"OTP sent"}"#));
+    let verify = json!({"otp": code_for(&server, "demo@example.com")});
+    let (status, body) = post(
+        &server,
+        "/api/auth/v1/users/verify-otp",
+        &[("Cookie", &cookie)],
+        &verify,
+    );
+    assert_eq!((status, body), (200, json!({"message": "OTP verified"})));
+
+    // The inbox page, and API Gateway's 404 for a route nobody serves.
+    let (status, page) = exchange(&server.url, "GET", "/_dev/inbox", &[], "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Dev inbox") && page.contains("+919876543212"));
+    assert_eq!(post(&server, "/no/such/route", &[], &json!({})).0, 404);
+
+    // Ctrl-C reaches the whole foreground process group.
+    let group = format!("-{}", server.child.id());
+    Command::new("kill")
+        .args(["-s", "INT", "--", &group])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.child.try_wait().expect("waitable").is_none() {
+        assert!(Instant::now() < deadline, "scripts/dev.sh did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(refuses_connections(&server.url), "the local API stopped");
+    assert!(refuses_connections(&server.aws), "the local AWS stopped");
+}
