@@ -82,6 +82,9 @@ async fn every_event_file_has_a_function() {
     assert_eq!(names.len(), 14);
     for name in &names {
         function_of(name);
+        if let Err(mismatch) = otp_tests::openapi::check_request(&event(name)) {
+            panic!("events/{name}.json disagrees with openapi.json: {mismatch}");
+        }
     }
 }
 

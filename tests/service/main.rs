@@ -11,7 +11,7 @@ mod logs;
 mod zap;
 
 use lambda_http::Request;
-use otp_tests::{Deployment, kgen_request, parts};
+use otp_tests::{Deployment, answer, kgen_request};
 use serde_json::{Value, json};
 
 pub const FE: &str = "/fe/users/auth/otp";
@@ -21,43 +21,38 @@ pub const PROXY: &str = "/api/proxy/auth/otp";
 pub type Answer = (u16, Value, Option<String>);
 
 pub async fn call_register(deployment: &Deployment, request: Request) -> Answer {
-    parts(
+    answer(request, |request| {
         register::http_handler::function_handler(&deployment.sender, request)
-            .await
-            .expect("handlers never fail"),
-    )
+    })
+    .await
 }
 
 pub async fn call_resend(deployment: &Deployment, request: Request) -> Answer {
-    parts(
+    answer(request, |request| {
         resend::http_handler::function_handler(&deployment.sender, request)
-            .await
-            .expect("handlers never fail"),
-    )
+    })
+    .await
 }
 
 pub async fn call_verify(deployment: &Deployment, request: Request) -> Answer {
-    parts(
+    answer(request, |request| {
         verify::http_handler::function_handler(&deployment.checker, request)
-            .await
-            .expect("handlers never fail"),
-    )
+    })
+    .await
 }
 
 pub async fn call_send_otp(deployment: &Deployment, request: Request) -> Answer {
-    parts(
+    answer(request, |request| {
         send_otp::http_handler::function_handler(&deployment.sender, request)
-            .await
-            .expect("handlers never fail"),
-    )
+    })
+    .await
 }
 
 pub async fn call_generate(deployment: &Deployment, request: Request) -> Answer {
-    parts(
+    answer(request, |request| {
         generate::http_handler::function_handler(&deployment.sender, request)
-            .await
-            .expect("handlers never fail"),
-    )
+    })
+    .await
 }
 
 /// Runs every request through the verify function at once, on parallel tasks; returns

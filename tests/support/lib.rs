@@ -2,6 +2,8 @@
 //! unless `AWS_ENDPOINT_URL` names one), apps wired to it exactly as the functions wire
 //! theirs, requests shaped as API Gateway delivers them, and the messages moto "sent".
 
+pub mod openapi;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -536,6 +538,31 @@ pub fn event(name: &str) -> Request {
     let path = workspace_root().join("events").join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The names of the cookies a request carries.
+pub fn cookie_names(request: &Request) -> Vec<String> {
+    request
+        .headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(name, _)| name.to_owned()))
+        .collect()
+}
+
+/// Runs a request through a handler and checks the answer against `openapi.json`.
+pub async fn answer<F>(request: Request, handler: impl FnOnce(Request) -> F) -> (u16, Value, Option<String>)
+where
+    F: std::future::Future<Output = Result<Response<Body>, lambda_http::Error>>,
+{
+    let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
+    let answer = parts(handler(request).await.expect("handlers never fail"));
+    if let Err(mismatch) = openapi::check_response(&method, &path, answer.0, &answer.1, answer.2.as_deref()) {
+        panic!("the response disagrees with openapi.json: {mismatch}");
+    }
+    answer
 }
 
 /// A response's status and JSON body.

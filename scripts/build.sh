@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Packages every function for Lambda: `sam validate --lint`, then `sam build` (cargo-lambda,
+# with zig as the linker) into .aws-sam/build. Builds for arm64, the template's default,
+# where the aarch64 standard library is installed, and for x86_64 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+ensure_python_requirements scripts/requirements-build.txt
+# cargo-lambda finds zig through the ziglang package of this environment's python.
+export PATH="$OTP_VENV/bin:$PATH"
+
+architecture="${ARCHITECTURE:-}"
+if [ -z "$architecture" ]; then
+    if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$'; then
+        architecture=arm64
+    else
+        architecture=x86_64
+        echo "the aarch64 standard library is not installed: building for x86_64" >&2
+    fi
+fi
+
+sam validate --lint --region us-east-1
+sam build --parameter-overrides "Architecture=$architecture"
+for bootstrap in .aws-sam/build/*/bootstrap; do
+    printf '%-40s %8d bytes\n' "$bootstrap" "$(stat -c %s "$bootstrap")"
+done
