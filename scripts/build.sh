@@ -24,3 +24,19 @@ sam build --parameter-overrides "Architecture=$architecture"
 for bootstrap in .aws-sam/build/*/bootstrap; do
     printf '%-40s %8d bytes\n' "$bootstrap" "$(stat -c %s "$bootstrap")"
 done
+
+# What each package links, checked in the artefacts themselves: verify sends nothing, and
+# only send-otp and generate send email.
+status=0
+links() { grep -c "$2" <(strings ".aws-sam/build/$1/bootstrap") || true; }
+for function in RegisterFunction ResendFunction VerifyFunction; do
+    if [ "$(links "$function" aws_sdk_sesv2)" != 0 ]; then
+        echo "$function links the SESv2 client, which it never calls" >&2
+        status=1
+    fi
+done
+if [ "$(links VerifyFunction aws_sdk_sns)" != 0 ]; then
+    echo "VerifyFunction links the SNS client, which it never calls" >&2
+    status=1
+fi
+exit "$status"
