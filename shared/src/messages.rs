@@ -75,6 +75,19 @@ impl Messages {
         self.from_template(&self.sms_template, code, profile, "", None)
     }
 
+    /// The deployment's message for a destination: an email to an address, a text to a phone.
+    pub fn for_destination(
+        &self,
+        destination: &crate::destination::Destination,
+        code: &Code,
+        profile: &Profile,
+    ) -> Message {
+        match destination {
+            crate::destination::Destination::Email(_) => self.email(code, profile),
+            crate::destination::Destination::Phone(_) => self.sms(code, profile),
+        }
+    }
+
     /// A message from an OTP configuration's template, for a named recipient.
     pub fn from_template(
         &self,

@@ -22,9 +22,10 @@ fn template_matches(template: &str, path: &str) -> bool {
     let template: Vec<&str> = template.split('/').collect();
     let path: Vec<&str> = path.split('/').collect();
     template.len() == path.len()
-        && template.iter().zip(&path).all(|(t, p)| {
-            (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
-        })
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
 }
 
 /// The operation serving `method` and `path`: an exact path first, else a templated one.
@@ -94,7 +95,8 @@ pub fn check_request(request: &Request) -> Result<(), String> {
     let request_body = &operation["requestBody"];
     match body {
         Some(text) => {
-            let value: Value = serde_json::from_str(text).map_err(|e| format!("{method} {path}: body is not JSON: {e}"))?;
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| format!("{method} {path}: body is not JSON: {e}"))?;
             validate(&request_body["content"]["application/json"]["schema"], &value)
                 .map_err(|e| format!("{method} {path} request: {e}"))
         }
@@ -105,7 +107,13 @@ pub fn check_request(request: &Request) -> Result<(), String> {
 
 /// Checks a response the service gave to `method` and `path`: its status is declared, its
 /// body is of that status's schema, and a 429 carries `Retry-After`.
-pub fn check_response(method: &str, path: &str, status: u16, body: &Value, retry_after: Option<&str>) -> Result<(), String> {
+pub fn check_response(
+    method: &str,
+    path: &str,
+    status: u16,
+    body: &Value,
+    retry_after: Option<&str>,
+) -> Result<(), String> {
     let Some(operation) = operation(method, path) else {
         // Paths outside the document reach a function only by the default route: 404.
         return if status == 404 {
@@ -135,7 +143,16 @@ mod tests {
         assert!(operation("POST", "/v1/otp/").is_some());
         assert!(operation("GET", "/v1/otp").is_none());
         assert!(operation("POST", "/otp//verifyOTP").is_none());
-        assert!(check_response("POST", "/v1/otp", 200, &json!({"success": true, "data": "OTP Generated"}), None).is_ok());
+        assert!(
+            check_response(
+                "POST",
+                "/v1/otp",
+                200,
+                &json!({"success": true, "data": "OTP Generated"}),
+                None
+            )
+            .is_ok()
+        );
         assert!(check_response("POST", "/v1/otp", 200, &json!({"success": "yes"}), None).is_err());
         assert!(check_response("POST", "/v1/otp", 429, &json!({"success": false, "data": "x"}), None).is_err());
         assert!(check_response("POST", "/v1/otp", 418, &json!({}), None).is_err());

@@ -118,21 +118,6 @@ async fn recorded_destinations<S: UserDirectory, D>(
     Ok(destinations)
 }
 
-fn message_for<S, D>(
-    app: &App<S, D>,
-    destination: &Destination,
-) -> impl Fn(&crate::code::Code, &crate::policy::Profile) -> crate::ports::Message {
-    let is_email = matches!(destination, Destination::Email(_));
-    let messages = app.messages.clone();
-    move |code, profile| {
-        if is_email {
-            messages.email(code, profile)
-        } else {
-            messages.sms(code, profile)
-        }
-    }
-}
-
 /// send-otp: the seed's five cases. The answer is the same whether or not a user owns the
 /// destination, and so is what the request spends.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
@@ -166,7 +151,7 @@ where
                             &destination,
                             &profile,
                             &requester,
-                            message_for(app, &destination),
+                            |code, profile| app.messages.for_destination(&destination, code, profile),
                         )
                         .await?;
                 }
@@ -185,7 +170,7 @@ where
                             &destination,
                             &profile,
                             &requester,
-                            message_for(app, &destination),
+                            |code, profile| app.messages.for_destination(&destination, code, profile),
                         )
                         .await?;
                 } else {

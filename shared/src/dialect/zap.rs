@@ -132,7 +132,6 @@ where
             client,
         };
         let profile = app.otp.policy.default_profile();
-        let is_email = matches!(destination, Destination::Email(_));
         app.otp
             .send(
                 &app.delivery,
@@ -140,13 +139,7 @@ where
                 &destination,
                 &profile,
                 &requester,
-                |code, profile| {
-                    if is_email {
-                        app.messages.email(code, profile)
-                    } else {
-                        app.messages.sms(code, profile)
-                    }
-                },
+                |code, profile| app.messages.for_destination(&destination, code, profile),
             )
             .await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Generated"})))
