@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test: the unit tests, and the functions end to end against a local AWS
-# (moto, which the test binary starts on a free loopback port and stops when it exits).
+# Runs every test: the unit tests, the functions end to end against a local AWS (moto,
+# which the test binary starts on a free loopback port and stops when it exits), and the
+# local server driven over HTTP. Ends with one line that totals every test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 ensure_python_requirements tests/requirements.txt
 export OTP_PYTHON="$OTP_VENV/bin/python"
-exec cargo test --workspace "$@"
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
+totals=$(awk '/^test result: / { passed += $4; failed += $6 } END { printf "%d passed, %d failed", passed, failed }' "$log")
+echo "tests: $totals"
+exit "$status"
