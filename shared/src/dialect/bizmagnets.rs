@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::callers::authenticate_api_key;
-use crate::challenge::{Attempt, Handle, Requester};
+use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path, source_ip};
+use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
 use crate::ports::{ChallengeStore, Channel, ClientRegistry, ConfigRegistry, Delivery, Permission, QuotaStore};
 use crate::scope::Scope;
 
@@ -91,10 +91,7 @@ where
             .filter(|config| config.client_id == client.id)
             .ok_or(OtpError::NotFound)?;
         let destination = destination(&fields, config.channel)?;
-        let requester = Requester {
-            source_ip: source_ip(&request),
-            client: Some(client.id.clone()),
-        };
+        let requester = super::requester(&request, Some(client.id.clone()));
         let sent = app
             .otp
             .send(

@@ -7,10 +7,10 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::challenge::{Attempt, Handle, Requester};
+use crate::challenge::{Attempt, Handle};
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path, source_ip};
+use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
@@ -134,26 +134,13 @@ where
             Some(Value::Bool(flag)) => *flag,
             Some(_) => return Err(OtpError::invalid("always-send", "must be true or false")),
         };
-        let requester = Requester {
-            source_ip: source_ip(&request),
-            client: None,
-        };
-        let profile = app.otp.policy.default_profile();
+        let requester = super::requester(&request, None);
         match user {
             // Cases 3 and 4: the logged-in user's own email, or the mediums asked for.
             Some(user) => {
                 let scope = Scope::User(user.clone());
                 for destination in recorded_destinations(app, &user, &fields).await? {
-                    app.otp
-                        .send(
-                            &app.delivery,
-                            &scope,
-                            &destination,
-                            &profile,
-                            &requester,
-                            |code, profile| app.messages.for_destination(&destination, code, profile),
-                        )
-                        .await?;
+                    super::send_default(app, &scope, &destination, &requester).await?;
                 }
             }
             // Cases 1, 2 and 5: a code goes to a destination of a known user, or to any with
@@ -163,16 +150,7 @@ where
                     .ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
                 let known = app.store().owner_of(&destination).await?.is_some();
                 if known || always_send {
-                    app.otp
-                        .send(
-                            &app.delivery,
-                            &Scope::Anonymous,
-                            &destination,
-                            &profile,
-                            &requester,
-                            |code, profile| app.messages.for_destination(&destination, code, profile),
-                        )
-                        .await?;
+                    super::send_default(app, &Scope::Anonymous, &destination, &requester).await?;
                 } else {
                     app.otp.count_send(&destination, &requester).await?;
                 }

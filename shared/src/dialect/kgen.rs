@@ -7,11 +7,11 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::callers::authenticate_client;
-use crate::challenge::{Attempt, Handle, Requester};
+use crate::challenge::{Attempt, Handle};
 use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response, source_ip};
+use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
@@ -120,22 +120,8 @@ where
             let destination = phone(&fields)?;
             // Read before sending, so that a failure here sends nothing.
             let is_new_user = app.store().owner_of(&destination).await?.is_none();
-            let requester = Requester {
-                source_ip: source_ip(&request),
-                client,
-            };
-            let profile = app.otp.policy.default_profile();
-            let sent = app
-                .otp
-                .send(
-                    &app.delivery,
-                    &Scope::User(user),
-                    &destination,
-                    &profile,
-                    &requester,
-                    |code, profile| app.messages.sms(code, profile),
-                )
-                .await?;
+            let requester = super::requester(&request, client);
+            let sent = super::send_default(app, &Scope::User(user), &destination, &requester).await?;
             Ok((
                 StatusCode::OK,
                 json!({"authCode": sent.auth_code, "isNewUser": is_new_user}),

@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::callers::authenticate_api_key;
-use crate::challenge::{Attempt, Handle, Requester};
+use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path, source_ip};
+use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
@@ -127,21 +127,8 @@ where
         let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
         let user = user(&fields, client.as_deref())?;
         let destination = destination(&fields)?;
-        let requester = Requester {
-            source_ip: source_ip(&request),
-            client,
-        };
-        let profile = app.otp.policy.default_profile();
-        app.otp
-            .send(
-                &app.delivery,
-                &Scope::User(user),
-                &destination,
-                &profile,
-                &requester,
-                |code, profile| app.messages.for_destination(&destination, code, profile),
-            )
-            .await?;
+        let requester = super::requester(&request, client);
+        super::send_default(app, &Scope::User(user), &destination, &requester).await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Generated"})))
     }
     .await;
