@@ -34,7 +34,8 @@ pub fn clean_name(name: &str) -> String {
         .to_owned()
 }
 
-fn escape_html(text: &str) -> String {
+/// Text made safe to place in HTML, as content or in a quoted attribute.
+pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use otp_shared::destination::Destination;
+use otp_shared::messages::escape_html;
 use otp_shared::ports::{Delivery, DeliveryError, Message};
 use serde_json::{Value, json};
 
@@ -57,22 +58,15 @@ impl<D: Delivery> Delivery for Recording<D> {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The inbox as a page that refreshes itself.
 pub fn page(messages: &[Value]) -> String {
-    let text = |value: &Value| escape(value.as_str().unwrap_or_default());
+    let text = |value: &Value| escape_html(value.as_str().unwrap_or_default());
     let mut rows = String::new();
     for message in messages {
         let content = match message["subject"].as_str() {
             Some(subject) => format!(
                 "<strong>{}</strong><div class=\"text\">{}</div>",
-                escape(subject),
+                escape_html(subject),
                 text(&message["text"])
             ),
             None => format!("<div class=\"text\">{}</div>", text(&message["text"])),
