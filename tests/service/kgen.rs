@@ -548,3 +548,68 @@ async fn a_new_phone_releases_the_users_previous_one() {
     let (_, body, _) = register_fe(&deployment, &user_token("another"), &second_national).await;
     assert_eq!(body["isNewUser"], Value::Bool(false));
 }
+
+#[tokio::test]
+async fn sms_go_only_to_the_allowed_countries() {
+    let deployment = Deployment::with(&[("SMS_ALLOWED_COUNTRIES", "IN")], Default::default()).await;
+    let token = user_token("abroad");
+    let body = json!({"phone_number": "7911123456", "countryCode": "+44"});
+    let (status, answer, _) = call_register(
+        &deployment,
+        kgen_request(&format!("{FE}/register"), &token, None, &body),
+    )
+    .await;
+    assert_eq!((status, &answer["message"]), (400, &json!("INVALID_REQUEST")));
+    assert!(
+        answer["detail"].as_str().is_some_and(|d| d.contains("country")),
+        "{answer}"
+    );
+    assert!(otp_tests::sms_to("+447911123456").is_empty(), "nothing was sent");
+    let (national, _) = fresh_phone();
+    assert_eq!(
+        register_fe(&deployment, &token, &national).await.0,
+        200,
+        "India is allowed"
+    );
+}
+
+#[tokio::test]
+async fn sends_are_limited_per_source_address_and_per_client() {
+    // Tightened limits (allowed by the policy) keep the test short; the defaults are unit-tested.
+    let deployment = Deployment::with(
+        &[
+            ("OTP_SENDS_PER_IP_PER_HOUR", "3"),
+            ("OTP_SENDS_PER_CLIENT_PER_HOUR", "2"),
+        ],
+        Default::default(),
+    )
+    .await;
+    let token = user_token("many-phones");
+    for _ in 0..3 {
+        let (national, _) = fresh_phone();
+        assert_eq!(register_fe(&deployment, &token, &national).await.0, 200);
+    }
+    let (national, _) = fresh_phone();
+    let (status, _, retry_after) = register_fe(&deployment, &token, &national).await;
+    assert_eq!(
+        status, 429,
+        "a fourth destination from the same address within the hour"
+    );
+    assert!(retry_after.is_some());
+
+    // Per client: once the address's hour has passed, the client's third send is refused
+    // (the address would still allow it: its limit is three).
+    let client = deployment.client().await;
+    let credentials = Some((client.id.as_str(), client.secret.as_str()));
+    deployment.clock.advance(3_600);
+    for expected in [200, 200, 429] {
+        let (national, _) = fresh_phone();
+        let request = kgen_request(
+            &format!("{PROXY}/register"),
+            &token,
+            credentials,
+            &phone_body(&national),
+        );
+        assert_eq!(call_register(&deployment, request).await.0, expected);
+    }
+}
