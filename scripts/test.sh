@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 ensure_python_requirements tests/requirements.txt
 export OTP_PYTHON="$OTP_VENV/bin/python"
+# Unoptimised builds of the AWS SDK poll deep: give test threads the 8 MiB of stack a
+# function has on Lambda's main thread.
+export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

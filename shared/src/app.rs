@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::callers::JwtVerifier;
-use crate::challenge::Otp;
 use crate::clock::{Clock, SystemClock};
+use crate::engine::Otp;
 use crate::messages::Messages;
 use crate::settings::Settings;
 use crate::store::DynamoStore;

@@ -199,6 +199,15 @@ pub async fn authenticate_api_key<R: ClientRegistry>(
     Ok(record.expect("admitted records exist"))
 }
 
+/// The client an API key claims to be (its part before the dot), not yet checked: what a
+/// request's budgets are counted on beside the check, and given back if it fails.
+pub fn claimed_client(api_key: Option<&str>) -> Option<&str> {
+    api_key
+        .and_then(|key| key.trim().split_once('.'))
+        .map(|(id, _)| id)
+        .filter(|id| !id.is_empty())
+}
+
 /// The API key of a client: its id and a secret, joined by a dot.
 pub fn api_key(client_id: &str, secret: &str) -> String {
     format!("{client_id}.{secret}")

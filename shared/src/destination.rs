@@ -7,12 +7,31 @@ use std::fmt;
 use phonenumber::country::Id as Region;
 use phonenumber::metadata::DATABASE;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Two destinations are equal when their [`key`](Destination::key)s are: `Asha@x.com`
+/// and `asha@x.com` are one mailbox.
+#[derive(Clone)]
 pub enum Destination {
     /// `+` and up to 15 digits.
     Phone(String),
-    /// Trimmed, its domain lower-cased.
+    /// Trimmed, its domain lower-cased, its local part as given (the message goes there).
     Email(String),
+}
+
+impl PartialEq for Destination {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (Self::Phone(_), Self::Phone(_)) | (Self::Email(_), Self::Email(_))
+        ) && self.key() == other.key()
+    }
+}
+
+impl Eq for Destination {}
+
+impl std::hash::Hash for Destination {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,11 +131,38 @@ impl Destination {
         Ok(Self::Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
 
-    /// The value in clear, for storage keys and for delivery only.
+    /// The value in clear, as given: where a message goes. Never logged.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Phone(value) | Self::Email(value) => value,
         }
+    }
+
+    /// The canonical form every budget, challenge and registry entry is keyed on: the
+    /// E.164 number, or the address case-folded whole. The local part of an address may
+    /// be case-sensitive by the letter of RFC 5321, but no mailbox provider in use treats
+    /// it so; keying on it as given would let one inbox be flooded through its variants.
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Phone(number) => std::borrow::Cow::Borrowed(number),
+            Self::Email(address) if address.bytes().any(|b| b.is_ascii_uppercase()) => {
+                std::borrow::Cow::Owned(address.to_ascii_lowercase())
+            }
+            Self::Email(address) => std::borrow::Cow::Borrowed(address),
+        }
+    }
+
+    /// The number range of a phone number: its calling code and the first `digits` of its
+    /// national number (`+44 7911` for `+447911123456` and 4). None for an email.
+    pub fn number_range(&self, digits: u8) -> Option<String> {
+        let Self::Phone(number) = self else {
+            return None;
+        };
+        let parsed = phonenumber::parse(None, number).ok()?;
+        let calling_code = parsed.code().value().to_string();
+        let national = number.strip_prefix('+')?.strip_prefix(calling_code.as_str())?;
+        let prefix: String = national.chars().take(usize::from(digits)).collect();
+        Some(format!("+{calling_code} {prefix}"))
     }
 
     /// The ISO region of a phone number (`IN`, `US`), for the SMS country allow-list.
@@ -233,6 +279,27 @@ mod tests {
         }
         let long_local = format!("{}@b.co", "a".repeat(65));
         assert!(Destination::email(&long_local).is_err());
+    }
+
+    #[test]
+    fn emails_key_case_folded_and_deliver_as_given() {
+        let given = Destination::email("Asha@X.com").unwrap();
+        let lower = Destination::email("asha@x.com").unwrap();
+        assert_eq!(given.as_str(), "Asha@x.com");
+        assert_eq!(given.key(), "asha@x.com");
+        assert_eq!(given, lower, "one mailbox");
+        assert_ne!(given, Destination::email("ashb@x.com").unwrap());
+    }
+
+    #[test]
+    fn number_ranges_are_the_calling_code_and_first_national_digits() {
+        let uk = Destination::e164("+447911123456").unwrap();
+        assert_eq!(uk.number_range(4).as_deref(), Some("+44 7911"));
+        let india = Destination::phone("+91", "9876543219").unwrap();
+        assert_eq!(india.number_range(3).as_deref(), Some("+91 987"));
+        let us = Destination::e164("+14155552671").unwrap();
+        assert_eq!(us.number_range(6).as_deref(), Some("+1 415555"));
+        assert_eq!(Destination::email("a@b.co").unwrap().number_range(4), None);
     }
 
     #[test]

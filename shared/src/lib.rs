@@ -10,6 +10,7 @@ pub mod code;
 pub mod delivery;
 pub mod destination;
 pub mod dialect;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod logging;

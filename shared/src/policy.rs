@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::quota::{Rule, Window};
+use crate::quota::{Counter, Sliding};
 
 /// Inclusive bounds a configured value must fall within.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +48,25 @@ pub const DEFAULT_WRONG_CODES_PER_HOUR: u32 = 10;
 pub const SENDS_PER_IP_PER_HOUR: Range = Range { min: 1, max: 20 };
 pub const DEFAULT_SENDS_PER_IP_PER_HOUR: u32 = 20;
 
-/// Sends per API client per hour (may only shrink).
+/// Sends per API client per hour, the deployment's default for clients without their
+/// own limit (may only shrink).
 pub const SENDS_PER_CLIENT_PER_HOUR: Range = Range { min: 1, max: 1_000 };
 pub const DEFAULT_SENDS_PER_CLIENT_PER_HOUR: u32 = 1_000;
+
+/// Sends per hour an operator may grant one API client (`otp-admin client create|update
+/// --sends-per-hour`), for a business that sends more than the default.
+pub const CLIENT_SENDS_PER_HOUR: Range = Range { min: 1, max: 1_000_000 };
+
+/// Sends per number range per hour: SMS pumping sends to many numbers of one premium
+/// range, so a burst to one range stops long before a client's own limit. Per API client
+/// (a client may be granted its own), and one for the callers without a client.
+pub const SENDS_PER_NUMBER_RANGE_PER_HOUR: Range = Range { min: 1, max: 1_000_000 };
+pub const DEFAULT_SENDS_PER_NUMBER_RANGE_PER_HOUR: u32 = 100;
+
+/// What a number range is: the country calling code and this many first digits of the
+/// national number (`+44 7911` for `+447911123456` with 4).
+pub const NUMBER_RANGE_DIGITS: Range = Range { min: 1, max: 8 };
+pub const DEFAULT_NUMBER_RANGE_DIGITS: u8 = 4;
 
 /// How long a dead challenge lingers before DynamoDB TTL may delete it. TTL only cleans
 /// up: expiry is enforced by the conditional writes, never by the item's absence.
@@ -96,6 +112,8 @@ pub struct Policy {
     pub wrong_codes_per_hour: u32,
     pub sends_per_ip_per_hour: u32,
     pub sends_per_client_per_hour: u32,
+    pub sends_per_number_range_per_hour: u32,
+    pub number_range_digits: u8,
 }
 
 impl Default for Policy {
@@ -109,6 +127,8 @@ impl Default for Policy {
             wrong_codes_per_hour: DEFAULT_WRONG_CODES_PER_HOUR,
             sends_per_ip_per_hour: DEFAULT_SENDS_PER_IP_PER_HOUR,
             sends_per_client_per_hour: DEFAULT_SENDS_PER_CLIENT_PER_HOUR,
+            sends_per_number_range_per_hour: DEFAULT_SENDS_PER_NUMBER_RANGE_PER_HOUR,
+            number_range_digits: DEFAULT_NUMBER_RANGE_DIGITS,
         }
     }
 }
@@ -149,6 +169,16 @@ impl Policy {
                 u64::from(self.sends_per_client_per_hour),
                 SENDS_PER_CLIENT_PER_HOUR,
             ),
+            (
+                "OTP_SENDS_PER_NUMBER_RANGE_PER_HOUR",
+                u64::from(self.sends_per_number_range_per_hour),
+                SENDS_PER_NUMBER_RANGE_PER_HOUR,
+            ),
+            (
+                "OTP_NUMBER_RANGE_DIGITS",
+                u64::from(self.number_range_digits),
+                NUMBER_RANGE_DIGITS,
+            ),
         ];
         for (name, value, range) in checks {
             if !range.contains(value) {
@@ -158,39 +188,53 @@ impl Policy {
         Ok(())
     }
 
-    /// The send rule for one destination: a cooldown between sends and a cap per ten minutes.
-    pub fn send_quota(&self) -> Rule {
-        Rule {
+    /// The send rule for one destination: a cooldown between sends and a cap per ten
+    /// minutes, exact over any span.
+    pub fn send_quota(&self) -> Sliding {
+        Sliding {
             name: "send",
+            limit: self.sends_per_ten_minutes,
+            per: Duration::from_secs(600),
             min_interval: Some(self.send_cooldown),
-            windows: vec![Window {
-                limit: self.sends_per_ten_minutes,
-                per: Duration::from_secs(600),
-            }],
         }
     }
 
-    /// The send budget of one source IP address.
-    pub fn ip_send_quota(&self) -> Rule {
-        Rule {
+    /// The send budget of one source IP address, exact over any hour.
+    pub fn ip_send_quota(&self) -> Sliding {
+        Sliding {
             name: "send-ip",
+            limit: self.sends_per_ip_per_hour,
+            per: Duration::from_secs(3_600),
             min_interval: None,
-            windows: vec![Window {
-                limit: self.sends_per_ip_per_hour,
-                per: Duration::from_secs(3_600),
-            }],
         }
     }
 
-    /// The send budget of one API client.
-    pub fn client_send_quota(&self) -> Rule {
-        Rule {
-            name: "send-client",
+    /// The failure budget of one destination, across all of its challenges, exact over any hour.
+    pub fn guess_budget(&self) -> Sliding {
+        Sliding {
+            name: "guess",
+            limit: self.wrong_codes_per_hour,
+            per: Duration::from_secs(3_600),
             min_interval: None,
-            windows: vec![Window {
-                limit: self.sends_per_client_per_hour,
-                per: Duration::from_secs(3_600),
-            }],
+        }
+    }
+
+    /// The send budget of one API client per clock hour: its own limit, or the deployment's.
+    pub fn client_send_quota(&self, own_limit: Option<u32>) -> Counter {
+        Counter {
+            name: "send-client",
+            limit: u64::from(own_limit.unwrap_or(self.sends_per_client_per_hour)),
+            per: Duration::from_secs(3_600),
+        }
+    }
+
+    /// The send budget of one number range per clock hour, for one API client (its own
+    /// limit, or the deployment's) or for the callers without one.
+    pub fn number_range_quota(&self, own_limit: Option<u32>) -> Counter {
+        Counter {
+            name: "send-range",
+            limit: u64::from(own_limit.unwrap_or(self.sends_per_number_range_per_hour)),
+            per: Duration::from_secs(3_600),
         }
     }
 
@@ -199,18 +243,6 @@ impl Policy {
         Profile {
             code_length: self.code_length,
             lifetime: self.code_lifetime,
-        }
-    }
-
-    /// The failure budget of one destination, across all of its challenges.
-    pub fn guess_budget(&self) -> Rule {
-        Rule {
-            name: "guess",
-            min_interval: None,
-            windows: vec![Window {
-                limit: self.wrong_codes_per_hour,
-                per: Duration::from_secs(3_600),
-            }],
         }
     }
 }
@@ -230,7 +262,16 @@ mod tests {
         assert_eq!(policy.wrong_codes_per_hour, 10);
         assert_eq!(policy.sends_per_ip_per_hour, 20);
         assert_eq!(policy.sends_per_client_per_hour, 1_000);
+        assert_eq!(policy.sends_per_number_range_per_hour, 100);
+        assert_eq!(policy.number_range_digits, 4);
         assert_eq!(policy.validate(), Ok(()));
+        // Every sliding budget fits the slots one item keeps.
+        for rule in [policy.send_quota(), policy.ip_send_quota(), policy.guess_budget()] {
+            assert!(rule.limit <= crate::quota::MAX_SLOTS);
+        }
+        assert!(SENDS_PER_IP_PER_HOUR.max <= u64::from(crate::quota::MAX_SLOTS));
+        assert!(WRONG_CODES_PER_HOUR.max <= u64::from(crate::quota::MAX_SLOTS));
+        assert!(SENDS_PER_TEN_MINUTES.max <= u64::from(crate::quota::MAX_SLOTS));
     }
 
     #[test]
@@ -275,6 +316,11 @@ mod tests {
             ..Policy::default()
         };
         assert!(more_per_client.validate().is_err());
+        let wide_ranges = Policy {
+            number_range_digits: 9,
+            ..Policy::default()
+        };
+        assert!(wide_ranges.validate().unwrap_err().contains("OTP_NUMBER_RANGE_DIGITS"));
         assert!(Profile::new(5, Duration::from_secs(300)).is_err());
         assert!(Profile::new(6, Duration::from_secs(59)).is_err());
         assert!(Profile::new(10, Duration::from_secs(600)).is_ok());

@@ -4,16 +4,16 @@
 
 use std::future::Future;
 
-use crate::challenge::{Challenge, Handle, Located, Staging};
+use crate::challenge::{Challenge, Handle, LiveCode, Located};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
-use crate::quota::{Charge, Exceeded};
+use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::{Scope, UserRef};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The item changed between read and write, and retrying did not settle it.
+    /// Items kept changing under a write, and retrying did not settle it.
     #[error("concurrent update, retry")]
     Contended,
     /// The store could not be reached, throttled, or refused the request.
@@ -30,6 +30,17 @@ pub enum Consumed {
     AlreadyGone,
 }
 
+/// What linking a destination to a user must know, read beside the first write of a
+/// verify: the destination's owner and the user's contact of the same kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkState {
+    /// The user the destination is linked to, and the destination as that user has it
+    /// on record (an address keeps the case it was given in).
+    pub owner: Option<(UserRef, Option<String>)>,
+    /// The user's own contact of the destination's kind, as on record.
+    pub user_contact: Option<String>,
+}
+
 pub trait ChallengeStore: Send + Sync {
     /// The challenge of this scope and destination, if any item exists (open or dead).
     fn load(
@@ -38,35 +49,18 @@ pub trait ChallengeStore: Send + Sync {
         destination: &Destination,
     ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
 
-    /// Writes a fresh, not yet verifiable code: on the open challenge it refreshes, or as a
-    /// new challenge replacing the dead one. `Err(Contended)` if the item is not as read.
-    fn stage(
+    /// Makes a delivered code the challenge's one verifiable code, in one write: on the
+    /// open challenge it refreshes, or as a new challenge replacing the item that was read.
+    /// Ok(false) when the item is no longer as read (nothing was written).
+    fn put_live(
         &self,
         scope: &Scope,
         destination: &Destination,
-        staging: &Staging,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Makes the staged code verifiable once delivered; false if a newer code replaced it.
-    fn activate(
-        &self,
-        scope: &Scope,
-        destination: &Destination,
-        challenge_id: &str,
-        sealed: &SealedCode,
+        live: &LiveCode,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Where the challenge with this id lives, if it exists.
     fn locate(&self, challenge_id: &str) -> impl Future<Output = Result<Option<Located>, StoreError>> + Send;
-
-    /// Drops a staged code whose delivery failed.
-    fn withdraw(
-        &self,
-        scope: &Scope,
-        destination: &Destination,
-        challenge_id: &str,
-        sealed: &SealedCode,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Counts one attempt, atomically and only while the challenge is open, named by
     /// `handle`, unexpired at `now`, carries a verifiable code and has fewer than
@@ -80,8 +74,17 @@ pub trait ChallengeStore: Send + Sync {
         max_attempts: u32,
     ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
 
-    /// Uses the code, once: only while it is still `sealed` and unexpired. With `link`, the
-    /// destination becomes that user's in the same transaction.
+    /// Gives back an attempt counted for a request that then compared nothing (refused by
+    /// its caller's credentials or a budget).
+    fn uncount_attempt(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Uses the code, once: only while it is still `sealed` and unexpired. With `link`,
+    /// the destination becomes that user's in the same transaction (`state` as read).
     fn consume(
         &self,
         scope: &Scope,
@@ -89,28 +92,31 @@ pub trait ChallengeStore: Send + Sync {
         challenge_id: &str,
         sealed: &SealedCode,
         now: UnixSeconds,
-        link: Option<&UserRef>,
+        link: Option<(&UserRef, &LinkState)>,
     ) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
 }
 
 /// Whether a budget has room.
 pub type Admission = Result<(), Exceeded>;
 
+/// Budgets, each one conditional write on an item of constant size.
 pub trait QuotaStore: Send + Sync {
-    /// Whether one more request would fit every charge, without spending anything.
-    fn peek(&self, charge: &Charge, now: UnixSeconds) -> impl Future<Output = Result<Admission, StoreError>> + Send;
-
-    /// Spends one request on every charge at once, or on none if any refuses.
-    fn spend(&self, charges: &[Charge], now: UnixSeconds)
-    -> impl Future<Output = Result<Admission, StoreError>> + Send;
-
-    /// Gives back one request spent at `at`.
-    fn refund(
+    /// Admits one request at `now` on a sliding budget, or says when one fits.
+    fn take(
         &self,
-        charge: &Charge,
-        at: UnixSeconds,
+        charge: &SlidingCharge,
         now: UnixSeconds,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Admission, StoreError>> + Send;
+
+    /// Gives back the admission made at `at`, while it is still the newest.
+    fn give_back(&self, charge: &SlidingCharge, at: UnixSeconds)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts one request in the window of `now`; returns the window's count with it.
+    fn count(&self, charge: &CounterCharge, now: UnixSeconds) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Takes back one request counted in the window of `at`.
+    fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The two kinds of contact a user has on record.
@@ -130,6 +136,13 @@ pub trait UserDirectory: Send + Sync {
         user: &UserRef,
         kind: ContactKind,
     ) -> impl Future<Output = Result<Option<Destination>, StoreError>> + Send;
+
+    /// What a link of `destination` to `user` must know (two reads at once).
+    fn link_state(
+        &self,
+        destination: &Destination,
+        user: &UserRef,
+    ) -> impl Future<Output = Result<LinkState, StoreError>> + Send;
 
     /// Links a destination to a user (moving it from any previous owner), outside a verify:
     /// for importing users.
@@ -168,6 +181,13 @@ impl Permission {
     }
 }
 
+/// A client's own send limits; None takes the deployment's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub sends_per_hour: Option<u32>,
+    pub sends_per_number_range_per_hour: Option<u32>,
+}
+
 /// A registered API client: only the hashes of its secret and API key are kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientRecord {
@@ -176,6 +196,7 @@ pub struct ClientRecord {
     pub secret_hash: Vec<u8>,
     pub api_key_hash: Option<Vec<u8>>,
     pub permissions: std::collections::BTreeSet<Permission>,
+    pub limits: ClientLimits,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -184,6 +205,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("id", &self.id)
             .field("name", &self.name)
             .field("permissions", &self.permissions)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -191,6 +213,12 @@ impl std::fmt::Debug for ClientRecord {
 pub trait ClientRegistry: Send + Sync {
     fn client(&self, id: &str) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
     fn put_client(&self, record: &ClientRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets a client's own limits; false when there is no such client.
+    fn set_client_limits(
+        &self,
+        id: &str,
+        limits: &ClientLimits,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// How an OTP configuration delivers.

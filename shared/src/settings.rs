@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::callers::JwtVerifier;
-use crate::challenge::SmsCountries;
 use crate::code::CodeKeys;
+use crate::engine::SmsCountries;
 use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
 use crate::policy::Policy;
 
@@ -70,6 +70,18 @@ impl Settings {
                     u64::from(defaults.sends_per_client_per_hour),
                 )?,
             )?,
+            sends_per_number_range_per_hour: narrow(
+                "OTP_SENDS_PER_NUMBER_RANGE_PER_HOUR",
+                number(
+                    "OTP_SENDS_PER_NUMBER_RANGE_PER_HOUR",
+                    u64::from(defaults.sends_per_number_range_per_hour),
+                )?,
+            )?,
+            number_range_digits: u8::try_from(number(
+                "OTP_NUMBER_RANGE_DIGITS",
+                u64::from(defaults.number_range_digits),
+            )?)
+            .map_err(|_| "OTP_NUMBER_RANGE_DIGITS is too large".to_owned())?,
         };
         policy.validate()?;
 

@@ -37,6 +37,7 @@ async fn deployment_for_events() -> Deployment {
             secret_hash: hash_secret(EVENTS_CLIENT_SECRET),
             api_key_hash: Some(hash_secret(EVENTS_API_KEY_SECRET)),
             permissions: Permission::ALL.into_iter().collect(),
+            limits: Default::default(),
         })
         .await
         .expect("client stored");

@@ -4,10 +4,12 @@ mod admin;
 mod attacks;
 mod bizmagnets;
 mod bridgekeeper;
+mod budgets;
 mod events;
 mod faults;
 mod kgen;
 mod logs;
+mod round_trips;
 mod zap;
 
 use lambda_http::Request;

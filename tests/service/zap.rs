@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::*;
 
-fn request(path: &str, key: Option<&str>, body: &Value) -> lambda_http::Request {
+pub(crate) fn request(path: &str, key: Option<&str>, body: &Value) -> lambda_http::Request {
     let mut headers = vec![("content-type", "application/json")];
     if let Some(key) = key {
         headers.push(("x-api-key", key));
@@ -19,7 +19,7 @@ fn request(path: &str, key: Option<&str>, body: &Value) -> lambda_http::Request 
     api_request(path, &headers, &body.to_string())
 }
 
-async fn zap() -> (Deployment, TestClient) {
+pub(crate) async fn zap() -> (Deployment, TestClient) {
     let deployment = Deployment::new().await;
     let client = deployment.client_with(&[Permission::Zap]).await;
     (deployment, client)
@@ -282,7 +282,9 @@ async fn parallel_guesses_get_five_attempts() {
         .collect();
     let statuses = verify_all_at_once(&deployment, requests).await;
     assert!(statuses.iter().all(|s| [400, 429].contains(s)), "{statuses:?}");
-    assert_eq!(deployment.attempts_on(&address).await, 5);
+    // The failure budget admits ten; the twenty others compare nothing.
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 20, "{statuses:?}");
+    assert!(deployment.attempts_on(&address).await <= 5);
     let right = json!({"email": address, "userId": "target", "otp": code});
     let status = call_verify(&deployment, request("/v1/otp/verify", Some(&client.api_key), &right))
         .await

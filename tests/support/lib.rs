@@ -2,7 +2,10 @@
 //! unless `AWS_ENDPOINT_URL` names one), apps wired to it exactly as the functions wire
 //! theirs, requests shaped as API Gateway delivers them, and the messages moto "sent".
 
+pub mod meter;
 pub mod openapi;
+
+pub use meter::{Meter, Usage};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -284,6 +287,8 @@ pub struct Deployment {
     pub store: DynamoStore,
     pub sender: App<DynamoStore, Courier>,
     pub checker: App<DynamoStore, NoDelivery>,
+    /// Every AWS request the deployment's clients made since its last reset.
+    pub meter: Meter,
 }
 
 /// Where each service of a deployment points.
@@ -337,10 +342,26 @@ impl Deployment {
         let dynamo_sdk = sdk_config(endpoints.dynamodb.as_deref().unwrap_or(local)).await;
         let sns_sdk = sdk_config(endpoints.sns.as_deref().unwrap_or(local)).await;
         let ses_sdk = sdk_config(endpoints.sesv2.as_deref().unwrap_or(local)).await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&dynamo_sdk), table.clone());
+        let meter = Meter::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&dynamo_sdk)
+                .interceptor(meter.tap("dynamodb"))
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&sns_sdk)
+                .interceptor(meter.tap("sns"))
+                .build(),
+        );
+        let ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::config::Builder::from(&ses_sdk)
+                .interceptor(meter.tap("sesv2"))
+                .build(),
+        );
+        let store = DynamoStore::new(dynamodb, table.clone());
         let courier = Courier {
-            sms: Some(SnsSms::new(aws_sdk_sns::Client::new(&sns_sdk), None)),
-            email: Some(SesEmail::new(aws_sdk_sesv2::Client::new(&ses_sdk), EMAIL_FROM)),
+            sms: Some(SnsSms::new(sns, None)),
+            email: Some(SesEmail::new(ses, EMAIL_FROM)),
         };
         let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
         let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
@@ -350,11 +371,21 @@ impl Deployment {
             store,
             sender,
             checker,
+            meter,
         }
     }
 
     /// Registers an API client with these permissions.
     pub async fn client_with(&self, permissions: &[Permission]) -> TestClient {
+        self.client_limited(permissions, Default::default()).await
+    }
+
+    /// Registers an API client with these permissions and limits of its own.
+    pub async fn client_limited(
+        &self,
+        permissions: &[Permission],
+        limits: otp_shared::ports::ClientLimits,
+    ) -> TestClient {
         let id = uuid::Uuid::new_v4().to_string();
         let secret = generate_secret();
         let key_secret = generate_secret();
@@ -365,6 +396,7 @@ impl Deployment {
                 secret_hash: hash_secret(&secret),
                 api_key_hash: Some(hash_secret(&key_secret)),
                 permissions: permissions.iter().copied().collect(),
+                limits,
             })
             .await
             .expect("client stored");

@@ -6,12 +6,15 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use crate::app::App;
-use crate::callers::authenticate_api_key;
+use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
-use crate::ports::{ChallengeStore, Channel, ClientRegistry, ConfigRegistry, Delivery, Permission, QuotaStore};
+use crate::ports::{
+    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
+    UserDirectory,
+};
 use crate::scope::Scope;
 
 /// The path parameter before `suffix` (`/otp/{it}/sendOTP`).
@@ -69,37 +72,90 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
     }
 }
 
+/// The channel a body names: a mobile number, else an email. Only a guess until the
+/// configuration is read (its channel decides), so the budgets can be spent beside it.
+fn channel_of_body(fields: &Fields) -> Channel {
+    if fields.0.contains_key("mobileNumber") || !fields.0.contains_key("email") {
+        Channel::Sms
+    } else {
+        Channel::Email
+    }
+}
+
+/// The API key's check and the configuration, read at once; the configuration must be
+/// the client's own.
+async fn key_and_config<S: ClientRegistry + ConfigRegistry, D>(
+    app: &App<S, D>,
+    request: &Request,
+    uid: &str,
+) -> Result<(ClientRecord, OtpConfig), OtpError> {
+    // Both run to their end (no request is abandoned); the key's answer comes first.
+    let (client, config) = tokio::join!(
+        authenticate_api_key(app.store(), header(request, "X-API-KEY"), Permission::Bizmagnets),
+        app.store().config(uid)
+    );
+    let (client, config) = (client?, config?);
+    let config = config
+        .filter(|config| config.client_id == client.id)
+        .ok_or(OtpError::NotFound)?;
+    Ok((client, config))
+}
+
 /// sendOTP: a code by the configuration's channel, template and sender; 201 with the
-/// challenge `id`.
+/// challenge `id`. The key and the configuration are read beside the budgets.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let result = async {
-        let client = authenticate_api_key(app.store(), header(&request, "X-API-KEY"), Permission::Bizmagnets).await?;
+        let api_key = header(&request, "X-API-KEY");
+        let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
         let uid = path_parameter(&request, "/sendOTP").ok_or(OtpError::NotFound)?;
-        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
+        let fields = json_object(&request, ContentTypeRule::RequireJson, false);
+        let fields = super::parsed_after(fields, key_and_config(app, &request, uid)).await?;
         let name = match fields.0.get("name") {
             None | Some(serde_json::Value::Null) => "",
-            Some(_) => fields.string("name")?,
+            Some(_) => super::parsed_after(fields.string("name"), key_and_config(app, &request, uid)).await?,
         };
-        let config = app
-            .store()
-            .config(uid)
-            .await?
-            .filter(|config| config.client_id == client.id)
-            .ok_or(OtpError::NotFound)?;
-        let destination = destination(&fields, config.channel)?;
-        let requester = super::requester(&request, Some(client.id.clone()));
+        let guessed = channel_of_body(&fields);
+        let guessed_destination = match destination(&fields, guessed) {
+            Ok(destination) => destination,
+            // The configuration says which fields count: its error is the one to give.
+            Err(_) => {
+                let (_, config) = key_and_config(app, &request, uid).await?;
+                destination(&fields, config.channel)?
+            }
+        };
+        let requester = super::requester(&request, Some(claimed));
+        let scope = Scope::Client(claimed.to_owned());
+        let ((client, config), mut pending) = app
+            .otp
+            .begin_send(
+                scope.clone(),
+                guessed_destination,
+                &requester,
+                true,
+                key_and_config(app, &request, uid),
+            )
+            .await?;
+        if config.channel != guessed {
+            // The body named both kinds and the guess was wrong: send to the other.
+            app.otp.abandon(pending).await;
+            let corrected = destination(&fields, config.channel)?;
+            pending = app
+                .otp
+                .begin_send(scope, corrected, &requester, true, async { Ok(()) })
+                .await?
+                .1;
+        }
         let sent = app
             .otp
-            .send(
+            .finish_send(
+                pending,
                 &app.delivery,
-                &Scope::Client(client.id),
-                &destination,
+                &client.limits,
                 &config.profile,
-                &requester,
                 |code, profile| {
                     app.messages
                         .from_template(&config.template, code, profile, name, Some(&config.sender))
@@ -117,29 +173,35 @@ where
 }
 
 /// verifyOTP: the code of the challenge the path names, for its mobile number (or email).
+/// The key is checked beside the attempt; a failed check gives the attempt back.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
     let result = async {
-        let client = authenticate_api_key(app.store(), header(&request, "X-API-KEY"), Permission::Bizmagnets).await?;
+        let api_key = header(&request, "X-API-KEY");
+        let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
+        let key_check = || authenticate_api_key(app.store(), api_key, Permission::Bizmagnets);
         let id = path_parameter(&request, "/verifyOTP").ok_or(OtpError::NotFound)?;
-        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
-        let channel = if fields.0.contains_key("email") {
-            Channel::Email
-        } else {
-            Channel::Sms
-        };
-        let destination = destination(&fields, channel)?;
-        let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+        let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
+            let channel = if fields.0.contains_key("email") {
+                Channel::Email
+            } else {
+                Channel::Sms
+            };
+            let destination = destination(&fields, channel)?;
+            let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+            Ok((destination, code))
+        });
+        let (destination, code) = super::parsed_after(parsed, key_check()).await?;
         let attempt = Attempt {
-            scope: Scope::Client(client.id),
+            scope: Scope::Client(claimed.to_owned()),
             destination,
             handle: Handle::Id(id.to_owned()),
             code,
             link: None,
         };
-        let verified = app.otp.verify(&attempt).await?;
+        let (_, verified) = app.otp.verify(&attempt, key_check()).await?;
         Ok((
             StatusCode::OK,
             json!({"id": verified.challenge_id, "message": "success"}),

@@ -11,7 +11,7 @@ use crate::challenge::{Attempt, Handle};
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path};
-use crate::ports::{ChallengeStore, ContactKind, Delivery, QuotaStore, UserDirectory};
+use crate::ports::{ChallengeStore, ClientLimits, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 pub fn is_send(request: &Request) -> bool {
@@ -136,23 +136,47 @@ where
         };
         let requester = super::requester(&request, None);
         match user {
-            // Cases 3 and 4: the logged-in user's own email, or the mediums asked for.
+            // Cases 3 and 4: the logged-in user's own email, or the mediums asked for
+            // (read first: they say where the codes go), each sent at once.
             Some(user) => {
-                let scope = Scope::User(user.clone());
-                for destination in recorded_destinations(app, &user, &fields).await? {
-                    super::send_default(app, &scope, &destination, &requester).await?;
+                let sends = recorded_destinations(app, &user, &fields)
+                    .await?
+                    .into_iter()
+                    .map(|destination| {
+                        let scope = Scope::User(user.clone());
+                        let requester = &requester;
+                        async move {
+                            super::send_default(app, scope, &destination, requester, async { Ok(()) }, |_| {
+                                ClientLimits::default()
+                            })
+                            .await
+                        }
+                    });
+                for sent in futures_util::future::join_all(sends).await {
+                    sent?;
                 }
             }
             // Cases 1, 2 and 5: a code goes to a destination of a known user, or to any with
-            // `always-send`; either way the request costs the same.
+            // `always-send`; either way the request costs the same, and the registry is
+            // read beside the budgets.
             None => {
                 let destination = named_destination(&fields)?
                     .ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
-                let known = app.store().owner_of(&destination).await?.is_some();
-                if known || always_send {
-                    super::send_default(app, &Scope::Anonymous, &destination, &requester).await?;
+                let owner = async { Ok(app.store().owner_of(&destination).await?) };
+                let (owner, pending) = app
+                    .otp
+                    .begin_send(Scope::Anonymous, destination.clone(), &requester, false, owner)
+                    .await?;
+                let limits = ClientLimits::default();
+                if owner.is_some() || always_send {
+                    let profile = app.otp.policy.default_profile();
+                    app.otp
+                        .finish_send(pending, &app.delivery, &limits, &profile, |code, profile| {
+                            app.messages.for_destination(&destination, code, profile)
+                        })
+                        .await?;
                 } else {
-                    app.otp.count_send(&destination, &requester).await?;
+                    app.otp.finish_count(pending, &limits).await?;
                 }
             }
         }
@@ -198,7 +222,7 @@ where
             code,
             link: None,
         };
-        app.otp.verify(&attempt).await?;
+        app.otp.verify(&attempt, async { Ok(()) }).await?;
         Ok((StatusCode::OK, json!({"message": "OTP verified"})))
     }
     .await;

@@ -12,7 +12,7 @@ use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
-use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
+use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 /// Which of the two KGen surfaces a request came through.
@@ -78,24 +78,33 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
     json_response(status, &body, retry_after)
 }
 
-/// The caller: client credentials first on the proxy surface, then the user's JWT.
-async fn caller<S: ClientRegistry, D>(
+/// The caller: the user of the JWT (checked here: no I/O), and on the proxy surface the
+/// client its `clientID` names (its credentials are checked by [`client_check`]).
+fn caller<'a, S, D>(app: &App<S, D>, request: &'a Request) -> Result<(UserRef, Option<&'a str>), OtpError> {
+    let client_id = match Surface::of(request) {
+        Surface::Proxy => Some(header(request, "clientID").ok_or(OtpError::Unauthorized)?),
+        Surface::Frontend => None,
+    };
+    let token = header(request, "user-jwt-token").ok_or(OtpError::Unauthorized)?;
+    Ok((app.jwt.verify(token)?, client_id))
+}
+
+/// The proxy surface's client credentials, checked (one read); none on the frontend.
+async fn client_check<S: ClientRegistry, D>(
     app: &App<S, D>,
     request: &Request,
-) -> Result<(UserRef, Option<String>), OtpError> {
-    let mut client = None;
-    if Surface::of(request) == Surface::Proxy {
-        let record = authenticate_client(
-            app.store(),
-            header(request, "clientID"),
-            header(request, "clientSecret"),
-            Permission::KgenProxy,
-        )
-        .await?;
-        client = Some(record.id);
+) -> Result<Option<ClientRecord>, OtpError> {
+    if Surface::of(request) == Surface::Frontend {
+        return Ok(None);
     }
-    let token = header(request, "user-jwt-token").ok_or(OtpError::Unauthorized)?;
-    Ok((app.jwt.verify(token)?, client))
+    authenticate_client(
+        app.store(),
+        header(request, "clientID"),
+        header(request, "clientSecret"),
+        Permission::KgenProxy,
+    )
+    .await
+    .map(Some)
 }
 
 fn phone(fields: &Fields) -> Result<Destination, OtpError> {
@@ -107,7 +116,8 @@ fn phone(fields: &Fields) -> Result<Destination, OtpError> {
     })
 }
 
-/// register and resend: both send a fresh code on the open challenge or open one.
+/// register and resend: both send a fresh code on the open challenge or open one. The
+/// client's credentials and `isNewUser` are read beside the budgets and the challenge.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
@@ -115,13 +125,25 @@ where
 {
     super::respond(
         async {
-            let (user, client) = caller(app, &request).await?;
-            let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
-            let destination = phone(&fields)?;
-            // Read before sending, so that a failure here sends nothing.
-            let is_new_user = app.store().owner_of(&destination).await?.is_none();
-            let requester = super::requester(&request, client);
-            let sent = super::send_default(app, &Scope::User(user), &destination, &requester).await?;
+            let (user, client_id) = caller(app, &request)?;
+            let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| phone(&fields));
+            let destination = super::parsed_after(parsed, client_check(app, &request)).await?;
+            let reads = async {
+                // Both run to their end (no request is abandoned); the credentials' answer
+                // comes first.
+                let (client, owner) = tokio::join!(client_check(app, &request), app.store().owner_of(&destination));
+                Ok((client?, owner?.is_none()))
+            };
+            let requester = super::requester(&request, client_id);
+            let ((_, is_new_user), sent) = super::send_default(
+                app,
+                Scope::User(user),
+                &destination,
+                &requester,
+                reads,
+                |(client, _)| super::limits_of(client.as_ref()),
+            )
+            .await?;
             Ok((
                 StatusCode::OK,
                 json!({"authCode": sent.auth_code, "isNewUser": is_new_user}),
@@ -136,24 +158,27 @@ where
 /// to the caller's user.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
     let surface = Surface::of(&request);
     super::respond(
         async {
-            let (user, _) = caller(app, &request).await?;
-            let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
-            let destination = phone(&fields)?;
-            let auth_code = match fields.digits("authCode")? {
-                Digits::Number(number) => number.to_string(),
-                Digits::Text(text) => text,
-            };
-            let length = app.otp.policy.code_length;
-            let code = match fields.digits("otp")? {
-                Digits::Number(number) => Code::from_number(number, length),
-                Digits::Text(text) => Code::from_text(&text, length),
-            }
-            .ok_or_else(|| OtpError::invalid("otp", format!("must have at most {length} digits")))?;
+            let (user, _) = caller(app, &request)?;
+            let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
+                let destination = phone(&fields)?;
+                let auth_code = match fields.digits("authCode")? {
+                    Digits::Number(number) => number.to_string(),
+                    Digits::Text(text) => text,
+                };
+                let length = app.otp.policy.code_length;
+                let code = match fields.digits("otp")? {
+                    Digits::Number(number) => Code::from_number(number, length),
+                    Digits::Text(text) => Code::from_text(&text, length),
+                }
+                .ok_or_else(|| OtpError::invalid("otp", format!("must have at most {length} digits")))?;
+                Ok((destination, auth_code, code))
+            });
+            let (destination, auth_code, code) = super::parsed_after(parsed, client_check(app, &request)).await?;
             let attempt = Attempt {
                 scope: Scope::User(user.clone()),
                 destination,
@@ -161,7 +186,7 @@ where
                 code,
                 link: Some(user),
             };
-            app.otp.verify(&attempt).await?;
+            app.otp.verify(&attempt, client_check(app, &request)).await?;
             let status = match surface {
                 Surface::Frontend => StatusCode::OK,
                 Surface::Proxy => StatusCode::CREATED,

@@ -1,24 +1,32 @@
 //! The five products' HTTP dialects. Each parses its requests into the domain's terms,
 //! calls the engine, and renders the outcome, errors included, in its own shapes: one
 //! `render_error` per dialect is the only place its error bodies are written.
+//!
+//! A dialect hands its own reads (the caller's credentials, a configuration, the
+//! registry) to the engine, which sends them beside its first round trip. Credentials
+//! still answer first: a request whose body is malformed has its credentials checked
+//! before the 400, so a 401 never depends on the body.
 
 pub mod bizmagnets;
 pub mod bridgekeeper;
 pub mod kgen;
 pub mod zap;
 
+use std::future::Future;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::challenge::{Requester, Sent};
+use crate::challenge::Sent;
 use crate::code::Code;
 use crate::destination::Destination;
+use crate::engine::Requester;
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
-use crate::ports::{ChallengeStore, Delivery, QuotaStore};
+use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, Delivery, QuotaStore};
 use crate::scope::Scope;
 
 /// A route no dialect serves (a request that reached a function by the `$default` route).
@@ -37,37 +45,60 @@ pub(crate) fn respond(
     }
 }
 
-/// Who sent `request`, for the send budgets: its source address and API client.
-pub(crate) fn requester(request: &lambda_http::Request, client: Option<String>) -> Requester {
+/// Who sent `request`, for the send budgets: its source address and the API client its
+/// credentials name.
+pub(crate) fn requester(request: &lambda_http::Request, client: Option<&str>) -> Requester {
     Requester {
         source_ip: crate::http::source_ip(request),
-        client,
+        client: client.map(str::to_owned),
     }
 }
 
+/// A parsed part of a request, or its error once the credentials have had their say.
+pub(crate) async fn parsed_after<T, C>(
+    parsed: Result<T, OtpError>,
+    credentials: impl Future<Output = Result<C, OtpError>>,
+) -> Result<T, OtpError> {
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            credentials.await?;
+            Err(error)
+        }
+    }
+}
+
+/// The limits of the client a request authenticated as, or the deployment's.
+pub(crate) fn limits_of(client: Option<&ClientRecord>) -> ClientLimits {
+    client.map(|record| record.limits).unwrap_or_default()
+}
+
 /// A send with the deployment's default code profile and message for the destination's
-/// kind (SMS to a phone, email to an address).
-pub(crate) async fn send_default<S, D>(
+/// kind (SMS to a phone, email to an address), its first round trip beside `reads`.
+pub(crate) async fn send_default<S, D, T>(
     app: &App<S, D>,
-    scope: &Scope,
+    scope: Scope,
     destination: &Destination,
     requester: &Requester,
-) -> Result<Sent, OtpError>
+    reads: impl Future<Output = Result<T, OtpError>>,
+    limits: impl FnOnce(&T) -> ClientLimits,
+) -> Result<(T, Sent), OtpError>
 where
     S: ChallengeStore + QuotaStore,
     D: Delivery,
 {
+    let (reads, pending) = app
+        .otp
+        .begin_send(scope, destination.clone(), requester, false, reads)
+        .await?;
     let profile = app.otp.policy.default_profile();
-    app.otp
-        .send(
-            &app.delivery,
-            scope,
-            destination,
-            &profile,
-            requester,
-            |code, profile| app.messages.for_destination(destination, code, profile),
-        )
-        .await
+    let sent = app
+        .otp
+        .finish_send(pending, &app.delivery, &limits(&reads), &profile, |code, profile| {
+            app.messages.for_destination(destination, code, profile)
+        })
+        .await?;
+    Ok((reads, sent))
 }
 
 /// A submitted code, for the dialects whose challenges may have any configured length: a

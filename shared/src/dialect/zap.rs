@@ -6,12 +6,12 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use crate::app::App;
-use crate::callers::authenticate_api_key;
+use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path};
-use crate::ports::{ChallengeStore, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
+use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 /// Longest `userId` accepted.
@@ -107,28 +107,48 @@ fn destination(fields: &Fields) -> Result<Destination, OtpError> {
         .ok_or_else(|| OtpError::invalid("email", "or phoneNumber is required"))
 }
 
-/// The calling client, when the deployment requires (or the caller offers) an API key.
-async fn caller<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<Option<String>, OtpError> {
+/// The client the API key names, when the deployment requires one (not yet checked).
+fn claimed<'a, S, D>(app: &App<S, D>, request: &'a Request) -> Result<Option<&'a str>, OtpError> {
     if !app.zap_requires_api_key {
         return Ok(None);
     }
-    let client = authenticate_api_key(app.store(), header(request, "X-API-KEY"), Permission::Zap).await?;
-    Ok(Some(client.id))
+    claimed_client(header(request, "X-API-KEY"))
+        .map(Some)
+        .ok_or(OtpError::Unauthorized)
 }
 
-/// generate: a code to the user's email (or phone); 200 `OTP Generated`.
+/// The API key's check, when the deployment requires one (one read).
+async fn key_check<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<Option<ClientRecord>, OtpError> {
+    if !app.zap_requires_api_key {
+        return Ok(None);
+    }
+    authenticate_api_key(app.store(), header(request, "X-API-KEY"), Permission::Zap)
+        .await
+        .map(Some)
+}
+
+/// generate: a code to the user's email (or phone); 200 `OTP Generated`. The key is
+/// checked beside the budgets.
 pub async fn generate<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + ClientRegistry,
     D: Delivery,
 {
     let result = async {
-        let client = caller(app, &request).await?;
-        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
-        let user = user(&fields, client.as_deref())?;
-        let destination = destination(&fields)?;
+        let client = claimed(app, &request)?;
+        let parsed = json_object(&request, ContentTypeRule::RequireJson, false)
+            .and_then(|fields| Ok((user(&fields, client)?, destination(&fields)?)));
+        let (user, destination) = super::parsed_after(parsed, key_check(app, &request)).await?;
         let requester = super::requester(&request, client);
-        super::send_default(app, &Scope::User(user), &destination, &requester).await?;
+        super::send_default(
+            app,
+            Scope::User(user),
+            &destination,
+            &requester,
+            key_check(app, &request),
+            |record| super::limits_of(record.as_ref()),
+        )
+        .await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Generated"})))
     }
     .await;
@@ -141,11 +161,14 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
     let result = async {
-        let client = caller(app, &request).await?;
-        let fields = json_object(&request, ContentTypeRule::RequireJson, false)?;
-        let user = user(&fields, client.as_deref())?;
-        let destination = destination(&fields)?;
-        let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+        let client = claimed(app, &request)?;
+        let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
+            let user = user(&fields, client)?;
+            let destination = destination(&fields)?;
+            let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+            Ok((user, destination, code))
+        });
+        let (user, destination, code) = super::parsed_after(parsed, key_check(app, &request)).await?;
         let attempt = Attempt {
             scope: Scope::User(user.clone()),
             destination,
@@ -153,7 +176,7 @@ where
             code,
             link: Some(user),
         };
-        app.otp.verify(&attempt).await?;
+        app.otp.verify(&attempt, key_check(app, &request)).await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Verified"})))
     }
     .await;

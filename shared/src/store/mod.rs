@@ -1,19 +1,33 @@
-//! Storage: one DynamoDB table, written only through conditional writes and transactions.
+//! Storage: one DynamoDB table, written only through conditional writes, and through
+//! transactions only where one request's own items must change together (a used code and
+//! the registry link it proves). Items that many requests share (budgets) are never in a
+//! transaction: two transactions touching one item at once fail with a conflict, where
+//! two single writes are simply applied one after the other.
 //!
 //! Key design (single table, partition key `pk` only, string):
 //!
 //! | item | `pk` | attributes |
 //! |---|---|---|
-//! | challenge | `CHALLENGE#<scope>#<destination>` | `id`, `auth_code`, `state`, `attempts`, `expires_at`, `code_length`, `code_tag`/`code_key` (verifiable code), `pending_tag`/`pending_key` (code in delivery), `sent_at`, `ttl` |
-//! | budget | `QUOTA#<rule>#<subject>` | `hits` (admitted request times), `ver` (optimistic lock), `ttl` |
-//! | contact | `CONTACT#<destination>` | `user_key`, `issuer`, `user_id`, `linked_at` |
-//! | user | `USER#<issuer>:<user id>` | `issuer`, `user_id`, `phone`, `email` |
-//! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `created_at` |
+//! | challenge | `CHALLENGE#<scope>#<destination key>` | `id`, `auth_code`, `state`, `attempts`, `expires_at`, `code_length`, `code_tag`/`code_key` (the verifiable code's seal), `sent_at`, `ttl` |
+//! | challenge id | `CHALLENGE_ID#<id>` | `scope`, `destination` (BizMagnets verifies by id) |
+//! | sliding budget | `SLIDE#<rule>#<subject>` | `n0`..`n19`: the last admissions, newest first; `ttl` |
+//! | counter | `COUNT#<rule>#<subject>#<window>` | `n`: requests counted in that window; `ttl` |
+//! | contact | `CONTACT#<destination key>` | `user_key`, `issuer`, `user_id`, `linked_at` |
+//! | user | `USER#<issuer>:<user id>` | `issuer`, `user_id`, `phone`, `email` (as given) |
+//! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour` |
+//! | configuration | `CONFIG#<uid>` | `client_id`, `channel`, `code_length`, `lifetime`, `template`, `sender` |
 //!
-//! Scope, issuer and user ids are escaped (`%`, `:`, `#`) so keys never collide. `ttl`
-//! (epoch seconds) lets DynamoDB delete dead challenges and idle budgets; it deletes
-//! lazily, so every rule is enforced in the write that applies it, never by absence.
+//! A destination key is the E.164 number or the case-folded address. Scope, issuer and
+//! user ids are escaped (`%`, `:`, `#`) so keys never collide. `ttl` (epoch seconds) lets
+//! DynamoDB delete dead challenges and idle budgets; it deletes lazily, so every rule is
+//! enforced in the write that applies it, never by absence.
 
-mod dynamo;
+mod budgets;
+mod challenges;
+mod items;
+mod registry;
+mod table;
+mod users;
 
-pub use dynamo::{DynamoStore, create_table};
+pub use items::DynamoStore;
+pub use table::create_table;

@@ -74,11 +74,23 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Logs go to standard error; standard output carries the one line that says where to go.
     let _ = tracing::subscriber::set_global_default(otp_shared::logging::subscriber(std::io::stderr));
-    match run().await {
+    // A function runs on Lambda's main thread (8 MiB of stack); requests here run on
+    // worker threads, given as much, since unoptimised builds of the SDK poll deep.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("otp-local: no async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(reason) => {
             eprintln!("otp-local: {reason}");

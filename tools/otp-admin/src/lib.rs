@@ -4,8 +4,13 @@
 //!   typically a local AWS through `AWS_ENDPOINT_URL`, and the SES identity of
 //!   `EMAIL_FROM` there. In AWS the template creates the table and the operator verifies
 //!   the identity.
-//! - `client create --name NAME [--permissions kgen-proxy,bizmagnets,zap]`: registers an
-//!   API client; prints its id, secret and API key, once (only their hashes are stored).
+//! - `client create --name NAME [--permissions kgen-proxy,bizmagnets,zap]
+//!   [--sends-per-hour N] [--sends-per-number-range-per-hour N]`: registers an API client;
+//!   prints its id, secret and API key, once (only their hashes are stored). Limits not
+//!   given are the deployment's.
+//! - `client update --client ID [--sends-per-hour N|default]
+//!   [--sends-per-number-range-per-hour N|default]`: changes a client's own limits
+//!   (`default`: back to the deployment's); effective from the client's next request.
 //! - `config create --client ID --channel sms|email --length N --ttl SECONDS --template
 //!   TEXT --sender NAME`: an OTP configuration of that client (BizMagnets' `otp_config_uid`).
 //! - `user import --user-id ID [--issuer ISS] [--phone E164] [--email ADDRESS]`: a user of
@@ -17,15 +22,20 @@ use std::time::Duration;
 use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::destination::Destination;
-use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
+use otp_shared::policy::{
+    CLIENT_SENDS_PER_HOUR, Profile, Range, SENDS_PER_NUMBER_RANGE_PER_HOUR as SENDS_PER_NUMBER_RANGE_PER_HOUR_RANGE,
+};
+use otp_shared::ports::{
+    Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory,
+};
 use otp_shared::scope::UserRef;
 use otp_shared::store::{DynamoStore, create_table};
 use serde_json::{Value, json};
 
 pub const USAGE: &str = "usage:
   otp-admin init
-  otp-admin client create --name NAME [--permissions kgen-proxy,bizmagnets,zap]
+  otp-admin client create --name NAME [--permissions kgen-proxy,bizmagnets,zap] [--sends-per-hour N] [--sends-per-number-range-per-hour N]
+  otp-admin client update --client ID [--sends-per-hour N|default] [--sends-per-number-range-per-hour N|default]
   otp-admin config create --client ID --channel sms|email --length N --ttl SECONDS --template TEXT --sender NAME
   otp-admin user import --user-id ID [--issuer ISS] [--phone E164] [--email ADDRESS]";
 
@@ -68,7 +78,23 @@ pub async fn execute(args: &[String], admin: &Admin) -> Result<Value, String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["init"] => init(admin).await,
-        ["client", "create", rest @ ..] => create_client(admin, &flags(rest, &["name", "permissions"])?).await,
+        ["client", "create", rest @ ..] => {
+            create_client(
+                admin,
+                &flags(
+                    rest,
+                    &["name", "permissions", SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR],
+                )?,
+            )
+            .await
+        }
+        ["client", "update", rest @ ..] => {
+            update_client(
+                admin,
+                &flags(rest, &["client", SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR])?,
+            )
+            .await
+        }
         ["config", "create", rest @ ..] => {
             create_config(
                 admin,
@@ -123,6 +149,70 @@ async fn init(admin: &Admin) -> Result<Value, String> {
     Ok(answer)
 }
 
+const SENDS_PER_HOUR: &str = "sends-per-hour";
+const SENDS_PER_NUMBER_RANGE_PER_HOUR: &str = "sends-per-number-range-per-hour";
+
+/// A client's own limit from `--NAME`: absent keeps `current`, `default` clears it.
+fn limit_flag(
+    flags: &HashMap<&str, &str>,
+    name: &str,
+    range: Range,
+    current: Option<u32>,
+) -> Result<Option<u32>, String> {
+    match flags.get(name).map(|value| value.trim()) {
+        None => Ok(current),
+        Some("default") => Ok(None),
+        Some(text) => {
+            let value: u64 = text
+                .parse()
+                .map_err(|_| format!("--{name} is a whole number or `default`"))?;
+            if !range.contains(value) {
+                return Err(format!("--{name} {value} is outside {}..={}", range.min, range.max));
+            }
+            Ok(Some(value as u32))
+        }
+    }
+}
+
+fn limits_flags(flags: &HashMap<&str, &str>, current: ClientLimits) -> Result<ClientLimits, String> {
+    Ok(ClientLimits {
+        sends_per_hour: limit_flag(flags, SENDS_PER_HOUR, CLIENT_SENDS_PER_HOUR, current.sends_per_hour)?,
+        sends_per_number_range_per_hour: limit_flag(
+            flags,
+            SENDS_PER_NUMBER_RANGE_PER_HOUR,
+            SENDS_PER_NUMBER_RANGE_PER_HOUR_RANGE,
+            current.sends_per_number_range_per_hour,
+        )?,
+    })
+}
+
+fn limits_json(limits: &ClientLimits) -> Value {
+    json!({
+        "sends_per_hour": limits.sends_per_hour.map_or(json!("default"), |v| json!(v)),
+        "sends_per_number_range_per_hour": limits.sends_per_number_range_per_hour.map_or(json!("default"), |v| json!(v)),
+    })
+}
+
+async fn update_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
+    let client_id = required(flags, "client")?;
+    let record = admin
+        .store
+        .client(client_id)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("no client {client_id}"))?;
+    let limits = limits_flags(flags, record.limits)?;
+    if !admin
+        .store
+        .set_client_limits(client_id, &limits)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        return Err(format!("no client {client_id}"));
+    }
+    Ok(json!({"client_id": client_id, "limits": limits_json(&limits)}))
+}
+
 async fn create_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
     let name = required(flags, "name")?;
     let permissions: BTreeSet<Permission> = match flags.get("permissions") {
@@ -139,6 +229,7 @@ async fn create_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Val
     if permissions.is_empty() {
         return Err("--permissions names none".to_owned());
     }
+    let limits = limits_flags(flags, ClientLimits::default())?;
     let client_id = uuid::Uuid::new_v4().to_string();
     let client_secret = generate_secret();
     let key_secret = generate_secret();
@@ -150,6 +241,7 @@ async fn create_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Val
             secret_hash: hash_secret(&client_secret),
             api_key_hash: Some(hash_secret(&key_secret)),
             permissions: permissions.clone(),
+            limits,
         })
         .await
         .map_err(|error| error.to_string())?;
@@ -159,6 +251,7 @@ async fn create_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Val
         "api_key": api_key(&client_id, &key_secret),
         "name": name,
         "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>(),
+        "limits": limits_json(&limits),
     }))
 }
 

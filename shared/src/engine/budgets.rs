@@ -1,0 +1,153 @@
+//! The budgets of one send request: spent all at once in the request's first round trip,
+//! decided once the caller's own limits are known, and given back whole when the request
+//! is refused (by a budget, its credentials or its body).
+//!
+//! Sliding budgets (the destination's, the source address's) decide in their own write;
+//! counters (the client's, the number range's) count first and are decided against the
+//! limit of the client record read beside them. A give-back is exact unless another
+//! request took the same sliding budget in between; then that budget keeps this one
+//! request (its place is no longer the newest): a refusal costs at most one request's worth.
+
+use futures_util::future::join_all;
+
+use crate::clock::UnixSeconds;
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::ports::{ClientLimits, QuotaStore};
+use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
+
+use super::{Otp, Requester, too_many};
+
+/// The counters of a send, by what sets their limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CounterKind {
+    Client,
+    NumberRange,
+}
+
+#[derive(Debug)]
+struct Counted {
+    kind: CounterKind,
+    charge: CounterCharge,
+    count: u64,
+}
+
+/// What one send request spent.
+#[derive(Debug)]
+pub(crate) struct Spent {
+    at: UnixSeconds,
+    taken: Vec<SlidingCharge>,
+    refusals: Vec<Exceeded>,
+    counted: Vec<Counted>,
+    failure: Option<crate::ports::StoreError>,
+}
+
+impl<S: QuotaStore> Otp<S> {
+    /// Spends every budget of a send at once: the destination's (cooldown and cap), the
+    /// client's or else the source address's, and the number range's.
+    pub(crate) async fn spend_send(&self, destination: &Destination, requester: &Requester, at: UnixSeconds) -> Spent {
+        let mut sliding = vec![SlidingCharge {
+            rule: self.policy.send_quota(),
+            subject: destination.key().into_owned(),
+        }];
+        // An address's budget is for callers no API client vouches for (end users'
+        // browsers and apps); a client's servers send from few addresses, and the
+        // client's own budget bounds them instead.
+        if let (Some(ip), None) = (requester.source_ip, &requester.client) {
+            sliding.push(SlidingCharge {
+                rule: self.policy.ip_send_quota(),
+                subject: ip.to_string(),
+            });
+        }
+        // Limits are filled in when decided: the client record is read beside this.
+        let mut counters = Vec::new();
+        if let Some(client) = &requester.client {
+            counters.push((
+                CounterKind::Client,
+                CounterCharge {
+                    rule: self.policy.client_send_quota(None),
+                    subject: client.clone(),
+                },
+            ));
+        }
+        if let Some(range) = destination.number_range(self.policy.number_range_digits) {
+            let owner = requester.client.as_deref().unwrap_or("-");
+            counters.push((
+                CounterKind::NumberRange,
+                CounterCharge {
+                    rule: self.policy.number_range_quota(None),
+                    subject: format!("{owner}|{range}"),
+                },
+            ));
+        }
+
+        let takes = join_all(sliding.iter().map(|charge| Box::pin(self.store.take(charge, at))));
+        let counts = join_all(
+            counters
+                .iter()
+                .map(|(_, charge)| Box::pin(self.store.count(charge, at))),
+        );
+        let (taken_results, counted_results) = tokio::join!(takes, counts);
+
+        let mut spent = Spent {
+            at,
+            taken: Vec::new(),
+            refusals: Vec::new(),
+            counted: Vec::new(),
+            failure: None,
+        };
+        for (charge, result) in sliding.into_iter().zip(taken_results) {
+            match result {
+                Ok(Ok(())) => spent.taken.push(charge),
+                Ok(Err(exceeded)) => spent.refusals.push(exceeded),
+                Err(error) => spent.failure = Some(error),
+            }
+        }
+        for ((kind, charge), result) in counters.into_iter().zip(counted_results) {
+            match result {
+                Ok(count) => spent.counted.push(Counted { kind, charge, count }),
+                Err(error) => spent.failure = Some(error),
+            }
+        }
+        spent
+    }
+
+    /// Gives back everything a refused request took; failures are logged, not raised
+    /// (the request is answered with its refusal either way).
+    pub(crate) async fn give_back_send(&self, spent: &Spent) {
+        let slides = join_all(spent.taken.iter().map(|charge| self.store.give_back(charge, spent.at)));
+        let counters = join_all(spent.counted.iter().map(|c| self.store.uncount(&c.charge, spent.at)));
+        let (slides, counters) = tokio::join!(slides, counters);
+        for error in slides.into_iter().chain(counters).filter_map(Result::err) {
+            tracing::warn!(error = %error, "a refused send's budget was not given back");
+        }
+    }
+
+    /// Whether the spent budgets admit the request, under the client's own limits.
+    pub(crate) fn verdict(&self, spent: &Spent, limits: &ClientLimits) -> Result<(), OtpError> {
+        if let Some(error) = &spent.failure {
+            return Err(error.clone().into());
+        }
+        let mut refusal: Option<Exceeded> = spent.refusals.iter().copied().max_by_key(|e| e.retry_after);
+        for counted in &spent.counted {
+            let rule = match counted.kind {
+                CounterKind::Client => self.policy.client_send_quota(limits.sends_per_hour),
+                CounterKind::NumberRange => self.policy.number_range_quota(limits.sends_per_number_range_per_hour),
+            };
+            if let Err(exceeded) = rule.decide(counted.count, spent.at) {
+                tracing::info!(budget = rule.name, limit = rule.limit, "send refused by a counter");
+                refusal = Some(refusal.map_or(exceeded, |r| {
+                    if r.retry_after >= exceeded.retry_after {
+                        r
+                    } else {
+                        exceeded
+                    }
+                }));
+            }
+        }
+        match refusal {
+            Some(exceeded) => Err(too_many(exceeded)),
+            None => Ok(()),
+        }
+    }
+}

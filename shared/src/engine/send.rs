@@ -1,0 +1,203 @@
+//! A send in two round trips and a delivery. First: the budgets and the challenge read,
+//! beside the dialect's own reads. Then the message goes out. Last: one write makes the
+//! delivered code the challenge's only verifiable one, so a code is never verifiable
+//! before its message was accepted, whatever fails in between.
+
+use std::future::Future;
+
+use crate::challenge::{Challenge, LiveCode, Sent};
+use crate::clock::UnixSeconds;
+use crate::code::Code;
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::policy::{CLEANUP_GRACE, Profile};
+use crate::ports::{ChallengeStore, ClientLimits, Delivery, Message, QuotaStore};
+use crate::scope::Scope;
+
+use super::budgets::Spent;
+use super::{Otp, Requester, new_auth_code};
+
+/// A send after its first round trip: budgets spent and the challenge read. It ends in
+/// `finish_send`, `finish_count` or `abandon` (which gives every budget back).
+#[must_use = "a pending send holds spent budgets: finish or abandon it"]
+#[derive(Debug)]
+pub struct PendingSend {
+    scope: Scope,
+    destination: Destination,
+    indexed_by_id: bool,
+    spent: Spent,
+    challenge: Option<Challenge>,
+    at: UnixSeconds,
+}
+
+/// Writes before giving up when the challenge changed between its read and the write
+/// that makes a delivered code live (a verify used or spent it meanwhile).
+const LIVE_TRIES: usize = 2;
+
+impl<S: ChallengeStore + QuotaStore> Otp<S> {
+    /// The first round trip of a send to `destination` for `scope`: every budget spent
+    /// and the challenge read, at once with the dialect's `reads` (its caller's
+    /// credentials, configuration, registry). When `reads` fails, everything spent is
+    /// given back and its error returned. `indexed_by_id`: the challenge can be verified
+    /// by its id alone (BizMagnets).
+    pub async fn begin_send<T>(
+        &self,
+        scope: Scope,
+        destination: Destination,
+        requester: &Requester,
+        indexed_by_id: bool,
+        reads: impl Future<Output = Result<T, OtpError>>,
+    ) -> Result<(T, PendingSend), OtpError> {
+        if !self.sms_countries.allows(&destination) {
+            // The caller's own failures (credentials) still come first.
+            reads.await?;
+            return Err(OtpError::CountryNotAllowed);
+        }
+        let at = self.clock.now();
+        // Each store call's future is large: on the heap, so that deep request futures
+        // stay well inside a thread's stack.
+        let (reads, spent, loaded) = tokio::join!(
+            Box::pin(reads),
+            Box::pin(self.spend_send(&destination, requester, at)),
+            Box::pin(self.store.load(&scope, &destination))
+        );
+        let outcome = match (reads, loaded) {
+            (Err(error), _) => Err(error),
+            (_, Err(error)) => Err(error.into()),
+            (Ok(reads), Ok(challenge)) => Ok((reads, challenge)),
+        };
+        match outcome {
+            Ok((reads, challenge)) => Ok((
+                reads,
+                PendingSend {
+                    scope,
+                    destination,
+                    indexed_by_id,
+                    spent,
+                    challenge,
+                    at,
+                },
+            )),
+            Err(error) => {
+                self.give_back_send(&spent).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Ends a send that will not happen (its request turned out invalid): every budget
+    /// it spent is given back.
+    pub async fn abandon(&self, pending: PendingSend) {
+        self.give_back_send(&pending.spent).await;
+    }
+
+    /// Ends a send that must cost what a send costs but deliver nothing (a destination of
+    /// no known user): the budgets decide, nothing is written or sent.
+    pub async fn finish_count(&self, pending: PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
+        self.admit(&pending, limits).await?;
+        tracing::info!(destination = %pending.destination, "send counted, nothing sent");
+        Ok(())
+    }
+
+    /// Ends a send: the budgets decide under the client's `limits`, a fresh code goes out
+    /// (on the open challenge, keeping its handle and attempts, or on a new one), and
+    /// once delivered it becomes the challenge's one verifiable code. Budgets count
+    /// requests, not deliveries: a failed delivery keeps what it spent.
+    pub async fn finish_send<D: Delivery>(
+        &self,
+        pending: PendingSend,
+        delivery: &D,
+        limits: &ClientLimits,
+        profile: &Profile,
+        compose: impl Fn(&Code, &Profile) -> Message,
+    ) -> Result<Sent, OtpError> {
+        self.admit(&pending, limits).await?;
+        let PendingSend {
+            scope,
+            destination,
+            indexed_by_id,
+            challenge,
+            at,
+            ..
+        } = pending;
+        let code_length = match &challenge {
+            Some(open) if open.is_open(at, self.policy.attempts_per_challenge) => open.code_length,
+            _ => profile.code_length,
+        };
+        let code = Code::generate(code_length);
+        let message = compose(&code, profile);
+        if let Err(error) = delivery.deliver(&destination, &message).await {
+            tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
+            return Err(OtpError::Unavailable);
+        }
+
+        let mut current = challenge;
+        for _ in 0..LIVE_TRIES {
+            let live = self.live_code(current.as_ref(), &code, profile, at, indexed_by_id);
+            if Box::pin(self.store.put_live(&scope, &destination, &live)).await? {
+                tracing::info!(
+                    destination = %destination,
+                    challenge_id = %live.challenge_id,
+                    opened = live.opens,
+                    "code sent"
+                );
+                return Ok(Sent {
+                    challenge_id: live.challenge_id,
+                    auth_code: live.auth_code,
+                    opened: live.opens,
+                });
+            }
+            // A verify used or spent the challenge since it was read: read it again.
+            current = self.store.load(&scope, &destination).await?;
+        }
+        tracing::error!(destination = %destination, "the challenge kept changing; the delivered code is not live");
+        Err(OtpError::Unavailable)
+    }
+
+    /// The budgets' verdict; a refused request gets back what it spent.
+    async fn admit(&self, pending: &PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
+        if let Err(error) = self.verdict(&pending.spent, limits) {
+            if let OtpError::TooMany { retry_after } = error {
+                tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
+            }
+            self.give_back_send(&pending.spent).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// The write that makes `code` live: a refresh of the open challenge `current`, or a
+    /// new challenge in place of the dead (or absent) one.
+    fn live_code(
+        &self,
+        current: Option<&Challenge>,
+        code: &Code,
+        profile: &Profile,
+        at: UnixSeconds,
+        indexed_by_id: bool,
+    ) -> LiveCode {
+        let max_attempts = self.policy.attempts_per_challenge;
+        let (challenge_id, auth_code, opens) = match current {
+            Some(open) if open.is_open(at, max_attempts) => (open.id.clone(), open.auth_code.clone(), false),
+            dead => (
+                uuid::Uuid::new_v4().to_string(),
+                new_auth_code(dead.map(|c| c.auth_code.as_str())),
+                true,
+            ),
+        };
+        let expires_at = at + profile.lifetime.as_secs() as i64;
+        LiveCode {
+            sealed: self.keys.seal(&challenge_id, code),
+            replaces: current.map(|c| c.id.clone()),
+            challenge_id,
+            auth_code,
+            code_length: code.reveal().len() as u8,
+            now: at,
+            expires_at,
+            cleanup_at: expires_at + CLEANUP_GRACE.as_secs() as i64,
+            opens,
+            max_attempts,
+            indexed_by_id,
+        }
+    }
+}

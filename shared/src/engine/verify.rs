@@ -1,0 +1,251 @@
+//! A verify in one round trip on a wrong code and two on a right one. The first counts the
+//! attempt on the challenge and the failure on the destination's budget, both before the
+//! comparison, beside the dialect's reads (credentials) and the registry reads a link
+//! needs. The second, for a right code only, uses the code (and links the destination)
+//! and gives the failure back.
+
+use std::future::Future;
+
+use crate::challenge::{Attempt, Challenge, Handle, Located, Verified};
+use crate::clock::UnixSeconds;
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::ports::{ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
+use crate::quota::SlidingCharge;
+
+use super::{Otp, too_many};
+
+/// The first round trip's answers, each as the store gave it.
+struct Counted {
+    budget: Result<crate::ports::Admission, StoreError>,
+    challenge: Result<Option<Challenge>, StoreError>,
+    located: Result<Option<Located>, StoreError>,
+    link: Result<Option<LinkState>, StoreError>,
+}
+
+impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
+    fn guess_charge(&self, destination: &Destination) -> SlidingCharge {
+        SlidingCharge {
+            rule: self.policy.guess_budget(),
+            subject: destination.key().into_owned(),
+        }
+    }
+
+    /// Verifies a code, at once with the dialect's `reads` (its caller's credentials).
+    /// When `reads` fails, the attempt and the failure it counted are given back: a
+    /// request that compares nothing costs nothing.
+    pub async fn verify<T>(
+        &self,
+        attempt: &Attempt,
+        reads: impl Future<Output = Result<T, OtpError>>,
+    ) -> Result<(T, Verified), OtpError> {
+        let now = self.clock.now();
+        let budget = self.guess_charge(&attempt.destination);
+        let locate = async {
+            match &attempt.handle {
+                Handle::Id(id) => self.store.locate(id).await,
+                _ => Ok(None),
+            }
+        };
+        let link_state = async {
+            match &attempt.link {
+                Some(user) => self.store.link_state(&attempt.destination, user).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        // Each store call's future is large: on the heap, so that deep request futures
+        // stay well inside a thread's stack.
+        let (reads, budget_taken, challenge, located, link) = tokio::join!(
+            Box::pin(reads),
+            Box::pin(self.store.take(&budget, now)),
+            Box::pin(self.store.count_attempt(
+                &attempt.scope,
+                &attempt.destination,
+                &attempt.handle,
+                now,
+                self.policy.attempts_per_challenge,
+            )),
+            Box::pin(locate),
+            Box::pin(link_state)
+        );
+        let counted = Counted {
+            budget: budget_taken,
+            challenge,
+            located,
+            link,
+        };
+        let reads = match reads {
+            Ok(reads) => reads,
+            Err(error) => {
+                self.give_back_verify(attempt, &budget, &counted, now).await;
+                return Err(error);
+            }
+        };
+        let verified = Box::pin(self.decide(attempt, &budget, counted, now)).await?;
+        Ok((reads, verified))
+    }
+
+    async fn decide(
+        &self,
+        attempt: &Attempt,
+        budget: &SlidingCharge,
+        counted: Counted,
+        now: UnixSeconds,
+    ) -> Result<Verified, OtpError> {
+        let store_error = (counted.budget.as_ref().err())
+            .or(counted.challenge.as_ref().err())
+            .or(counted.located.as_ref().err())
+            .or(counted.link.as_ref().err())
+            .cloned();
+        if let Some(error) = store_error {
+            self.give_back_verify(attempt, budget, &counted, now).await;
+            return Err(error.into());
+        }
+        let (Ok(admission), Ok(challenge), Ok(located), Ok(link)) =
+            (counted.budget, counted.challenge, counted.located, counted.link)
+        else {
+            return Err(OtpError::Unavailable);
+        };
+        if let Err(exceeded) = admission {
+            // Refused before any comparison: the attempt counted beside it is given back.
+            if let Some(challenge) = &challenge {
+                self.uncount(attempt, &challenge.id).await;
+            }
+            tracing::info!(destination = %attempt.destination, "verify refused by the failure budget");
+            return Err(too_many(exceeded));
+        }
+
+        let Some(challenge) = challenge else {
+            if let Some(found) = located
+                && found.scope_key == attempt.scope.key()
+                && found.destination != attempt.destination
+            {
+                // The failure belongs to the challenge's own destination.
+                if let Err(error) = self.store.give_back(budget, now).await {
+                    tracing::warn!(error = %error, "failure budget not given back");
+                }
+                return Box::pin(self.wrong_destination(attempt, &found.destination, now)).await;
+            }
+            // Unknown, expired, used or spent: nothing compared, but the failure still
+            // counts, so that budgets say nothing about which destinations have challenges.
+            tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
+            return Err(OtpError::Gone);
+        };
+
+        let Some(sealed) = challenge.code.as_ref() else {
+            return Err(OtpError::Gone);
+        };
+        if !self.keys.matches(&challenge.id, &attempt.code, sealed) {
+            tracing::info!(
+                destination = %attempt.destination,
+                challenge_id = %challenge.id,
+                attempts = challenge.attempts,
+                "wrong code"
+            );
+            return Err(OtpError::WrongCode);
+        }
+
+        // A right code is no failure: the budget is given back beside the use.
+        let linking = attempt.link.as_ref().zip(link.as_ref());
+        let (consumed, given_back) = tokio::join!(
+            Box::pin(self.store.consume(
+                &attempt.scope,
+                &attempt.destination,
+                &challenge.id,
+                sealed,
+                now,
+                linking,
+            )),
+            Box::pin(self.store.give_back(budget, now))
+        );
+        if let Err(error) = given_back {
+            tracing::warn!(error = %error, "failure budget not given back after a right code");
+        }
+        let Consumed::Used { moved_from } = consumed? else {
+            tracing::info!(challenge_id = %challenge.id, "code already used");
+            return Err(OtpError::Gone);
+        };
+        if let Some(previous) = &moved_from {
+            tracing::warn!(
+                destination = %attempt.destination,
+                from = ?previous,
+                to = ?attempt.link,
+                "destination moved to another user after proof of possession"
+            );
+        }
+        tracing::info!(destination = %attempt.destination, challenge_id = %challenge.id, "code verified");
+        Ok(Verified {
+            challenge_id: challenge.id,
+            moved_from,
+        })
+    }
+
+    /// Gives back what a request that compared nothing counted.
+    async fn give_back_verify(&self, attempt: &Attempt, budget: &SlidingCharge, counted: &Counted, now: UnixSeconds) {
+        let budget_back = async {
+            if matches!(counted.budget, Ok(Ok(())))
+                && let Err(error) = self.store.give_back(budget, now).await
+            {
+                tracing::warn!(error = %error, "failure budget not given back");
+            }
+        };
+        let attempt_back = async {
+            if let Ok(Some(challenge)) = &counted.challenge {
+                self.uncount(attempt, &challenge.id).await;
+            }
+        };
+        tokio::join!(budget_back, attempt_back);
+    }
+
+    async fn uncount(&self, attempt: &Attempt, challenge_id: &str) {
+        if let Err(error) = self
+            .store
+            .uncount_attempt(&attempt.scope, &attempt.destination, challenge_id)
+            .await
+        {
+            tracing::warn!(error = %error, "an attempt that compared nothing was not given back");
+        }
+    }
+
+    /// A challenge named by id, verified with another destination than its own: a failed
+    /// attempt on that challenge and its destination's budget, with nothing compared.
+    async fn wrong_destination(
+        &self,
+        attempt: &Attempt,
+        real: &Destination,
+        now: UnixSeconds,
+    ) -> Result<Verified, OtpError> {
+        let budget = self.guess_charge(real);
+        let (taken, counted) = tokio::join!(
+            Box::pin(self.store.take(&budget, now)),
+            Box::pin(self.store.count_attempt(
+                &attempt.scope,
+                real,
+                &attempt.handle,
+                now,
+                self.policy.attempts_per_challenge,
+            ))
+        );
+        let counted = counted?;
+        if let Err(exceeded) = taken? {
+            if let Some(challenge) = &counted
+                && let Err(error) = self.store.uncount_attempt(&attempt.scope, real, &challenge.id).await
+            {
+                tracing::warn!(error = %error, "an attempt that compared nothing was not given back");
+            }
+            return Err(too_many(exceeded));
+        }
+        match counted {
+            Some(challenge) => {
+                tracing::info!(
+                    destination = %real,
+                    challenge_id = %challenge.id,
+                    attempts = challenge.attempts,
+                    "verify with another destination than the challenge's"
+                );
+                Err(OtpError::NotThisDestination)
+            }
+            None => Err(OtpError::Gone),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Budgets: each decided by one `UpdateItem` on an item of constant size, with no read
+//! before it and no retry. A sliding budget is a shift register of the last admissions
+//! (newest in `n0`): the write's condition is the rule, and its `ALL_OLD` on refusal tells
+//! when a request fits. A counter is one `ADD` on the item of the current window.
+//!
+//! DynamoDB evaluates every operand of an update against the item as it was, so the
+//! shift `SET n2 = n1, n1 = n0, n0 = :now` moves each time one place; the actions are
+//! written oldest first so that an evaluator going left to right agrees.
+
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use crate::clock::UnixSeconds;
+use crate::ports::{Admission, QuotaStore, StoreError};
+use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
+use crate::scope::escape;
+
+use super::items::{DynamoStore, Item, PK, TTL, conditional_failed, get_n, n, s, unavailable};
+
+fn sliding_pk(charge: &SlidingCharge) -> String {
+    format!("SLIDE#{}#{}", charge.rule.name, escape(&charge.subject))
+}
+
+fn counter_pk(charge: &CounterCharge, window: i64) -> String {
+    format!("COUNT#{}#{}#{window}", charge.rule.name, escape(&charge.subject))
+}
+
+/// The admissions a sliding budget's item holds, newest first (a missing slot is free).
+fn slots(item: &Item, limit: u32) -> Vec<UnixSeconds> {
+    (0..limit).map_while(|i| get_n(item, &format!("n{i}"))).collect()
+}
+
+/// `SET n{L-1} = n{L-2}, ..., n1 = n0, n0 = :now`: every admission one place older.
+fn shift_in(limit: u32) -> String {
+    let mut actions: Vec<String> = (1..limit)
+        .rev()
+        .map(|i| format!("n{i} = if_not_exists(n{}, :free)", i - 1))
+        .collect();
+    actions.push("n0 = :now".to_owned());
+    actions.push("#ttl = :ttl".to_owned());
+    format!("SET {}", actions.join(", "))
+}
+
+/// `SET n0 = n1, ..., n{L-2} = n{L-1}, n{L-1} = :free`: the newest admission dropped.
+fn shift_out(limit: u32) -> String {
+    let mut actions: Vec<String> = (1..limit)
+        .map(|i| format!("n{} = if_not_exists(n{i}, :free)", i - 1))
+        .collect();
+    actions.push(format!("n{} = :free", limit - 1));
+    format!("SET {}", actions.join(", "))
+}
+
+impl QuotaStore for DynamoStore {
+    async fn take(&self, charge: &SlidingCharge, now: UnixSeconds) -> Result<Admission, StoreError> {
+        let rule = &charge.rule;
+        let last = rule.limit - 1;
+        // The `limit`-th newest admission has left the window, and the newest is at least
+        // the minimum interval old.
+        let mut condition = format!("(attribute_not_exists(n{last}) OR n{last} <= :oldest)");
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(sliding_pk(charge)))
+            .update_expression(shift_in(rule.limit))
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":ttl", n(now + rule.horizon()))
+            .expression_attribute_values(":oldest", n(rule.oldest_allowed(now)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if rule.limit > 1 {
+            update = update.expression_attribute_values(":free", n(0));
+        }
+        if let Some(newest) = rule.newest_allowed(now) {
+            condition.push_str(" AND (attribute_not_exists(n0) OR n0 <= :newest)");
+            update = update.expression_attribute_values(":newest", n(newest));
+        }
+        match update.condition_expression(condition).send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(error) if conditional_failed(&error) => {
+                let old = error
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                            failed,
+                        ) => failed.item().cloned(),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let admissions = slots(&old, rule.limit);
+                // The refusal as the rule explains it, to the second.
+                Ok(Err(rule
+                    .check(&admissions, now)
+                    .err()
+                    .unwrap_or(Exceeded { retry_after: 1 })))
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn give_back(&self, charge: &SlidingCharge, at: UnixSeconds) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(sliding_pk(charge)))
+            .update_expression(shift_out(charge.rule.limit))
+            .condition_expression("n0 = :at")
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":free", n(0))
+            .send()
+            .await;
+        match result {
+            // A later admission is the newest now: this budget keeps the request.
+            Ok(_) => Ok(()),
+            Err(error) if conditional_failed(&error) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn count(&self, charge: &CounterCharge, now: UnixSeconds) -> Result<u64, StoreError> {
+        let window = charge.rule.window(now);
+        let per = i64::try_from(charge.rule.per.as_secs()).unwrap_or(i64::MAX);
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(counter_pk(charge, window)))
+            .update_expression("ADD n :one SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(charge.rule.window_end(window) + per))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .attributes
+            .as_ref()
+            .and_then(|item| get_n(item, "n"))
+            .ok_or_else(|| StoreError::Unavailable("the counter returned no count".to_owned()))
+    }
+
+    async fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(counter_pk(charge, charge.rule.window(at))))
+            .update_expression("ADD n :minus_one")
+            .condition_expression("n > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if conditional_failed(&error) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifts_move_every_admission_one_place() {
+        assert_eq!(
+            shift_in(3),
+            "SET n2 = if_not_exists(n1, :free), n1 = if_not_exists(n0, :free), n0 = :now, #ttl = :ttl"
+        );
+        assert_eq!(shift_in(1), "SET n0 = :now, #ttl = :ttl");
+        assert_eq!(
+            shift_out(3),
+            "SET n0 = if_not_exists(n1, :free), n1 = if_not_exists(n2, :free), n2 = :free"
+        );
+        assert_eq!(shift_out(1), "SET n0 = :free");
+    }
+}

@@ -1,0 +1,297 @@
+//! Challenges: at most one item per scope and destination. A delivered code becomes live
+//! in one write; an attempt is counted by one conditional `ADD` before any comparison;
+//! a code is used by one conditional write (in a transaction with the registry link it
+//! proves, when there is one).
+
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+
+use crate::challenge::{Challenge, Handle, LiveCode, Located, State};
+use crate::clock::UnixSeconds;
+use crate::code::SealedCode;
+use crate::destination::Destination;
+use crate::ports::{ChallengeStore, Consumed, LinkState, StoreError, UserDirectory};
+use crate::scope::{Scope, UserRef};
+
+use super::items::{
+    Cancelled, DynamoStore, Item, PK, TTL, b, back_off, challenge_id_pk, challenge_pk, conditional_failed, get_b,
+    get_n, get_s, n, s, stored_destination, unavailable,
+};
+
+const OPEN: &str = "open";
+const USED: &str = "used";
+
+/// Re-reads of a link that changed under a consume.
+const LINK_TRIES: u32 = 4;
+
+fn challenge_from(item: &Item) -> Option<Challenge> {
+    // A challenge whose code was used, or never made live, has no seal.
+    let code = match (get_b(item, "code_tag"), get_s(item, "code_key")) {
+        (Some(tag), Some(key_id)) => Some(SealedCode {
+            tag: tag.to_vec(),
+            key_id: key_id.to_owned(),
+        }),
+        _ => None,
+    };
+    Some(Challenge {
+        id: get_s(item, "id")?.to_owned(),
+        auth_code: get_s(item, "auth_code")?.to_owned(),
+        state: match get_s(item, "state")? {
+            "open" => State::Open,
+            _ => State::Used,
+        },
+        attempts: get_n(item, "attempts")?,
+        expires_at: get_n(item, "expires_at")?,
+        code_length: get_n(item, "code_length")?,
+        code,
+    })
+}
+
+impl DynamoStore {
+    fn challenge_update(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(scope, destination)))
+    }
+
+    /// The update that uses a code, as a transaction item.
+    fn consume_update(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        sealed: &SealedCode,
+        now: UnixSeconds,
+    ) -> Update {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(challenge_pk(scope, destination)))
+            .update_expression("SET #state = :used, used_at = :now REMOVE code_tag, code_key")
+            .condition_expression("id = :id AND #state = :open AND code_tag = :tag AND expires_at > :now")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":used", s(USED))
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":id", s(challenge_id))
+            .expression_attribute_values(":tag", b(&sealed.tag))
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .expect("table, key and expression are set")
+    }
+
+    /// A new challenge with its code live, replacing exactly the item that was read.
+    async fn open_live(&self, scope: &Scope, destination: &Destination, live: &LiveCode) -> Result<bool, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(challenge_pk(scope, destination)))
+            .item("id", s(&live.challenge_id))
+            .item("auth_code", s(&live.auth_code))
+            .item("state", s(OPEN))
+            .item("attempts", n(0))
+            .item("code_length", n(live.code_length))
+            .item("expires_at", n(live.expires_at))
+            .item("sent_at", n(live.now))
+            .item("code_tag", b(&live.sealed.tag))
+            .item("code_key", s(&live.sealed.key_id))
+            .item(TTL, n(live.cleanup_at));
+        put = match &live.replaces {
+            Some(previous) => put
+                .condition_expression("id = :previous")
+                .expression_attribute_values(":previous", s(previous)),
+            None => put.condition_expression("attribute_not_exists(pk)"),
+        };
+        let put = put.build().expect("complete put");
+        if !live.indexed_by_id {
+            return self.put_one(put).await;
+        }
+        // Its id leads back to it (BizMagnets verifies by id alone): both or neither.
+        let pointer = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(challenge_id_pk(&live.challenge_id)))
+            .item("scope", s(scope.key()))
+            .item("destination", s(destination.key()))
+            .item(TTL, n(live.cleanup_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("complete put");
+        let items = [put, pointer]
+            .into_iter()
+            .map(|put| TransactWriteItem::builder().put(put).build())
+            .collect();
+        Ok(self.transact(items).await?.is_ok())
+    }
+}
+
+impl ChallengeStore for DynamoStore {
+    async fn load(&self, scope: &Scope, destination: &Destination) -> Result<Option<Challenge>, StoreError> {
+        Ok(self
+            .get(challenge_pk(scope, destination))
+            .await?
+            .as_ref()
+            .and_then(challenge_from))
+    }
+
+    async fn put_live(&self, scope: &Scope, destination: &Destination, live: &LiveCode) -> Result<bool, StoreError> {
+        if live.opens {
+            return self.open_live(scope, destination, live).await;
+        }
+        // The previous code stops working now; the delivered one works from now on.
+        let result = self
+            .challenge_update(scope, destination)
+            .update_expression(
+                "SET code_tag = :tag, code_key = :key, code_length = :length, expires_at = :expires, \
+                 sent_at = :now, #ttl = :ttl",
+            )
+            .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":tag", b(&live.sealed.tag))
+            .expression_attribute_values(":key", s(&live.sealed.key_id))
+            .expression_attribute_values(":length", n(live.code_length))
+            .expression_attribute_values(":expires", n(live.expires_at))
+            .expression_attribute_values(":now", n(live.now))
+            .expression_attribute_values(":ttl", n(live.cleanup_at))
+            .expression_attribute_values(":id", s(&live.challenge_id))
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":max", n(live.max_attempts))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if conditional_failed(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn locate(&self, challenge_id: &str) -> Result<Option<Located>, StoreError> {
+        Ok(self.get(challenge_id_pk(challenge_id)).await?.and_then(|item| {
+            Some(Located {
+                scope_key: get_s(&item, "scope")?.to_owned(),
+                destination: stored_destination(get_s(&item, "destination")?),
+            })
+        }))
+    }
+
+    async fn count_attempt(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        handle: &Handle,
+        now: UnixSeconds,
+        max_attempts: u32,
+    ) -> Result<Option<Challenge>, StoreError> {
+        let (handle_condition, handle_attribute, handle_value) = match handle {
+            Handle::AuthCode(code) => ("#handle = :handle AND ", "auth_code", code.as_str()),
+            Handle::Id(id) => ("#handle = :handle AND ", "id", id.as_str()),
+            Handle::Open => ("", "", ""),
+        };
+        // One conditional increment: of any number of parallel guesses, at most
+        // `max_attempts` ever get past this line.
+        let mut update = self
+            .challenge_update(scope, destination)
+            .update_expression("ADD attempts :one")
+            .condition_expression(format!(
+                "{handle_condition}#state = :open AND expires_at > :now AND attempts < :max \
+                 AND attribute_exists(code_tag)"
+            ))
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":max", n(max_attempts))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew);
+        if !handle_condition.is_empty() {
+            update = update
+                .expression_attribute_names("#handle", handle_attribute)
+                .expression_attribute_values(":handle", s(handle_value));
+        }
+        match update.send().await {
+            Ok(output) => Ok(output.attributes.as_ref().and_then(challenge_from)),
+            Err(error) if conditional_failed(&error) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn uncount_attempt(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .challenge_update(scope, destination)
+            .update_expression("ADD attempts :minus_one")
+            .condition_expression("id = :id AND attempts > :zero")
+            .expression_attribute_values(":id", s(challenge_id))
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if conditional_failed(&error) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn consume(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        sealed: &SealedCode,
+        now: UnixSeconds,
+        link: Option<(&UserRef, &LinkState)>,
+    ) -> Result<Consumed, StoreError> {
+        let Some((user, state)) = link else {
+            let update = self.consume_update(scope, destination, challenge_id, sealed, now);
+            let result = self
+                .client
+                .update_item()
+                .table_name(update.table_name())
+                .set_key(Some(update.key().clone()))
+                .update_expression(update.update_expression())
+                .set_condition_expression(update.condition_expression().map(str::to_owned))
+                .set_expression_attribute_names(update.expression_attribute_names().cloned())
+                .set_expression_attribute_values(update.expression_attribute_values().cloned())
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(Consumed::Used { moved_from: None }),
+                Err(error) if conditional_failed(&error) => Ok(Consumed::AlreadyGone),
+                Err(error) => Err(unavailable(error)),
+            };
+        };
+        // The link as read beside the attempt; read again only if it changed since.
+        let mut state = state.clone();
+        let mut owner_contact = None;
+        for try_number in 0..LINK_TRIES {
+            let plan = self.link_plan(destination, user, &state, owner_contact.clone(), now);
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(self.consume_update(scope, destination, challenge_id, sealed, now))
+                    .build(),
+            ];
+            items.extend(plan.items);
+            match self.transact(items).await? {
+                Ok(()) => {
+                    return Ok(Consumed::Used {
+                        moved_from: plan.moved_from,
+                    });
+                }
+                // The challenge's own condition: used by another call, or expired.
+                Err(Cancelled::ConditionOf(failed)) if failed.contains(&0) => return Ok(Consumed::AlreadyGone),
+                // A link changed between read and write: read it again, whole.
+                Err(_) => {
+                    back_off(try_number).await;
+                    state = self.link_state(destination, user).await?;
+                    owner_contact = Some(self.owner_contact(destination, &state).await?);
+                }
+            }
+        }
+        Err(StoreError::Contended)
+    }
+}

@@ -1,0 +1,227 @@
+//! The store's handle on its table, the keys of its items, and the plumbing every port
+//! shares: attribute values, single conditional writes, transactions and their failures.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use rand::RngExt;
+
+use crate::destination::Destination;
+use crate::ports::StoreError;
+use crate::scope::{Scope, UserRef, escape};
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// The table's partition key and TTL attribute names.
+pub(super) const PK: &str = "pk";
+pub(super) const TTL: &str = "ttl";
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    pub(super) client: Client,
+    pub(super) table: String,
+}
+
+pub(super) fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(error).to_string())
+}
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn b(value: &[u8]) -> AttributeValue {
+    AttributeValue::B(value.to_vec().into())
+}
+
+pub(super) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub(super) fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+pub(super) fn get_b<'a>(item: &'a Item, name: &str) -> Option<&'a [u8]> {
+    item.get(name).and_then(|v| v.as_b().ok()).map(|blob| blob.as_ref())
+}
+
+pub(super) fn challenge_pk(scope: &Scope, destination: &Destination) -> String {
+    format!("CHALLENGE#{}#{}", scope.key(), destination.key())
+}
+
+pub(super) fn challenge_id_pk(id: &str) -> String {
+    format!("CHALLENGE_ID#{}", escape(id))
+}
+
+pub(super) fn config_pk(uid: &str) -> String {
+    format!("CONFIG#{}", escape(uid))
+}
+
+pub(super) fn contact_pk(destination: &Destination) -> String {
+    format!("CONTACT#{}", destination.key())
+}
+
+pub(super) fn user_pk(user: &UserRef) -> String {
+    format!("USER#{}", user.key())
+}
+
+pub(super) fn client_pk(id: &str) -> String {
+    format!("CLIENT#{}", escape(id))
+}
+
+/// A destination as written by this store (already validated when it was written).
+pub(super) fn stored_destination(value: &str) -> Destination {
+    if value.starts_with('+') {
+        Destination::Phone(value.to_owned())
+    } else {
+        Destination::Email(value.to_owned())
+    }
+}
+
+pub(super) fn user_from(item: &Item) -> Option<UserRef> {
+    Some(UserRef::new(get_s(item, "issuer")?, get_s(item, "user_id")?))
+}
+
+/// Whether a failed write failed on its condition (and nothing was written).
+pub(super) fn conditional_failed<E: ConditionalFailure, R>(error: &SdkError<E, R>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(ConditionalFailure::is_condition_failure)
+}
+
+pub(super) trait ConditionalFailure {
+    fn is_condition_failure(&self) -> bool;
+}
+
+impl ConditionalFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionalFailure for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+/// Whether a transaction was cancelled, and by which of its items (a condition) or by
+/// contention with another transaction.
+pub(super) enum Cancelled {
+    ConditionOf(Vec<usize>),
+    Conflict,
+}
+
+fn cancellation<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Cancelled> {
+    let service = error.as_service_error()?;
+    if service.is_transaction_in_progress_exception() {
+        return Some(Cancelled::Conflict);
+    }
+    let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+        cancelled,
+    ) = service
+    else {
+        return None;
+    };
+    let failed: Vec<usize> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .enumerate()
+        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        .map(|(index, _)| index)
+        .collect();
+    if failed.is_empty() {
+        Some(Cancelled::Conflict)
+    } else {
+        Some(Cancelled::ConditionOf(failed))
+    }
+}
+
+/// A short random pause before re-reading items another writer changed.
+pub(super) async fn back_off(try_number: u32) {
+    let ceiling = 10 + 10 * u64::from(try_number);
+    let pause = rand::rng().random_range(1..=ceiling);
+    tokio::time::sleep(Duration::from_millis(pause)).await;
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn dynamodb(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// One item by key, strongly consistent.
+    pub(super) async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item)
+    }
+
+    /// Writes every item at once, or none. `Err(Ok(cancelled))`: a condition failed or
+    /// another transaction came first, and nothing was written.
+    pub(super) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Cancelled>, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(error) => match cancellation(&error) {
+                Some(cancelled) => Ok(Err(cancelled)),
+                None => Err(unavailable(error)),
+            },
+        }
+    }
+
+    /// Writes one put; Ok(false) when its condition failed.
+    pub(super) async fn put_one(&self, put: Put) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(put.expression_attribute_names().cloned())
+            .set_expression_attribute_values(put.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if conditional_failed(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}

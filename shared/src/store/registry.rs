@@ -1,0 +1,150 @@
+//! The registry of API clients (hashes of their secrets, permissions, own limits) and of
+//! their OTP configurations (BizMagnets' `otp_config_uid`).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+
+use crate::policy::Profile;
+use crate::ports::{
+    Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, StoreError,
+};
+
+use super::items::{
+    DynamoStore, PK, b, client_pk, conditional_failed, config_pk, get_b, get_n, get_s, n, s, unavailable,
+};
+
+impl ClientRegistry for DynamoStore {
+    async fn client(&self, id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        Ok(self.get(client_pk(id)).await?.and_then(|item| {
+            let permissions = item
+                .get("permissions")
+                .and_then(|v| v.as_l().ok())
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|v| v.as_s().ok())
+                        .filter_map(|name| Permission::parse(name))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(ClientRecord {
+                id: id.to_owned(),
+                name: get_s(&item, "name")?.to_owned(),
+                secret_hash: get_b(&item, "secret_hash")?.to_vec(),
+                api_key_hash: get_b(&item, "api_key_hash").map(<[u8]>::to_vec),
+                permissions,
+                limits: ClientLimits {
+                    sends_per_hour: get_n(&item, "sends_per_hour"),
+                    sends_per_number_range_per_hour: get_n(&item, "sends_per_number_range_per_hour"),
+                },
+            })
+        }))
+    }
+
+    async fn put_client(&self, record: &ClientRecord) -> Result<(), StoreError> {
+        let permissions = record.permissions.iter().map(|p| s(p.name())).collect();
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(client_pk(&record.id)))
+            .item("name", s(&record.name))
+            .item("secret_hash", b(&record.secret_hash))
+            .item("permissions", AttributeValue::L(permissions))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(hash) = &record.api_key_hash {
+            put = put.item("api_key_hash", b(hash));
+        }
+        if let Some(limit) = record.limits.sends_per_hour {
+            put = put.item("sends_per_hour", n(limit));
+        }
+        if let Some(limit) = record.limits.sends_per_number_range_per_hour {
+            put = put.item("sends_per_number_range_per_hour", n(limit));
+        }
+        if self.put_one(put.build().expect("complete put")).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!("client {} already exists", record.id)))
+        }
+    }
+
+    async fn set_client_limits(&self, id: &str, limits: &ClientLimits) -> Result<bool, StoreError> {
+        // A limit left unset returns to the deployment's default.
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(id)))
+            .condition_expression("attribute_exists(pk)");
+        for (attribute, value) in [
+            ("sends_per_hour", limits.sends_per_hour),
+            (
+                "sends_per_number_range_per_hour",
+                limits.sends_per_number_range_per_hour,
+            ),
+        ] {
+            match value {
+                Some(limit) => {
+                    set.push(format!("{attribute} = :{attribute}"));
+                    update = update.expression_attribute_values(format!(":{attribute}"), n(limit));
+                }
+                None => remove.push(attribute),
+            }
+        }
+        let mut expression = String::new();
+        if !set.is_empty() {
+            expression.push_str(&format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match update.update_expression(expression.trim()).send().await {
+            Ok(_) => Ok(true),
+            Err(error) if conditional_failed(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
+
+impl ConfigRegistry for DynamoStore {
+    async fn config(&self, uid: &str) -> Result<Option<OtpConfig>, StoreError> {
+        Ok(self.get(config_pk(uid)).await?.and_then(|item| {
+            let profile = Profile::new(
+                get_n(&item, "code_length")?,
+                Duration::from_secs(get_n(&item, "lifetime")?),
+            )
+            .ok()?;
+            Some(OtpConfig {
+                uid: uid.to_owned(),
+                client_id: get_s(&item, "client_id")?.to_owned(),
+                channel: Channel::parse(get_s(&item, "channel")?)?,
+                profile,
+                template: get_s(&item, "template")?.to_owned(),
+                sender: get_s(&item, "sender")?.to_owned(),
+            })
+        }))
+    }
+
+    async fn put_config(&self, config: &OtpConfig) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(config_pk(&config.uid)))
+            .item("client_id", s(&config.client_id))
+            .item("channel", s(config.channel.name()))
+            .item("code_length", n(config.profile.code_length))
+            .item("lifetime", n(config.profile.lifetime.as_secs()))
+            .item("template", s(&config.template))
+            .item("sender", s(&config.sender))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("complete put");
+        if self.put_one(put).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "configuration {} already exists",
+                config.uid
+            )))
+        }
+    }
+}

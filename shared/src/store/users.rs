@@ -1,0 +1,206 @@
+//! The user registry: a contact item per destination (its owner) and a user item per
+//! user (one phone and one email). Both sides always change together, in one transaction,
+//! under conditions on what was read; a link therefore needs no read of its own beyond
+//! the two it makes beside a verify's first write.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+
+use crate::clock::UnixSeconds;
+use crate::destination::Destination;
+use crate::ports::{ContactKind, LinkState, StoreError, UserDirectory};
+use crate::scope::UserRef;
+
+use super::items::{DynamoStore, PK, back_off, contact_pk, get_s, n, s, stored_destination, user_from, user_pk};
+
+/// Re-reads of a link that changed between read and write.
+const LINK_TRIES: u32 = 4;
+
+/// The user attribute that holds a destination of this kind.
+fn contact_attribute(destination: &Destination) -> &'static str {
+    match destination {
+        Destination::Phone(_) => "phone",
+        Destination::Email(_) => "email",
+    }
+}
+
+/// The writes that link a destination to a user, each conditional on what was read.
+pub(super) struct LinkPlan {
+    pub items: Vec<TransactWriteItem>,
+    pub moved_from: Option<UserRef>,
+}
+
+impl DynamoStore {
+    /// A destination has one owner and a user one destination of each kind: linking moves
+    /// the destination from its previous owner and releases the user's previous one.
+    /// `owner_contact`: the previous owner's contact of this kind, when it was read; when
+    /// not, the registry's invariant says it is this destination (as the contact item
+    /// recorded it), and the release's condition checks that.
+    pub(super) fn link_plan(
+        &self,
+        destination: &Destination,
+        user: &UserRef,
+        state: &LinkState,
+        owner_contact: Option<Option<String>>,
+        now: UnixSeconds,
+    ) -> LinkPlan {
+        let attribute = contact_attribute(destination);
+        let owner = state.owner.as_ref().map(|(owner, _)| owner);
+        let mut items = Vec::new();
+        let mut contact_put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(contact_pk(destination)))
+            .item("user_key", s(user.key()))
+            .item("issuer", s(&user.issuer))
+            .item("user_id", s(&user.id))
+            .item("address", s(destination.as_str()))
+            .item("linked_at", n(now));
+        contact_put = match owner {
+            Some(owner) => contact_put
+                .condition_expression("user_key = :owner")
+                .expression_attribute_values(":owner", s(owner.key())),
+            None => contact_put.condition_expression("attribute_not_exists(pk)"),
+        };
+        items.push(
+            TransactWriteItem::builder()
+                .put(contact_put.build().expect("complete put"))
+                .build(),
+        );
+
+        let already_recorded = state
+            .user_contact
+            .as_deref()
+            .is_some_and(|recorded| stored_destination(recorded) == *destination);
+        if owner != Some(user) || !already_recorded {
+            let mut user_update = Update::builder()
+                .table_name(&self.table)
+                .key(PK, s(user_pk(user)))
+                .update_expression("SET issuer = :issuer, user_id = :user_id, #contact = :destination")
+                .expression_attribute_names("#contact", attribute)
+                .expression_attribute_values(":issuer", s(&user.issuer))
+                .expression_attribute_values(":user_id", s(&user.id))
+                .expression_attribute_values(":destination", s(destination.as_str()));
+            user_update = match &state.user_contact {
+                Some(previous) => user_update
+                    .condition_expression("#contact = :previous")
+                    .expression_attribute_values(":previous", s(previous)),
+                None => user_update.condition_expression("attribute_not_exists(#contact)"),
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .update(user_update.build().expect("complete update"))
+                    .build(),
+            );
+        }
+
+        let moved_from = owner.filter(|owner| *owner != user).cloned();
+        if let Some(previous_owner) = &moved_from {
+            let recorded = match owner_contact {
+                Some(read) => read,
+                None => Some(
+                    state
+                        .owner
+                        .as_ref()
+                        .and_then(|(_, address)| address.clone())
+                        .unwrap_or_else(|| destination.as_str().to_owned()),
+                ),
+            };
+            if let Some(recorded) = recorded.filter(|recorded| stored_destination(recorded) == *destination) {
+                let release = Update::builder()
+                    .table_name(&self.table)
+                    .key(PK, s(user_pk(previous_owner)))
+                    .update_expression("REMOVE #contact")
+                    .condition_expression("#contact = :destination")
+                    .expression_attribute_names("#contact", attribute)
+                    .expression_attribute_values(":destination", s(recorded))
+                    .build()
+                    .expect("complete update");
+                items.push(TransactWriteItem::builder().update(release).build());
+            }
+        }
+        if let Some(previous) = state
+            .user_contact
+            .as_deref()
+            .map(stored_destination)
+            .filter(|previous| previous != destination)
+        {
+            let release = Delete::builder()
+                .table_name(&self.table)
+                .key(PK, s(contact_pk(&previous)))
+                .condition_expression("attribute_not_exists(pk) OR user_key = :user")
+                .expression_attribute_values(":user", s(user.key()))
+                .build()
+                .expect("complete delete");
+            items.push(TransactWriteItem::builder().delete(release).build());
+        }
+        LinkPlan { items, moved_from }
+    }
+
+    /// The previous owner's contact of the destination's kind, as on record.
+    pub(super) async fn owner_contact(
+        &self,
+        destination: &Destination,
+        state: &LinkState,
+    ) -> Result<Option<String>, StoreError> {
+        let Some((owner, _)) = &state.owner else {
+            return Ok(None);
+        };
+        Ok(self
+            .get(user_pk(owner))
+            .await?
+            .as_ref()
+            .and_then(|item| get_s(item, contact_attribute(destination)))
+            .map(str::to_owned))
+    }
+}
+
+impl UserDirectory for DynamoStore {
+    async fn owner_of(&self, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
+        Ok(self.get(contact_pk(destination)).await?.as_ref().and_then(user_from))
+    }
+
+    async fn contact_of(&self, user: &UserRef, kind: ContactKind) -> Result<Option<Destination>, StoreError> {
+        let attribute = match kind {
+            ContactKind::Phone => "phone",
+            ContactKind::Email => "email",
+        };
+        Ok(self
+            .get(user_pk(user))
+            .await?
+            .as_ref()
+            .and_then(|item| get_s(item, attribute))
+            .map(stored_destination))
+    }
+
+    async fn link_state(&self, destination: &Destination, user: &UserRef) -> Result<LinkState, StoreError> {
+        let (contact, user_item) = tokio::join!(self.get(contact_pk(destination)), self.get(user_pk(user)));
+        let (contact, user_item) = (contact?, user_item?);
+        Ok(LinkState {
+            owner: contact
+                .as_ref()
+                .and_then(|item| Some((user_from(item)?, get_s(item, "address").map(str::to_owned)))),
+            user_contact: user_item
+                .as_ref()
+                .and_then(|item| get_s(item, contact_attribute(destination)))
+                .map(str::to_owned),
+        })
+    }
+
+    async fn link(
+        &self,
+        destination: &Destination,
+        user: &UserRef,
+        now: UnixSeconds,
+    ) -> Result<Option<UserRef>, StoreError> {
+        for try_number in 0..LINK_TRIES {
+            let state = self.link_state(destination, user).await?;
+            let owner_contact = self.owner_contact(destination, &state).await?;
+            let plan = self.link_plan(destination, user, &state, Some(owner_contact), now);
+            match self.transact(plan.items).await? {
+                Ok(()) => return Ok(plan.moved_from),
+                // A link changed between read and write: read again.
+                Err(_) => back_off(try_number).await,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+}

@@ -1,0 +1,250 @@
+//! What each operation of each dialect asks of AWS: its requests, and how many sequential
+//! round trips they take. A send: at most two to DynamoDB plus the delivery (the budgets
+//! and the challenge read, beside the caller's reads; then the write that makes the
+//! delivered code live). A verify: one on a wrong code, two on a right one.
+
+use std::future::Future;
+
+use otp_shared::ports::Channel;
+use otp_tests::{Deployment, Usage, fresh_email, fresh_phone, kgen_request, last_code, last_email_code, user_token};
+use serde_json::json;
+
+use crate::*;
+
+/// The usage a test expects: `(request, how many)`, and the round trips.
+fn expected(requests: &[(&str, usize)], dynamodb_round_trips: usize, round_trips: usize) -> Usage {
+    let mut list: Vec<String> = requests
+        .iter()
+        .flat_map(|(request, times)| std::iter::repeat_n((*request).to_owned(), *times))
+        .collect();
+    list.sort();
+    Usage {
+        requests: list,
+        round_trips,
+        dynamodb_round_trips,
+    }
+}
+
+/// Runs one call with the deployment's meter reset before it.
+async fn metered(deployment: &Deployment, call: impl Future<Output = Answer>) -> (Answer, Usage) {
+    deployment.meter.reset();
+    let answer = call.await;
+    (answer, deployment.meter.usage())
+}
+
+const GET: &str = "dynamodb:GetItem";
+const UPDATE: &str = "dynamodb:UpdateItem";
+const PUT: &str = "dynamodb:PutItem";
+const TRANSACT: &str = "dynamodb:TransactWriteItems";
+const SMS: &str = "sns:Publish";
+const EMAIL: &str = "sesv2:SendEmail";
+
+#[tokio::test]
+async fn kgen_register_resend_and_verify() {
+    let deployment = Deployment::new().await;
+    let token = user_token("metered");
+    let (national, e164) = fresh_phone();
+
+    // Budgets (destination, address, number range), the challenge and `isNewUser` at
+    // once; the SMS; the new challenge with its code live.
+    let ((status, body, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+
+    // A refused send gives back what it took (the address's and the range's budgets).
+    let ((status, _, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
+    assert_eq!(status, 429);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 5)], 2, 2));
+
+    // A resend refreshes the open challenge in place.
+    deployment.clock.advance(30);
+    let resend = kgen_request(&format!("{FE}/resend"), &token, None, &phone_body(&national));
+    let ((status, _, _), usage) = metered(&deployment, call_resend(&deployment, resend)).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 4), (SMS, 1)], 2, 3));
+
+    // A wrong code: the failure and the attempt counted, the registry read for the link,
+    // all in one round trip.
+    let auth_code = body["authCode"].clone();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        verify_fe(&deployment, &token, &national, &auth_code, json!("000000")),
+    )
+    .await;
+    let code = last_code(&e164);
+    if code != "000000" {
+        assert_eq!(status, 400);
+        assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2)], 1, 1));
+    }
+
+    // A right code: then the code used and the link made in one transaction, and the
+    // failure given back beside it.
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        verify_fe(&deployment, &token, &national, &auth_code, json!(code)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+}
+
+#[tokio::test]
+async fn kgen_proxy_reads_the_client_beside_the_budgets() {
+    let deployment = Deployment::new().await;
+    let client = deployment.client().await;
+    let credentials = Some((client.id.as_str(), client.secret.as_str()));
+    let token = user_token("metered-proxy");
+    let (national, e164) = fresh_phone();
+    let register = kgen_request(
+        &format!("{PROXY}/register"),
+        &token,
+        credentials,
+        &phone_body(&national),
+    );
+    let ((status, body, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
+    assert_eq!(status, 200, "{body}");
+    // The client's credentials and its counter replace the address's budget.
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+
+    let verify = kgen_request(
+        &format!("{PROXY}/verify"),
+        &token,
+        credentials,
+        &verify_body(&national, &body["authCode"], json!(last_code(&e164))),
+    );
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify)).await;
+    assert_eq!(status, 201);
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+
+    // Wrong credentials: everything counted beside the check is given back.
+    let bad = Some((client.id.as_str(), "not-the-secret"));
+    let (other, _) = fresh_phone();
+    let register = kgen_request(&format!("{PROXY}/register"), &token, bad, &phone_body(&other));
+    let ((status, _, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
+    assert_eq!(status, 401);
+    assert_eq!(usage.dynamodb_round_trips, 2, "{usage:?}");
+    assert_eq!(usage.to("sns"), 0);
+}
+
+#[tokio::test]
+async fn bizmagnets_send_and_verify() {
+    let (deployment, client, uid) = crate::bizmagnets::shop().await;
+    let (national, e164) = fresh_phone();
+    let send = crate::bizmagnets::send_request(&uid, &client.api_key, &crate::bizmagnets::mobile(&national));
+    let ((status, body, _), usage) = metered(&deployment, call_send_otp(&deployment, send)).await;
+    assert_eq!(status, 201, "{body}");
+    // Key, configuration, budgets and challenge at once; the SMS; the challenge and its
+    // id pointer written together.
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 3), (TRANSACT, 1), (SMS, 1)], 2, 3));
+    let id = body["id"].as_str().expect("id").to_owned();
+
+    let code = last_code(&e164);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let verify = |otp: &str| {
+        crate::bizmagnets::verify_request(&id, &client.api_key, &crate::bizmagnets::verify_body(&national, otp))
+    };
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(wrong))).await;
+    assert_eq!(status, 403);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2)], 1, 1));
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(&code))).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 4)], 2, 2));
+}
+
+#[tokio::test]
+async fn zap_generate_and_verify() {
+    let (deployment, client) = crate::zap::zap().await;
+    let address = fresh_email();
+    let body = json!({"email": address, "userId": "metered"});
+    let generate = crate::zap::request("/v1/otp", Some(&client.api_key), &body);
+    let ((status, _, _), usage) = metered(&deployment, call_generate(&deployment, generate)).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 2, 3));
+
+    let code = last_email_code(&address);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let verify = |otp: &str| {
+        crate::zap::request(
+            "/v1/otp/verify",
+            Some(&client.api_key),
+            &json!({"email": address, "userId": "metered", "otp": otp}),
+        )
+    };
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(wrong))).await;
+    assert_eq!(status, 400);
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 2)], 1, 1));
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(&code))).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+}
+
+#[tokio::test]
+async fn bridgekeeper_sends_and_verifies() {
+    use crate::bridgekeeper::{SEND, VERIFY, request, with_user};
+    let (deployment, _, phone, email) = with_user("metered").await;
+
+    // A known user's phone, no session: the registry read beside the budgets.
+    let body = json!({"phone-number": phone}).to_string();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, None, None, &body)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+
+    // Nobody's address: the same first round trip, and nothing after it.
+    let nobody = json!({"email": fresh_email()}).to_string();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, None, None, &nobody)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2)], 1, 1));
+
+    let code = last_code(&phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guess = |otp: &str| {
+        request(
+            VERIFY,
+            None,
+            None,
+            &json!({"phone-number": phone, "otp": otp}).to_string(),
+        )
+    };
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, guess(wrong))).await;
+    assert_eq!(status, 401);
+    assert_eq!(usage, expected(&[(UPDATE, 2)], 1, 1));
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, guess(&code))).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(UPDATE, 4)], 2, 2));
+
+    // In a session, the destination is the one on record: it is read first, so this
+    // send takes one more round trip than the others.
+    let cookie = format!("qt-auth={}", user_token("metered"));
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, "{}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 3, 4));
+    assert!(!otp_tests::emails_to(&email).is_empty());
+}
+
+#[tokio::test]
+async fn bizmagnets_email_configurations_count_the_same() {
+    let deployment = Deployment::new().await;
+    let client = deployment.client().await;
+    let uid = deployment.config(&client, Channel::Email, 8, 600, "{code}").await;
+    let address = fresh_email();
+    let send = crate::bizmagnets::send_request(&uid, &client.api_key, &json!({"email": address}));
+    let ((status, _, _), usage) = metered(&deployment, call_send_otp(&deployment, send)).await;
+    assert_eq!(status, 201);
+    // An address has no number range.
+    assert_eq!(
+        usage,
+        expected(&[(GET, 3), (UPDATE, 2), (TRANSACT, 1), (EMAIL, 1)], 2, 3)
+    );
+}

@@ -1,0 +1,142 @@
+//! Counts what a deployment asks of AWS: every request, by service and operation, and how
+//! many sequential round trips they took. An interceptor on each SDK client of the
+//! deployment sees each request leave and its attempt end; a round trip begins whenever a
+//! request leaves while none is in flight, so requests sent together (`join!`) count as
+//! one round trip and requests sent one after another as one each. Deterministic: it
+//! counts what the code awaits, not how long anything took.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+
+/// What one operation cost, as a test asserts it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Every request as `service:Operation`, sorted.
+    pub requests: Vec<String>,
+    /// Sequential round trips to any service (deliveries included).
+    pub round_trips: usize,
+    /// Sequential round trips to DynamoDB alone.
+    pub dynamodb_round_trips: usize,
+}
+
+impl Usage {
+    /// How many requests went to `service`.
+    pub fn to(&self, service: &str) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| r.split(':').next() == Some(service))
+            .count()
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    requests: Vec<String>,
+    in_flight: usize,
+    dynamodb_in_flight: usize,
+    round_trips: usize,
+    dynamodb_round_trips: usize,
+}
+
+/// The meter of one deployment, shared by its SDK clients.
+#[derive(Debug, Clone, Default)]
+pub struct Meter(Arc<Mutex<State>>);
+
+/// The meter as one SDK client's interceptor: it knows its client's service, since a
+/// finished attempt no longer carries its request.
+#[derive(Debug, Clone)]
+pub struct Tap {
+    meter: Meter,
+    service: &'static str,
+}
+
+impl Meter {
+    /// The interceptor for the client of `service` (`dynamodb`, `sns`, `sesv2`).
+    pub fn tap(&self, service: &'static str) -> Tap {
+        Tap {
+            meter: self.clone(),
+            service,
+        }
+    }
+
+    /// Forgets everything counted so far.
+    pub fn reset(&self) {
+        *self.0.lock().expect("meter") = State::default();
+    }
+
+    /// What was counted since the last reset.
+    pub fn usage(&self) -> Usage {
+        let state = self.0.lock().expect("meter");
+        let mut requests = state.requests.clone();
+        requests.sort();
+        Usage {
+            requests,
+            round_trips: state.round_trips,
+            dynamodb_round_trips: state.dynamodb_round_trips,
+        }
+    }
+}
+
+/// The operation of a request, from what goes on the wire.
+fn operation(request: &aws_sdk_dynamodb::config::http::HttpRequest) -> String {
+    if let Some(target) = request.headers().get("x-amz-target") {
+        return target.rsplit('.').next().unwrap_or(target).to_owned();
+    }
+    if request.uri().contains("/v2/email/outbound-emails") {
+        return "SendEmail".to_owned();
+    }
+    let body = request
+        .body()
+        .bytes()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or("");
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+impl Intercept for Tap {
+    fn name(&self) -> &'static str {
+        "Meter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = operation(context.request());
+        let mut state = self.meter.0.lock().expect("meter");
+        if state.in_flight == 0 {
+            state.round_trips += 1;
+        }
+        state.in_flight += 1;
+        if self.service == "dynamodb" {
+            if state.dynamodb_in_flight == 0 {
+                state.dynamodb_round_trips += 1;
+            }
+            state.dynamodb_in_flight += 1;
+        }
+        state.requests.push(format!("{}:{operation}", self.service));
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut state = self.meter.0.lock().expect("meter");
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if self.service == "dynamodb" {
+            state.dynamodb_in_flight = state.dynamodb_in_flight.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
