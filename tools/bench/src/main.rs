@@ -1,0 +1,559 @@
+//! `otp-bench`: runs each function's release binary as Lambda runs it, through the Runtime
+//! API emulator, against the local AWS behind a fixed latency per request, and prints for
+//! each operation: cold init (median of several starts), warm p50 and p99, CPU per
+//! invocation, peak RSS, AWS requests and sequential round trips, DynamoDB write units,
+//! and the artefact's size; beside the same figures of a bare function (the floor) and
+//! each figure's ratio to it.
+//!
+//! Configured by the environment (`scripts/bench.sh` sets it): `BENCH_BIN_DIR` (the
+//! release binaries), `BENCH_ZIP_DIR` (their zipped artefacts), `BENCH_SHORT=1` (a quick
+//! run, for CI), `BENCH_LATENCY_MS` (added per AWS request, 5 by default), `BENCH_OUT`
+//! (where the figures go as JSON), `OTP_PYTHON` (the Python with moto).
+
+mod latency;
+mod runtime;
+mod scenario;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use otp_shared::App;
+use otp_shared::callers::{api_key, generate_secret, hash_secret};
+use otp_shared::clock::{Clock, ManualClock, SystemClock};
+use otp_shared::policy::Profile;
+use otp_shared::ports::{Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission};
+use otp_shared::settings::Settings;
+use otp_shared::store::{DynamoStore, create_table};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use latency::{LatencyProxy, Seen, round_trips};
+use runtime::{Outcome, Runtime};
+use scenario::{Fixtures, KeepCodes, Operation};
+
+const HMAC_KEYS: &str = "benchmark-hmac-key-0123456789abcdef0123456789";
+const EMAIL_FROM: &str = "otp@example.com";
+
+/// How much of each measurement a run makes.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    cold_starts: usize,
+    warm_invocations: usize,
+    latency: Duration,
+}
+
+/// The figures of one operation.
+#[derive(Debug, Clone, Default)]
+struct Figures {
+    cold_init_ms: f64,
+    warm_p50_ms: f64,
+    warm_p99_ms: f64,
+    cpu_us: f64,
+    peak_rss_mb: f64,
+    requests: f64,
+    dynamodb_round_trips: f64,
+    round_trips: f64,
+    write_units: f64,
+    bootstrap_bytes: u64,
+    zip_bytes: u64,
+    operations: String,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    percentile(values, 50.0)
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// Nanoseconds the process has spent on a CPU, all its threads together.
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The process's peak resident set, in MiB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Starts the local AWS (moto, serialised) and returns its endpoint and process.
+async fn start_moto() -> Result<(String, tokio::process::Child), String> {
+    let python = env_or("OTP_PYTHON", "python3");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/moto_server.py");
+    let mut child = tokio::process::Command::new(python)
+        .arg(script)
+        .arg("--parent-pid")
+        .arg(std::process::id().to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("start moto: {e}"))?;
+    let stdout = child.stdout.take().ok_or("moto has no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .await
+        .map_err(|e| format!("moto's port: {e}"))?;
+    let port: u16 = line.trim().parse().map_err(|_| format!("moto printed {line:?}"))?;
+    Ok((format!("http://127.0.0.1:{port}"), child))
+}
+
+fn settings(table: &str) -> Result<Settings, String> {
+    let values: HashMap<&str, &str> = [
+        ("TABLE_NAME", table),
+        ("OTP_HMAC_KEYS", HMAC_KEYS),
+        ("JWT_SECRET", scenario::JWT_SECRET),
+        ("EMAIL_FROM", EMAIL_FROM),
+    ]
+    .into_iter()
+    .collect();
+    Settings::from_lookup(|name| values.get(name).map(|v| (*v).to_owned()))
+}
+
+async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "bench", "bench", None, None, "bench",
+        ))
+        .load()
+        .await
+}
+
+/// The table, the email identity, an API client allowed a million sends an hour, its
+/// configuration, and open challenges for the operations that need them.
+async fn fixtures(endpoint: &str, table: &str, plan: &Plan) -> Result<Fixtures, String> {
+    let config = sdk(endpoint).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&dynamodb, table).await.map_err(|e| e.to_string())?;
+    let _ = aws_sdk_sesv2::Client::new(&config)
+        .create_email_identity()
+        .email_identity(EMAIL_FROM)
+        .send()
+        .await;
+    let store = DynamoStore::new(dynamodb, table);
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let key_secret = generate_secret();
+    store
+        .put_client(&ClientRecord {
+            id: client_id.clone(),
+            name: "benchmark".into(),
+            secret_hash: hash_secret(&generate_secret()),
+            api_key_hash: Some(hash_secret(&key_secret)),
+            permissions: Permission::ALL.into_iter().collect(),
+            limits: ClientLimits {
+                sends_per_hour: Some(1_000_000),
+                sends_per_number_range_per_hour: Some(1_000_000),
+            },
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let config_uid = uuid::Uuid::new_v4().to_string();
+    store
+        .put_config(&OtpConfig {
+            uid: config_uid.clone(),
+            client_id: client_id.clone(),
+            channel: Channel::Sms,
+            profile: Profile::new(6, Duration::from_secs(300))?,
+            template: "Hi {name}, {code} is your {sender} code.".into(),
+            sender: "Bench".into(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+
+    // Opened a minute ago: a resend now is past the destination's cooldown.
+    let clock = Arc::new(ManualClock::new(SystemClock.now() - 60));
+    let app = App::new(settings(table)?, store, KeepCodes::default(), clock);
+    // One more than the runs: the last one warms the function up.
+    let count = plan.warm_invocations + 1;
+    Ok(Fixtures {
+        api_key: api_key(&client_id, &key_secret),
+        config_uid,
+        for_resend: scenario::prepare(&app, count).await?,
+        for_wrong: scenario::prepare(&app, count).await?,
+        for_right: scenario::prepare(&app, count).await?,
+    })
+}
+
+/// A function process under the emulator, with the environment Lambda gives it.
+fn spawn(binary: &Path, runtime: &Runtime, aws: &str, table: &str) -> Result<tokio::process::Child, String> {
+    tokio::process::Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_ENDPOINT_URL", aws)
+        .env("TABLE_NAME", table)
+        .env("OTP_HMAC_KEYS", HMAC_KEYS)
+        .env("JWT_SECRET", scenario::JWT_SECRET)
+        .env("EMAIL_FROM", EMAIL_FROM)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("start {}: {e}", binary.display()))
+}
+
+/// The status of a lambda_http response document.
+fn status_of(outcome: &Outcome) -> Option<u16> {
+    match outcome {
+        Outcome::Response(document) => serde_json::from_str::<Value>(document)
+            .ok()?
+            .get("statusCode")?
+            .as_u64()
+            .map(|s| s as u16),
+        Outcome::Error(_) => None,
+    }
+}
+
+/// What every measurement shares.
+struct Bench {
+    plan: Plan,
+    bin_dir: PathBuf,
+    zip_dir: PathBuf,
+    proxy: LatencyProxy,
+    table: String,
+    fixtures: Fixtures,
+}
+
+/// One operation's figures, from its binary; the keys it wrote go to `writes`.
+async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, bool)>) -> Result<Figures, String> {
+    let Bench {
+        plan,
+        bin_dir,
+        zip_dir,
+        proxy,
+        table,
+        fixtures,
+    } = bench;
+    let binary = bin_dir.join(operation.binary());
+    let aws = format!("http://{}", proxy.address);
+
+    let mut inits = Vec::with_capacity(plan.cold_starts);
+    for _ in 0..plan.cold_starts {
+        let runtime = Runtime::start().await.map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut child = spawn(&binary, &runtime, &aws, table)?;
+        runtime.ready(Duration::from_secs(10)).await?;
+        inits.push(started.elapsed().as_secs_f64() * 1_000.0);
+        let _ = child.kill().await;
+    }
+
+    let runtime = Runtime::start().await.map_err(|e| e.to_string())?;
+    let mut child = spawn(&binary, &runtime, &aws, table)?;
+    runtime.ready(Duration::from_secs(10)).await?;
+    let pid = child.id().ok_or("the function exited")?;
+    // One invocation first, so that the runs measure a warm function with its
+    // connections open (the last prepared challenge is the warm-up's).
+    let warmup = scenario::event(operation, plan.warm_invocations, fixtures);
+    runtime.invoke(warmup).await?;
+    proxy.take();
+
+    let cpu_before = cpu_ns(pid);
+    let mut latencies = Vec::with_capacity(plan.warm_invocations);
+    let mut seen_per_invocation: Vec<Vec<Seen>> = Vec::with_capacity(plan.warm_invocations);
+    for index in 0..plan.warm_invocations {
+        let event = scenario::event(operation, index, fixtures);
+        let (outcome, took) = runtime.invoke(event).await?;
+        let status = status_of(&outcome);
+        if status != Some(operation.expected_status()) {
+            return Err(format!("{}: answered {outcome:?}", operation.name()));
+        }
+        latencies.push(took.as_secs_f64() * 1_000.0);
+        seen_per_invocation.push(proxy.take());
+    }
+    let cpu = cpu_ns(pid).saturating_sub(cpu_before);
+    let rss = peak_rss_mb(pid);
+    let _ = child.kill().await;
+
+    let n = plan.warm_invocations.max(1) as f64;
+    let requests = seen_per_invocation.iter().map(Vec::len).sum::<usize>() as f64 / n;
+    let dynamodb_round_trips = seen_per_invocation
+        .iter()
+        .map(|seen| round_trips(seen, Some("dynamodb")))
+        .sum::<usize>() as f64
+        / n;
+    let all_round_trips = seen_per_invocation
+        .iter()
+        .map(|seen| round_trips(seen, None))
+        .sum::<usize>() as f64
+        / n;
+    let mut operations: Vec<String> = seen_per_invocation
+        .first()
+        .map(|seen| seen.iter().map(|s| s.operation.clone()).collect())
+        .unwrap_or_default();
+    operations.sort();
+    let start = writes.len();
+    for seen in seen_per_invocation.iter().flatten() {
+        writes.extend(seen.writes.iter().cloned());
+    }
+    let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    Ok(Figures {
+        cold_init_ms: median(&mut inits),
+        warm_p50_ms: percentile(&mut latencies.clone(), 50.0),
+        warm_p99_ms: percentile(&mut latencies, 99.0),
+        cpu_us: cpu as f64 / 1_000.0 / n,
+        peak_rss_mb: rss,
+        requests,
+        dynamodb_round_trips,
+        round_trips: all_round_trips,
+        // Filled in once the items' sizes are known.
+        write_units: (writes.len() - start) as f64,
+        bootstrap_bytes: size(bin_dir.join(operation.binary())),
+        zip_bytes: size(zip_dir.join(format!("{}.zip", operation.binary()))),
+        operations: summarise(&operations),
+    })
+}
+
+/// `3 GetItem, 2 UpdateItem, 1 Publish`.
+fn summarise(operations: &[String]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for operation in operations {
+        let name = operation.split(':').nth(1).unwrap_or(operation).to_owned();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(name, count)| format!("{count} {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every item's size, by key, as the table holds them now.
+async fn item_sizes(endpoint: &str, table: &str) -> HashMap<String, usize> {
+    let client = aws_sdk_dynamodb::Client::new(&sdk(endpoint).await);
+    let mut sizes = HashMap::new();
+    let mut start = None;
+    loop {
+        let Ok(page) = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+        else {
+            break;
+        };
+        for item in page.items() {
+            let Some(key) = item.get("pk").and_then(|v| v.as_s().ok()) else {
+                continue;
+            };
+            let size: usize = item
+                .iter()
+                .map(|(name, value)| name.len() + attribute_size(value))
+                .sum();
+            sizes.insert(key.clone(), size);
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    sizes
+}
+
+fn attribute_size(value: &aws_sdk_dynamodb::types::AttributeValue) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    match value {
+        V::S(s) => s.len(),
+        V::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+        V::B(b) => b.as_ref().len(),
+        V::L(list) => 3 + list.iter().map(|v| 1 + attribute_size(v)).sum::<usize>(),
+        V::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + attribute_size(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Write units: one per KB of the item written (at least one), twice in a transaction.
+fn write_units(writes: &[(String, bool)], sizes: &HashMap<String, usize>) -> f64 {
+    writes
+        .iter()
+        .map(|(key, transactional)| {
+            let size = sizes.get(key).copied().unwrap_or(1);
+            let units = size.div_ceil(1024).max(1) as f64;
+            if *transactional { 2.0 * units } else { units }
+        })
+        .sum()
+}
+
+fn ratio(value: f64, floor: f64) -> String {
+    if floor > 0.0 {
+        format!("{:.2}x", value / floor)
+    } else {
+        "-".to_owned()
+    }
+}
+
+fn print(results: &[(Operation, Figures)], plan: &Plan) {
+    let floor = results
+        .iter()
+        .find(|(operation, _)| *operation == Operation::Floor)
+        .map(|(_, figures)| figures.clone())
+        .unwrap_or_default();
+    println!(
+        "\n{} cold starts and {} warm invocations each; {} ms added to every AWS request\n",
+        plan.cold_starts,
+        plan.warm_invocations,
+        plan.latency.as_millis()
+    );
+    println!(
+        "| operation | cold init ms | warm p50 ms | warm p99 ms | CPU us/inv | peak RSS MiB | AWS requests | DynamoDB round trips | all round trips | write units | bootstrap MB | zip MB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (operation, f) in results {
+        println!(
+            "| {} | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({} per DynamoDB round trip) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
+            operation.name(),
+            f.cold_init_ms,
+            ratio(f.cold_init_ms, floor.cold_init_ms),
+            f.warm_p50_ms,
+            f.warm_p99_ms,
+            f.cpu_us,
+            ratio(f.cpu_us / f.dynamodb_round_trips.max(1.0), floor.cpu_us),
+            f.peak_rss_mb,
+            f.requests,
+            f.operations,
+            f.dynamodb_round_trips,
+            f.round_trips,
+            f.write_units,
+            f.bootstrap_bytes as f64 / 1e6,
+            ratio(f.bootstrap_bytes as f64, floor.bootstrap_bytes as f64),
+            f.zip_bytes as f64 / 1e6,
+        );
+    }
+}
+
+fn to_json(results: &[(Operation, Figures)], plan: &Plan) -> Value {
+    json!({
+        "cold_starts": plan.cold_starts,
+        "warm_invocations": plan.warm_invocations,
+        "latency_ms": plan.latency.as_millis() as u64,
+        "operations": results.iter().map(|(operation, f)| json!({
+            "operation": operation.name(),
+            "binary": operation.binary(),
+            "cold_init_ms": f.cold_init_ms,
+            "warm_p50_ms": f.warm_p50_ms,
+            "warm_p99_ms": f.warm_p99_ms,
+            "cpu_us_per_invocation": f.cpu_us,
+            "peak_rss_mib": f.peak_rss_mb,
+            "aws_requests": f.requests,
+            "requests": f.operations,
+            "dynamodb_round_trips": f.dynamodb_round_trips,
+            "round_trips": f.round_trips,
+            "write_units": f.write_units,
+            "bootstrap_bytes": f.bootstrap_bytes,
+            "zip_bytes": f.zip_bytes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn run() -> Result<(), String> {
+    let short = env_or("BENCH_SHORT", "0") == "1";
+    let latency_ms: u64 = env_or("BENCH_LATENCY_MS", "5")
+        .parse()
+        .map_err(|_| "BENCH_LATENCY_MS is a number of milliseconds")?;
+    let plan = Plan {
+        cold_starts: if short { 3 } else { 11 },
+        warm_invocations: if short { 20 } else { 250 },
+        latency: Duration::from_millis(latency_ms),
+    };
+    let bin_dir = PathBuf::from(env_or("BENCH_BIN_DIR", "target/release"));
+    let zip_dir = PathBuf::from(env_or("BENCH_ZIP_DIR", &bin_dir.display().to_string()));
+
+    let (endpoint, _moto) = start_moto().await?;
+    let proxy = LatencyProxy::start(endpoint.clone(), plan.latency)
+        .await
+        .map_err(|e| e.to_string())?;
+    let table = format!("otp-bench-{}", uuid::Uuid::new_v4().simple());
+    eprintln!(
+        "preparing the table and {} open challenges per verify and resend run",
+        plan.warm_invocations
+    );
+    let fixtures = fixtures(&endpoint, &table, &plan).await?;
+    let bench = Bench {
+        plan,
+        bin_dir,
+        zip_dir,
+        proxy,
+        table: table.clone(),
+        fixtures,
+    };
+
+    let mut results = Vec::new();
+    let mut writes_of: Vec<(Operation, Vec<(String, bool)>)> = Vec::new();
+    for operation in Operation::ALL {
+        eprintln!("measuring {}", operation.name());
+        let mut writes = Vec::new();
+        let figures = measure(&bench, operation, &mut writes).await?;
+        results.push((operation, figures));
+        writes_of.push((operation, writes));
+    }
+    let sizes = item_sizes(&endpoint, &table).await;
+    for ((_, figures), (_, writes)) in results.iter_mut().zip(&writes_of) {
+        figures.write_units = write_units(writes, &sizes) / plan.warm_invocations.max(1) as f64;
+    }
+    print(&results, &plan);
+    let out = env_or("BENCH_OUT", "target/bench.json");
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&to_json(&results, &plan)).unwrap_or_default(),
+    )
+    .map_err(|e| format!("{out}: {e}"))?;
+    eprintln!("\nfigures written to {out}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => Err(error.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("otp-bench: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}

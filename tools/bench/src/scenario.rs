@@ -1,0 +1,279 @@
+//! What each function is asked to do in the benchmark: the events of one operation, each
+//! on its own destination (so no budget refuses them), and the state they need prepared
+//! beforehand (open challenges with known codes for resend and verify).
+
+use std::sync::{Arc, Mutex};
+
+use otp_shared::App;
+use otp_shared::code::Code;
+use otp_shared::destination::Destination;
+use otp_shared::ports::{Delivery, DeliveryError, Message};
+use otp_shared::scope::{Scope, UserRef};
+use rand::RngExt;
+use serde_json::{Value, json};
+
+/// The secret of the benchmark's user tokens (its own deployment only).
+pub const JWT_SECRET: &str = "benchmark-jwt-secret-not-for-production";
+pub const ISSUER: &str = "bench";
+
+/// An operation of a function, as the benchmark drives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Floor,
+    Register,
+    Resend,
+    VerifyWrong,
+    VerifyRight,
+    SendOtp,
+    Generate,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 7] = [
+        Operation::Floor,
+        Operation::Register,
+        Operation::Resend,
+        Operation::VerifyWrong,
+        Operation::VerifyRight,
+        Operation::SendOtp,
+        Operation::Generate,
+    ];
+
+    /// The release binary that serves it.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::Floor => "bench-floor",
+            Self::Register => "register",
+            Self::Resend => "resend",
+            Self::VerifyWrong | Self::VerifyRight => "verify",
+            Self::SendOtp => "send-otp",
+            Self::Generate => "generate",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Floor => "floor: one UpdateItem",
+            Self::Register => "register (KGen)",
+            Self::Resend => "resend (KGen)",
+            Self::VerifyWrong => "verify, wrong code (KGen)",
+            Self::VerifyRight => "verify, right code (KGen)",
+            Self::SendOtp => "send-otp (BizMagnets)",
+            Self::Generate => "generate (ZAP, email)",
+        }
+    }
+
+    /// The status a successful run of it answers.
+    pub fn expected_status(self) -> u16 {
+        match self {
+            Self::VerifyWrong => 400,
+            Self::SendOtp => 201,
+            _ => 200,
+        }
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event.
+pub fn api_event(path: &str, headers: &[(&str, &str)], body: &Value, source_ip: &str) -> String {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), Value::String((*value).to_owned())))
+        .collect();
+    json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "bench"},
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": format!("POST {path}"),
+            "stage": "$default",
+            "time": "28/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 0
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// A valid Indian mobile number: (national, destination).
+pub fn fresh_phone() -> (String, Destination) {
+    loop {
+        let national = format!("9{:09}", rand::rng().random_range(0..1_000_000_000u64));
+        if let Ok(destination) = Destination::phone("+91", &national) {
+            return (national, destination);
+        }
+    }
+}
+
+/// A source address of its own, so that no address budget refuses a request.
+pub fn fresh_ip() -> String {
+    let mut rng = rand::rng();
+    format!("198.18.{}.{}", rng.random_range(0..=255u8), rng.random_range(1..=254u8))
+}
+
+/// A user token of the benchmark's issuer.
+pub fn token(user_id: &str) -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"iss": ISSUER, "sub": user_id, "user_id": user_id, "iat": now, "exp": now + 7_200}),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("token signed")
+}
+
+/// A delivery that keeps each code it was asked to deliver (for preparing verifies), and
+/// delivers nothing.
+#[derive(Debug, Clone, Default)]
+pub struct KeepCodes(pub Arc<Mutex<Vec<String>>>);
+
+impl Delivery for KeepCodes {
+    async fn deliver(&self, _to: &Destination, message: &Message) -> Result<(), DeliveryError> {
+        let code: String = message
+            .text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|word| word.len() >= 6)
+            .unwrap_or_default()
+            .to_owned();
+        self.0.lock().expect("codes").push(code);
+        Ok(())
+    }
+}
+
+/// An open challenge, prepared before the runs: its user, phone, handle and code.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub user: String,
+    pub national: String,
+    pub auth_code: String,
+    pub code: String,
+}
+
+/// Opens `count` challenges through the engine itself, a minute in the past (so a resend
+/// now is past the cooldown), each for its own user and phone.
+pub async fn prepare<S>(app: &App<S, KeepCodes>, count: usize) -> Result<Vec<Prepared>, String>
+where
+    S: otp_shared::ports::ChallengeStore + otp_shared::ports::QuotaStore,
+{
+    let mut prepared = Vec::with_capacity(count);
+    for _ in 0..count {
+        let user = format!("user-{}", uuid::Uuid::new_v4().simple());
+        let (national, destination) = fresh_phone();
+        let requester = otp_shared::engine::Requester {
+            source_ip: fresh_ip().parse().ok(),
+            client: None,
+        };
+        let scope = Scope::User(UserRef::new(ISSUER, &user));
+        let (_, pending) = app
+            .otp
+            .begin_send(scope, destination.clone(), &requester, false, async { Ok(()) })
+            .await
+            .map_err(|e| format!("prepare: {e}"))?;
+        let profile = app.otp.policy.default_profile();
+        let sent = app
+            .otp
+            .finish_send(
+                pending,
+                &app.delivery,
+                &Default::default(),
+                &profile,
+                |code: &Code, profile| app.messages.for_destination(&destination, code, profile),
+            )
+            .await
+            .map_err(|e| format!("prepare: {e}"))?;
+        let code = app.delivery.0.lock().expect("codes").pop().unwrap_or_default();
+        prepared.push(Prepared {
+            user,
+            national,
+            auth_code: sent.auth_code,
+            code,
+        });
+    }
+    Ok(prepared)
+}
+
+/// What the benchmark's events need: the client, its configuration, prepared challenges.
+#[derive(Debug, Clone)]
+pub struct Fixtures {
+    pub api_key: String,
+    pub config_uid: String,
+    pub for_resend: Vec<Prepared>,
+    pub for_wrong: Vec<Prepared>,
+    pub for_right: Vec<Prepared>,
+}
+
+/// The `index`-th event of `operation`.
+pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String {
+    let ip = fresh_ip();
+    let kgen_verify = |prepared: &Prepared, otp: &str| {
+        api_event(
+            "/fe/users/auth/otp/verify",
+            &[
+                ("content-type", "application/json"),
+                ("user-jwt-token", &token(&prepared.user)),
+            ],
+            &json!({"phone_number": prepared.national, "countryCode": "+91", "authCode": prepared.auth_code, "otp": otp}),
+            &ip,
+        )
+    };
+    match operation {
+        Operation::Floor => api_event("/floor", &[], &json!({}), &ip),
+        Operation::Register => {
+            let (national, _) = fresh_phone();
+            let user = format!("user-{}", uuid::Uuid::new_v4().simple());
+            api_event(
+                "/fe/users/auth/otp/register",
+                &[("content-type", "application/json"), ("user-jwt-token", &token(&user))],
+                &json!({"phone_number": national, "countryCode": "+91"}),
+                &ip,
+            )
+        }
+        Operation::Resend => {
+            let prepared = &fixtures.for_resend[index % fixtures.for_resend.len()];
+            api_event(
+                "/fe/users/auth/otp/resend",
+                &[
+                    ("content-type", "application/json"),
+                    ("user-jwt-token", &token(&prepared.user)),
+                ],
+                &json!({"phone_number": prepared.national, "countryCode": "+91"}),
+                &ip,
+            )
+        }
+        Operation::VerifyWrong => {
+            let prepared = &fixtures.for_wrong[index % fixtures.for_wrong.len()];
+            let wrong = if prepared.code == "000000" { "111111" } else { "000000" };
+            kgen_verify(prepared, wrong)
+        }
+        Operation::VerifyRight => {
+            let prepared = &fixtures.for_right[index % fixtures.for_right.len()];
+            kgen_verify(prepared, &prepared.code)
+        }
+        Operation::SendOtp => {
+            let (national, _) = fresh_phone();
+            api_event(
+                &format!("/otp/{}/sendOTP", fixtures.config_uid),
+                &[("content-type", "application/json"), ("x-api-key", &fixtures.api_key)],
+                &json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"}),
+                &ip,
+            )
+        }
+        Operation::Generate => {
+            let address = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+            api_event(
+                "/v1/otp",
+                &[("content-type", "application/json"), ("x-api-key", &fixtures.api_key)],
+                &json!({"email": address, "userId": format!("user-{index}")}),
+                &ip,
+            )
+        }
+    }
+}
