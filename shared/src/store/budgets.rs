@@ -14,7 +14,7 @@ use crate::ports::{Admission, QuotaStore, StoreError};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::escape;
 
-use super::items::{DynamoStore, Item, PK, TTL, conditional_failed, get_n, n, s, unavailable};
+use super::items::{DynamoStore, Item, PK, TTL, conditional_failed, get_n, n, s, unavailable, written};
 
 fn sliding_pk(charge: &SlidingCharge) -> String {
     format!("SLIDE#{}#{}", charge.rule.name, escape(&charge.subject))
@@ -109,12 +109,8 @@ impl QuotaStore for DynamoStore {
             .expression_attribute_values(":free", n(0))
             .send()
             .await;
-        match result {
-            // A later admission is the newest now: this budget keeps the request.
-            Ok(_) => Ok(()),
-            Err(error) if conditional_failed(&error) => Ok(()),
-            Err(error) => Err(unavailable(error)),
-        }
+        // Not written: a later admission is the newest now, and this budget keeps the request.
+        written(result).map(|_| ())
     }
 
     async fn count(&self, charge: &CounterCharge, now: UnixSeconds) -> Result<u64, StoreError> {
@@ -152,11 +148,8 @@ impl QuotaStore for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if conditional_failed(&error) => Ok(()),
-            Err(error) => Err(unavailable(error)),
-        }
+        // Not written: nothing counted in that window (it was cleaned up).
+        written(result).map(|_| ())
     }
 }
 

@@ -14,7 +14,7 @@ use crate::scope::{Scope, UserRef};
 
 use super::items::{
     Cancelled, DynamoStore, Item, PK, TTL, b, back_off, challenge_id_pk, challenge_pk, conditional_failed, get_b,
-    get_n, get_s, n, s, stored_destination, unavailable,
+    get_n, get_s, n, s, stored_destination, unavailable, written,
 };
 
 const OPEN: &str = "open";
@@ -159,11 +159,7 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":max", n(live.max_attempts))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if conditional_failed(&error) => Ok(false),
-            Err(error) => Err(unavailable(error)),
-        }
+        written(result)
     }
 
     async fn locate(&self, challenge_id: &str) -> Result<Option<Located>, StoreError> {
@@ -230,11 +226,8 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if conditional_failed(&error) => Ok(()),
-            Err(error) => Err(unavailable(error)),
-        }
+        // Not written: another request's attempt, or nothing counted.
+        written(result).map(|_| ())
     }
 
     async fn consume(

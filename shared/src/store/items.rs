@@ -94,6 +94,20 @@ pub(super) fn user_from(item: &Item) -> Option<UserRef> {
     Some(UserRef::new(get_s(item, "issuer")?, get_s(item, "user_id")?))
 }
 
+/// A conditional write's outcome: true when written, false when its condition failed
+/// (and nothing was written); any other failure is the store's.
+pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ConditionalFailure + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if conditional_failed(&error) => Ok(false),
+        Err(error) => Err(unavailable(error)),
+    }
+}
+
 /// Whether a failed write failed on its condition (and nothing was written).
 pub(super) fn conditional_failed<E: ConditionalFailure, R>(error: &SdkError<E, R>) -> bool {
     error
@@ -218,10 +232,6 @@ impl DynamoStore {
             .set_expression_attribute_values(put.expression_attribute_values().cloned())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if conditional_failed(&error) => Ok(false),
-            Err(error) => Err(unavailable(error)),
-        }
+        written(result)
     }
 }

@@ -10,9 +10,7 @@ use crate::ports::{
     Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, StoreError,
 };
 
-use super::items::{
-    DynamoStore, PK, b, client_pk, conditional_failed, config_pk, get_b, get_n, get_s, n, s, unavailable,
-};
+use super::items::{DynamoStore, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s, written};
 
 impl ClientRegistry for DynamoStore {
     async fn client(&self, id: &str) -> Result<Option<ClientRecord>, StoreError> {
@@ -98,11 +96,7 @@ impl ClientRegistry for DynamoStore {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        match update.update_expression(expression.trim()).send().await {
-            Ok(_) => Ok(true),
-            Err(error) if conditional_failed(&error) => Ok(false),
-            Err(error) => Err(unavailable(error)),
-        }
+        written(update.update_expression(expression.trim()).send().await)
     }
 }
 

@@ -52,6 +52,8 @@ struct Figures {
     warm_p50_ms: f64,
     warm_p99_ms: f64,
     cpu_us: f64,
+    /// The share of that CPU time spent in the kernel (system calls, loopback TCP).
+    system_share: f64,
     peak_rss_mb: f64,
     requests: f64,
     dynamodb_round_trips: f64,
@@ -91,6 +93,16 @@ fn cpu_ns(pid: u32) -> u64 {
         .sum()
 }
 
+/// The process's user and system CPU time, in clock ticks (100 a second).
+fn user_system_ticks(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) are space-separated.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (field(11), field(12))
+}
+
 /// The process's peak resident set, in MiB.
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -127,9 +139,10 @@ async fn start_moto() -> Result<(String, tokio::process::Child), String> {
     Ok((format!("http://127.0.0.1:{port}"), child))
 }
 
-fn settings(table: &str) -> Result<Settings, String> {
+fn settings(table: &str, code_lifetime: &str) -> Result<Settings, String> {
     let values: HashMap<&str, &str> = [
         ("TABLE_NAME", table),
+        ("OTP_TTL_SECONDS", code_lifetime),
         ("OTP_HMAC_KEYS", HMAC_KEYS),
         ("JWT_SECRET", scenario::JWT_SECRET),
         ("EMAIL_FROM", EMAIL_FROM),
@@ -150,9 +163,9 @@ async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// The table, the email identity, an API client allowed a million sends an hour, its
-/// configuration, and open challenges for the operations that need them.
-async fn fixtures(endpoint: &str, table: &str, plan: &Plan) -> Result<Fixtures, String> {
+/// The table, the email identity, an API client allowed a million sends an hour, and its
+/// configuration.
+async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
     let config = sdk(endpoint).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     create_table(&dynamodb, table).await.map_err(|e| e.to_string())?;
@@ -191,18 +204,40 @@ async fn fixtures(endpoint: &str, table: &str, plan: &Plan) -> Result<Fixtures, 
         .await
         .map_err(|e| e.to_string())?;
 
-    // Opened a minute ago: a resend now is past the destination's cooldown.
-    let clock = Arc::new(ManualClock::new(SystemClock.now() - 60));
-    let app = App::new(settings(table)?, store, KeepCodes::default(), clock);
-    // One more than the runs: the last one warms the function up.
-    let count = plan.warm_invocations + 1;
     Ok(Fixtures {
         api_key: api_key(&client_id, &key_secret),
         config_uid,
-        for_resend: scenario::prepare(&app, count).await?,
-        for_wrong: scenario::prepare(&app, count).await?,
-        for_right: scenario::prepare(&app, count).await?,
+        prepared: Vec::new(),
     })
+}
+
+/// The open challenges `operation` needs, opened just before it runs, a minute in the
+/// past (so a resend now is past the destination's cooldown): one per run, and one more
+/// for the warm-up.
+async fn prepare_for(
+    operation: Operation,
+    endpoint: &str,
+    table: &str,
+    plan: &Plan,
+) -> Result<Vec<scenario::Prepared>, String> {
+    if !matches!(
+        operation,
+        Operation::Resend | Operation::VerifyWrong | Operation::VerifyRight
+    ) {
+        return Ok(Vec::new());
+    }
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk(endpoint).await), table);
+    let clock = Arc::new(ManualClock::new(SystemClock.now() - 60));
+    // The longest lifetime: the runs must end before the first of these codes expires.
+    let app = App::new(settings(table, "600")?, store, KeepCodes::default(), clock);
+    let started = Instant::now();
+    let prepared = scenario::prepare(&app, plan.warm_invocations + 1).await?;
+    eprintln!(
+        "  {} challenges opened in {:.1} s",
+        prepared.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(prepared)
 }
 
 /// A function process under the emulator, with the environment Lambda gives it.
@@ -287,6 +322,7 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
     proxy.take();
 
     let cpu_before = cpu_ns(pid);
+    let ticks_before = user_system_ticks(pid);
     let mut latencies = Vec::with_capacity(plan.warm_invocations);
     let mut seen_per_invocation: Vec<Vec<Seen>> = Vec::with_capacity(plan.warm_invocations);
     for index in 0..plan.warm_invocations {
@@ -300,6 +336,11 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
         seen_per_invocation.push(proxy.take());
     }
     let cpu = cpu_ns(pid).saturating_sub(cpu_before);
+    let ticks_after = user_system_ticks(pid);
+    let (user, system) = (
+        ticks_after.0.saturating_sub(ticks_before.0) as f64,
+        ticks_after.1.saturating_sub(ticks_before.1) as f64,
+    );
     let rss = peak_rss_mb(pid);
     let _ = child.kill().await;
 
@@ -330,6 +371,11 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
         warm_p50_ms: percentile(&mut latencies.clone(), 50.0),
         warm_p99_ms: percentile(&mut latencies, 99.0),
         cpu_us: cpu as f64 / 1_000.0 / n,
+        system_share: if user + system > 0.0 {
+            system / (user + system)
+        } else {
+            0.0
+        },
         peak_rss_mb: rss,
         requests,
         dynamodb_round_trips,
@@ -437,18 +483,19 @@ fn print(results: &[(Operation, Figures)], plan: &Plan) {
         plan.latency.as_millis()
     );
     println!(
-        "| operation | cold init ms | warm p50 ms | warm p99 ms | CPU us/inv | peak RSS MiB | AWS requests | DynamoDB round trips | all round trips | write units | bootstrap MB | zip MB |"
+        "| operation | cold init ms | warm p50 ms | warm p99 ms | CPU us/inv (kernel share) | peak RSS MiB | AWS requests | DynamoDB round trips | all round trips | write units | bootstrap MB | zip MB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (operation, f) in results {
         println!(
-            "| {} | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({} per DynamoDB round trip) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
+            "| {} | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({:.0}%; {} per DynamoDB round trip) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
             operation.name(),
             f.cold_init_ms,
             ratio(f.cold_init_ms, floor.cold_init_ms),
             f.warm_p50_ms,
             f.warm_p99_ms,
             f.cpu_us,
+            f.system_share * 100.0,
             ratio(f.cpu_us / f.dynamodb_round_trips.max(1.0), floor.cpu_us),
             f.peak_rss_mb,
             f.requests,
@@ -475,6 +522,7 @@ fn to_json(results: &[(Operation, Figures)], plan: &Plan) -> Value {
             "warm_p50_ms": f.warm_p50_ms,
             "warm_p99_ms": f.warm_p99_ms,
             "cpu_us_per_invocation": f.cpu_us,
+            "cpu_kernel_share": f.system_share,
             "peak_rss_mib": f.peak_rss_mb,
             "aws_requests": f.requests,
             "requests": f.operations,
@@ -504,33 +552,28 @@ async fn run() -> Result<(), String> {
     let proxy = LatencyProxy::start(endpoint.clone(), plan.latency)
         .await
         .map_err(|e| e.to_string())?;
-    let table = format!("otp-bench-{}", uuid::Uuid::new_v4().simple());
-    eprintln!(
-        "preparing the table and {} open challenges per verify and resend run",
-        plan.warm_invocations
-    );
-    let fixtures = fixtures(&endpoint, &table, &plan).await?;
-    let bench = Bench {
+    let mut bench = Bench {
         plan,
         bin_dir,
         zip_dir,
         proxy,
-        table: table.clone(),
-        fixtures,
+        table: String::new(),
+        fixtures: Fixtures::default(),
     };
 
     let mut results = Vec::new();
-    let mut writes_of: Vec<(Operation, Vec<(String, bool)>)> = Vec::new();
     for operation in Operation::ALL {
         eprintln!("measuring {}", operation.name());
+        // A table of its own: the local AWS's transactions slow down as a table grows,
+        // which DynamoDB's do not.
+        bench.table = format!("otp-bench-{}", uuid::Uuid::new_v4().simple());
+        bench.fixtures = fixtures(&endpoint, &bench.table).await?;
+        bench.fixtures.prepared = prepare_for(operation, &endpoint, &bench.table, &bench.plan).await?;
         let mut writes = Vec::new();
-        let figures = measure(&bench, operation, &mut writes).await?;
+        let mut figures = measure(&bench, operation, &mut writes).await?;
+        let sizes = item_sizes(&endpoint, &bench.table).await;
+        figures.write_units = write_units(&writes, &sizes) / plan.warm_invocations.max(1) as f64;
         results.push((operation, figures));
-        writes_of.push((operation, writes));
-    }
-    let sizes = item_sizes(&endpoint, &table).await;
-    for ((_, figures), (_, writes)) in results.iter_mut().zip(&writes_of) {
-        figures.write_units = write_units(writes, &sizes) / plan.warm_invocations.max(1) as f64;
     }
     print(&results, &plan);
     let out = env_or("BENCH_OUT", "target/bench.json");

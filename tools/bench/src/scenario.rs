@@ -157,8 +157,7 @@ pub struct Prepared {
     pub code: String,
 }
 
-/// Opens `count` challenges through the engine itself, a minute in the past (so a resend
-/// now is past the cooldown), each for its own user and phone.
+/// Opens `count` challenges through the engine itself, each for its own user and phone.
 pub async fn prepare<S>(app: &App<S, KeepCodes>, count: usize) -> Result<Vec<Prepared>, String>
 where
     S: otp_shared::ports::ChallengeStore + otp_shared::ports::QuotaStore,
@@ -201,13 +200,12 @@ where
 }
 
 /// What the benchmark's events need: the client, its configuration, prepared challenges.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Fixtures {
     pub api_key: String,
     pub config_uid: String,
-    pub for_resend: Vec<Prepared>,
-    pub for_wrong: Vec<Prepared>,
-    pub for_right: Vec<Prepared>,
+    /// Open challenges for the operation being measured (resend, verify).
+    pub prepared: Vec<Prepared>,
 }
 
 /// The `index`-th event of `operation`.
@@ -237,7 +235,7 @@ pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String 
             )
         }
         Operation::Resend => {
-            let prepared = &fixtures.for_resend[index % fixtures.for_resend.len()];
+            let prepared = &fixtures.prepared[index % fixtures.prepared.len()];
             api_event(
                 "/fe/users/auth/otp/resend",
                 &[
@@ -249,12 +247,12 @@ pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String 
             )
         }
         Operation::VerifyWrong => {
-            let prepared = &fixtures.for_wrong[index % fixtures.for_wrong.len()];
+            let prepared = &fixtures.prepared[index % fixtures.prepared.len()];
             let wrong = if prepared.code == "000000" { "111111" } else { "000000" };
             kgen_verify(prepared, wrong)
         }
         Operation::VerifyRight => {
-            let prepared = &fixtures.for_right[index % fixtures.for_right.len()];
+            let prepared = &fixtures.prepared[index % fixtures.prepared.len()];
             kgen_verify(prepared, &prepared.code)
         }
         Operation::SendOtp => {
