@@ -527,11 +527,16 @@ pub fn now() -> i64 {
 
 /// A request exactly as API Gateway (HTTP API, payload 2.0) hands it to a function.
 pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    lambda_http::request::from_str(&api_event(path, headers, body, "203.0.113.10")).expect("a valid HTTP API event")
+}
+
+/// The API Gateway HTTP API (payload 2.0) event of a `POST` to `path` from `source_ip`.
+pub fn api_event(path: &str, headers: &[(&str, &str)], body: &str, source_ip: &str) -> String {
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.to_string())))
         .collect();
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": format!("POST {path}"),
         "rawPath": path,
@@ -542,7 +547,7 @@ pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request 
             "apiId": "local",
             "domainName": "localhost",
             "domainPrefix": "localhost",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": "tests"},
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "tests"},
             "requestId": uuid::Uuid::new_v4().to_string(),
             "routeKey": format!("POST {path}"),
             "stage": "$default",
@@ -551,8 +556,8 @@ pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request 
         },
         "body": body,
         "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid HTTP API event")
+    })
+    .to_string()
 }
 
 /// A KGen request: JSON body, the user's token, and client credentials when given.

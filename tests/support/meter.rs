@@ -80,23 +80,25 @@ impl Meter {
     }
 }
 
-/// The operation of a request, from what goes on the wire.
+/// The service and operation of an AWS request, from what goes on the wire: DynamoDB's
+/// `X-Amz-Target`, SESv2's path, SNS's `Action` form field.
+pub fn wire_operation(target: Option<&str>, path: &str, body: &[u8]) -> (&'static str, String) {
+    if let Some(target) = target {
+        return ("dynamodb", target.rsplit('.').next().unwrap_or(target).to_owned());
+    }
+    if path.contains("/v2/email/outbound-emails") {
+        return ("sesv2", "SendEmail".to_owned());
+    }
+    let body = std::str::from_utf8(body).unwrap_or("");
+    match body.split('&').find_map(|pair| pair.strip_prefix("Action=")) {
+        Some(action) => ("sns", action.to_owned()),
+        None => ("other", path.to_owned()),
+    }
+}
+
 fn operation(request: &aws_sdk_dynamodb::config::http::HttpRequest) -> String {
-    if let Some(target) = request.headers().get("x-amz-target") {
-        return target.rsplit('.').next().unwrap_or(target).to_owned();
-    }
-    if request.uri().contains("/v2/email/outbound-emails") {
-        return "SendEmail".to_owned();
-    }
-    let body = request
-        .body()
-        .bytes()
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .unwrap_or("");
-    body.split('&')
-        .find_map(|pair| pair.strip_prefix("Action="))
-        .unwrap_or("unknown")
-        .to_owned()
+    let body = request.body().bytes().unwrap_or_default();
+    wire_operation(request.headers().get("x-amz-target"), request.uri(), body).1
 }
 
 impl Intercept for Tap {

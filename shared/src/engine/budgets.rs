@@ -128,23 +128,24 @@ impl<S: QuotaStore> Otp<S> {
         if let Some(error) = &spent.failure {
             return Err(error.clone().into());
         }
-        let mut refusal: Option<Exceeded> = spent.refusals.iter().copied().max_by_key(|e| e.retry_after);
-        for counted in &spent.counted {
+        let counter_refusals = spent.counted.iter().filter_map(|counted| {
             let rule = match counted.kind {
                 CounterKind::Client => self.policy.client_send_quota(limits.sends_per_hour),
                 CounterKind::NumberRange => self.policy.number_range_quota(limits.sends_per_number_range_per_hour),
             };
-            if let Err(exceeded) = rule.decide(counted.count, spent.at) {
+            let refused = rule.decide(counted.count, spent.at).err();
+            if refused.is_some() {
                 tracing::info!(budget = rule.name, limit = rule.limit, "send refused by a counter");
-                refusal = Some(refusal.map_or(exceeded, |r| {
-                    if r.retry_after >= exceeded.retry_after {
-                        r
-                    } else {
-                        exceeded
-                    }
-                }));
             }
-        }
+            refused
+        });
+        // The request fits once every refusing budget does: the longest wait.
+        let refusal = spent
+            .refusals
+            .iter()
+            .copied()
+            .chain(counter_refusals)
+            .max_by_key(|exceeded| exceeded.retry_after);
         match refusal {
             Some(exceeded) => Err(too_many(exceeded)),
             None => Ok(()),

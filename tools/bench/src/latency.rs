@@ -41,17 +41,9 @@ pub struct LatencyProxy {
 }
 
 fn operation_of(headers: &hyper::HeaderMap, path: &str, body: &[u8]) -> String {
-    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
-        return format!("dynamodb:{}", target.rsplit('.').next().unwrap_or(target));
-    }
-    if path.contains("/v2/email/outbound-emails") {
-        return "sesv2:SendEmail".to_owned();
-    }
-    let body = std::str::from_utf8(body).unwrap_or("");
-    match body.split('&').find_map(|pair| pair.strip_prefix("Action=")) {
-        Some(action) => format!("sns:{action}"),
-        None => format!("other:{path}"),
-    }
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let (service, operation) = otp_tests::meter::wire_operation(target, path, body);
+    format!("{service}:{operation}")
 }
 
 fn key_of(request: &Value, field: &str) -> Option<String> {

@@ -25,17 +25,13 @@ use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::{Clock, ManualClock, SystemClock};
 use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission};
-use otp_shared::settings::Settings;
 use otp_shared::store::{DynamoStore, create_table};
+use otp_tests::{EMAIL_FROM, EVENTS_JWT_SECRET, HMAC_KEYS, local_aws, sdk_config, settings};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use latency::{LatencyProxy, Seen, round_trips};
 use runtime::{Outcome, Runtime};
 use scenario::{Fixtures, KeepCodes, Operation};
-
-const HMAC_KEYS: &str = "benchmark-hmac-key-0123456789abcdef0123456789";
-const EMAIL_FROM: &str = "otp@example.com";
 
 /// How much of each measurement a run makes.
 #[derive(Debug, Clone, Copy)]
@@ -116,57 +112,10 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Starts the local AWS (moto, serialised) and returns its endpoint and process.
-async fn start_moto() -> Result<(String, tokio::process::Child), String> {
-    let python = env_or("OTP_PYTHON", "python3");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/moto_server.py");
-    let mut child = tokio::process::Command::new(python)
-        .arg(script)
-        .arg("--parent-pid")
-        .arg(std::process::id().to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("start moto: {e}"))?;
-    let stdout = child.stdout.take().ok_or("moto has no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .await
-        .map_err(|e| format!("moto's port: {e}"))?;
-    let port: u16 = line.trim().parse().map_err(|_| format!("moto printed {line:?}"))?;
-    Ok((format!("http://127.0.0.1:{port}"), child))
-}
-
-fn settings(table: &str, code_lifetime: &str) -> Result<Settings, String> {
-    let values: HashMap<&str, &str> = [
-        ("TABLE_NAME", table),
-        ("OTP_TTL_SECONDS", code_lifetime),
-        ("OTP_HMAC_KEYS", HMAC_KEYS),
-        ("JWT_SECRET", scenario::JWT_SECRET),
-        ("EMAIL_FROM", EMAIL_FROM),
-    ]
-    .into_iter()
-    .collect();
-    Settings::from_lookup(|name| values.get(name).map(|v| (*v).to_owned()))
-}
-
-async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "bench", "bench", None, None, "bench",
-        ))
-        .load()
-        .await
-}
-
 /// The table, the email identity, an API client allowed a million sends an hour, and its
 /// configuration.
 async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
-    let config = sdk(endpoint).await;
+    let config = sdk_config(endpoint).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     create_table(&dynamodb, table).await.map_err(|e| e.to_string())?;
     let _ = aws_sdk_sesv2::Client::new(&config)
@@ -226,10 +175,15 @@ async fn prepare_for(
     ) {
         return Ok(Vec::new());
     }
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk(endpoint).await), table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await), table);
     let clock = Arc::new(ManualClock::new(SystemClock.now() - 60));
     // The longest lifetime: the runs must end before the first of these codes expires.
-    let app = App::new(settings(table, "600")?, store, KeepCodes::default(), clock);
+    let app = App::new(
+        settings(table, &[("OTP_TTL_SECONDS", "600")]),
+        store,
+        KeepCodes::default(),
+        clock,
+    );
     let started = Instant::now();
     let prepared = scenario::prepare(&app, plan.warm_invocations + 1).await?;
     eprintln!(
@@ -256,7 +210,7 @@ fn spawn(binary: &Path, runtime: &Runtime, aws: &str, table: &str) -> Result<tok
         .env("AWS_ENDPOINT_URL", aws)
         .env("TABLE_NAME", table)
         .env("OTP_HMAC_KEYS", HMAC_KEYS)
-        .env("JWT_SECRET", scenario::JWT_SECRET)
+        .env("JWT_SECRET", EVENTS_JWT_SECRET)
         .env("EMAIL_FROM", EMAIL_FROM)
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
@@ -407,7 +361,7 @@ fn summarise(operations: &[String]) -> String {
 
 /// Every item's size, by key, as the table holds them now.
 async fn item_sizes(endpoint: &str, table: &str) -> HashMap<String, usize> {
-    let client = aws_sdk_dynamodb::Client::new(&sdk(endpoint).await);
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await);
     let mut sizes = HashMap::new();
     let mut start = None;
     loop {
@@ -548,7 +502,7 @@ async fn run() -> Result<(), String> {
     let bin_dir = PathBuf::from(env_or("BENCH_BIN_DIR", "target/release"));
     let zip_dir = PathBuf::from(env_or("BENCH_ZIP_DIR", &bin_dir.display().to_string()));
 
-    let (endpoint, _moto) = start_moto().await?;
+    let endpoint = local_aws().endpoint.clone();
     let proxy = LatencyProxy::start(endpoint.clone(), plan.latency)
         .await
         .map_err(|e| e.to_string())?;

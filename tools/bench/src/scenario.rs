@@ -9,12 +9,9 @@ use otp_shared::code::Code;
 use otp_shared::destination::Destination;
 use otp_shared::ports::{Delivery, DeliveryError, Message};
 use otp_shared::scope::{Scope, UserRef};
+use otp_tests::{EVENTS_ISSUER, api_event, user_token};
 use rand::RngExt;
-use serde_json::{Value, json};
-
-/// The secret of the benchmark's user tokens (its own deployment only).
-pub const JWT_SECRET: &str = "benchmark-jwt-secret-not-for-production";
-pub const ISSUER: &str = "bench";
+use serde_json::json;
 
 /// An operation of a function, as the benchmark drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,61 +70,17 @@ impl Operation {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event.
-pub fn api_event(path: &str, headers: &[(&str, &str)], body: &Value, source_ip: &str) -> String {
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), Value::String((*value).to_owned())))
-        .collect();
-    json!({
-        "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "bench"},
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": format!("POST {path}"),
-            "stage": "$default",
-            "time": "28/Nov/2026:00:00:00 +0000",
-            "timeEpoch": 0
-        },
-        "body": body.to_string(),
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
-
-/// A valid Indian mobile number: (national, destination).
-pub fn fresh_phone() -> (String, Destination) {
-    loop {
-        let national = format!("9{:09}", rand::rng().random_range(0..1_000_000_000u64));
-        if let Ok(destination) = Destination::phone("+91", &national) {
-            return (national, destination);
-        }
-    }
+/// A valid Indian mobile number nobody else uses: (national, destination).
+fn fresh_phone() -> (String, Destination) {
+    let (national, e164) = otp_tests::fresh_phone();
+    let destination = Destination::e164(&e164).expect("the test support's numbers are valid");
+    (national, destination)
 }
 
 /// A source address of its own, so that no address budget refuses a request.
 pub fn fresh_ip() -> String {
     let mut rng = rand::rng();
     format!("198.18.{}.{}", rng.random_range(0..=255u8), rng.random_range(1..=254u8))
-}
-
-/// A user token of the benchmark's issuer.
-pub fn token(user_id: &str) -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"iss": ISSUER, "sub": user_id, "user_id": user_id, "iat": now, "exp": now + 7_200}),
-        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
-    )
-    .expect("token signed")
 }
 
 /// A delivery that keeps each code it was asked to deliver (for preparing verifies), and
@@ -170,7 +123,7 @@ where
             source_ip: fresh_ip().parse().ok(),
             client: None,
         };
-        let scope = Scope::User(UserRef::new(ISSUER, &user));
+        let scope = Scope::User(UserRef::new(EVENTS_ISSUER, &user));
         let (_, pending) = app
             .otp
             .begin_send(scope, destination.clone(), &requester, false, async { Ok(()) })
@@ -216,21 +169,24 @@ pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String 
             "/fe/users/auth/otp/verify",
             &[
                 ("content-type", "application/json"),
-                ("user-jwt-token", &token(&prepared.user)),
+                ("user-jwt-token", &user_token(&prepared.user)),
             ],
-            &json!({"phone_number": prepared.national, "countryCode": "+91", "authCode": prepared.auth_code, "otp": otp}),
+            &json!({"phone_number": prepared.national, "countryCode": "+91", "authCode": prepared.auth_code, "otp": otp}).to_string(),
             &ip,
         )
     };
     match operation {
-        Operation::Floor => api_event("/floor", &[], &json!({}), &ip),
+        Operation::Floor => api_event("/floor", &[], &json!({}).to_string(), &ip),
         Operation::Register => {
             let (national, _) = fresh_phone();
             let user = format!("user-{}", uuid::Uuid::new_v4().simple());
             api_event(
                 "/fe/users/auth/otp/register",
-                &[("content-type", "application/json"), ("user-jwt-token", &token(&user))],
-                &json!({"phone_number": national, "countryCode": "+91"}),
+                &[
+                    ("content-type", "application/json"),
+                    ("user-jwt-token", &user_token(&user)),
+                ],
+                &json!({"phone_number": national, "countryCode": "+91"}).to_string(),
                 &ip,
             )
         }
@@ -240,9 +196,9 @@ pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String 
                 "/fe/users/auth/otp/resend",
                 &[
                     ("content-type", "application/json"),
-                    ("user-jwt-token", &token(&prepared.user)),
+                    ("user-jwt-token", &user_token(&prepared.user)),
                 ],
-                &json!({"phone_number": prepared.national, "countryCode": "+91"}),
+                &json!({"phone_number": prepared.national, "countryCode": "+91"}).to_string(),
                 &ip,
             )
         }
@@ -260,16 +216,16 @@ pub fn event(operation: Operation, index: usize, fixtures: &Fixtures) -> String 
             api_event(
                 &format!("/otp/{}/sendOTP", fixtures.config_uid),
                 &[("content-type", "application/json"), ("x-api-key", &fixtures.api_key)],
-                &json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"}),
+                &json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"}).to_string(),
                 &ip,
             )
         }
         Operation::Generate => {
-            let address = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+            let address = otp_tests::fresh_email();
             api_event(
                 "/v1/otp",
                 &[("content-type", "application/json"), ("x-api-key", &fixtures.api_key)],
-                &json!({"email": address, "userId": format!("user-{index}")}),
+                &json!({"email": address, "userId": format!("user-{index}")}).to_string(),
                 &ip,
             )
         }
