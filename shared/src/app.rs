@@ -54,24 +54,29 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// The DynamoDB store on the configured table.
+/// The DynamoDB store on the configured table, each call within the store's deadline.
 pub fn dynamo_store(sdk: &aws_config::SdkConfig, settings: &Settings) -> DynamoStore {
-    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name.clone())
+    let config = crate::backend::dynamodb_config(sdk, settings.deadlines.store).build();
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), settings.table_name.clone())
 }
 
-/// Delivery through SNS (SMS) and, when the function sends email, SESv2.
+/// Delivery through SNS (SMS) and, when the function sends email, SESv2, each hand-over
+/// within the delivery deadline.
 #[cfg(feature = "sms")]
 pub fn courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::delivery::Courier {
+    let deadline = settings.deadlines.delivery;
     crate::delivery::Courier {
         sms: Some(crate::delivery::SnsSms::new(
-            aws_sdk_sns::Client::new(sdk),
+            aws_sdk_sns::Client::from_conf(crate::backend::sns_config(sdk, deadline).build()),
             settings.sms_sender_id.clone(),
         )),
         #[cfg(feature = "email")]
-        email: settings
-            .email_from
-            .as_ref()
-            .map(|from| crate::delivery::SesEmail::new(aws_sdk_sesv2::Client::new(sdk), from.clone())),
+        email: settings.email_from.as_ref().map(|from| {
+            crate::delivery::SesEmail::new(
+                aws_sdk_sesv2::Client::from_conf(crate::backend::sesv2_config(sdk, deadline).build()),
+                from.clone(),
+            )
+        }),
     }
 }
 

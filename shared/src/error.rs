@@ -28,9 +28,10 @@ pub enum OtpError {
     /// A send rule or the failure budget refuses; try again after this many seconds.
     #[error("too many requests, retry after {retry_after} s")]
     TooMany { retry_after: u64 },
-    /// A backend (store or delivery) failed; nothing half-made was left behind.
-    #[error("backend unavailable")]
-    Unavailable,
+    /// A backend (store or delivery) failed, throttled or did not answer in time; nothing
+    /// half-made was left behind. Try again after this many seconds.
+    #[error("backend unavailable, retry after {retry_after} s")]
+    Unavailable { retry_after: u64 },
 }
 
 impl OtpError {
@@ -47,9 +48,11 @@ impl From<crate::ports::StoreError> for OtpError {
         match error {
             // Contention on a budget is a burst against one subject: a short back-off fits.
             crate::ports::StoreError::Contended => Self::TooMany { retry_after: 1 },
-            crate::ports::StoreError::Unavailable(detail) => {
-                tracing::error!(error = %detail, "store unavailable");
-                Self::Unavailable
+            crate::ports::StoreError::Unavailable { outage, detail } => {
+                tracing::error!(outage = %outage, error = %detail, "store unavailable");
+                Self::Unavailable {
+                    retry_after: outage.retry_after(),
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! the HTTP dialects that the five functions speak.
 
 pub mod app;
+pub mod backend;
 pub mod callers;
 pub mod challenge;
 pub mod clock;

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use crate::backend::Outage;
 use crate::challenge::{Challenge, Handle, LiveCode, Located};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
@@ -16,9 +17,9 @@ pub enum StoreError {
     /// Items kept changing under a write, and retrying did not settle it.
     #[error("concurrent update, retry")]
     Contended,
-    /// The store could not be reached, throttled, or refused the request.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    /// The store could not be reached in time, throttled, or refused the request.
+    #[error("store {outage}: {detail}")]
+    Unavailable { outage: Outage, detail: String },
 }
 
 /// What a consume did.
@@ -286,9 +287,29 @@ pub enum DeliveryError {
     /// This deployment has no channel for the destination's kind.
     #[error("no channel for this kind of destination")]
     NoChannel,
-    /// The provider refused or could not be reached.
-    #[error("delivery failed: {0}")]
-    Failed(String),
+    /// The provider refused, throttled, or did not answer in time.
+    #[error("delivery {outage}: {detail}")]
+    Failed { outage: Outage, detail: String },
+}
+
+impl StoreError {
+    /// A failure of the store's own making (an answer it cannot use), not the service's.
+    pub fn inconsistent(detail: impl Into<String>) -> Self {
+        Self::Unavailable {
+            outage: Outage::Failed,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl DeliveryError {
+    /// The `Retry-After` of the 503 this failure answers.
+    pub fn retry_after(&self) -> u64 {
+        match self {
+            Self::NoChannel => Outage::Failed.retry_after(),
+            Self::Failed { outage, .. } => outage.retry_after(),
+        }
+    }
 }
 
 pub trait Delivery: Send + Sync {

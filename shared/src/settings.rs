@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::backend::{DEADLINE_RANGE_MS, Deadlines};
 use crate::callers::JwtVerifier;
 use crate::code::CodeKeys;
 use crate::engine::SmsCountries;
@@ -21,6 +22,8 @@ pub struct Settings {
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
     pub zap_requires_api_key: bool,
+    /// How long each call to DynamoDB, SNS or SESv2 may take, retries included.
+    pub deadlines: Deadlines,
 }
 
 impl Settings {
@@ -107,6 +110,24 @@ impl Settings {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
         }
 
+        let deadline = |name: &str, default: Duration| -> Result<Duration, String> {
+            let millis = number(name, u64::try_from(default.as_millis()).unwrap_or(u64::MAX))?;
+            if !DEADLINE_RANGE_MS.contains(&millis) {
+                return Err(format!(
+                    "{name}={millis} is outside {}..={} milliseconds",
+                    DEADLINE_RANGE_MS.start(),
+                    DEADLINE_RANGE_MS.end()
+                ));
+            }
+            Ok(Duration::from_millis(millis))
+        };
+        let default_deadlines = Deadlines::default();
+        let deadlines = Deadlines {
+            store: deadline("OTP_STORE_DEADLINE_MS", default_deadlines.store)?,
+            delivery: deadline("OTP_DELIVERY_DEADLINE_MS", default_deadlines.delivery)?,
+        };
+        deadlines.validate()?;
+
         let zap_requires_api_key = match get("ZAP_REQUIRE_API_KEY").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -136,6 +157,7 @@ impl Settings {
             sms_sender_id: get("SMS_SENDER_ID"),
             email_from,
             zap_requires_api_key,
+            deadlines,
         })
     }
 }
@@ -171,6 +193,24 @@ mod tests {
             narrowed.sms_countries,
             SmsCountries(Some(["IN".into(), "US".into()].into()))
         );
+    }
+
+    #[test]
+    fn deadlines_stay_within_the_function_timeout() {
+        assert_eq!(settings(&BASE).unwrap().deadlines, Deadlines::default());
+        let mut pairs = BASE.to_vec();
+        pairs.extend([("OTP_STORE_DEADLINE_MS", "300"), ("OTP_DELIVERY_DEADLINE_MS", "600")]);
+        let short = settings(&pairs).unwrap().deadlines;
+        assert_eq!(
+            (short.store, short.delivery),
+            (Duration::from_millis(300), Duration::from_millis(600))
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("OTP_STORE_DEADLINE_MS", "20"));
+        assert!(settings(&pairs).unwrap_err().contains("OTP_STORE_DEADLINE_MS"));
+        let mut pairs = BASE.to_vec();
+        pairs.extend([("OTP_STORE_DEADLINE_MS", "1500"), ("OTP_DELIVERY_DEADLINE_MS", "2500")]);
+        assert!(settings(&pairs).unwrap_err().contains("function's timeout"));
     }
 
     #[test]

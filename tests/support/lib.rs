@@ -4,6 +4,7 @@
 
 pub mod meter;
 pub mod openapi;
+pub mod proxy;
 
 pub use meter::{Meter, Usage};
 
@@ -16,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use lambda_http::{Body, Request, Response};
 use otp_shared::App;
 use otp_shared::app::NoDelivery;
+use otp_shared::backend;
 use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::ManualClock;
 use otp_shared::delivery::{Courier, SesEmail, SnsSms};
@@ -275,8 +277,22 @@ pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
     for (key, value) in overrides {
         values.insert(key.to_string(), value.to_string());
     }
-    Settings::from_lookup(|name| values.get(name).cloned()).expect("test settings are valid")
+    let mut settings = Settings::from_lookup(|name| values.get(name).cloned()).expect("test settings are valid");
+    // The local AWS serves one request at a time: parallel tests queue behind each other
+    // for seconds, which a table in AWS never makes a request do. Deadlines are the
+    // functions' own only where a test names them (the fault tests).
+    let named = |key: &str| overrides.iter().any(|(name, _)| *name == key);
+    if !named("OTP_STORE_DEADLINE_MS") {
+        settings.deadlines.store = PATIENT_DEADLINE;
+    }
+    if !named("OTP_DELIVERY_DEADLINE_MS") {
+        settings.deadlines.delivery = PATIENT_DEADLINE;
+    }
+    settings
 }
+
+/// How long a test's AWS call may wait on the local AWS, unless the test says otherwise.
+pub const PATIENT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One isolated deployment: its own table on the local AWS, a clock the test can turn,
 /// and the apps of the sending and the verifying functions.
@@ -329,7 +345,12 @@ impl Deployment {
 
     /// Another deployment of the same table and clock, its services pointed elsewhere.
     pub async fn sharing_table(&self, endpoints: Endpoints) -> Self {
-        Self::on_table(self.table.clone(), &[], endpoints, Arc::clone(&self.clock)).await
+        self.sharing_table_with(&[], endpoints).await
+    }
+
+    /// Another deployment of the same table and clock, with settings of its own.
+    pub async fn sharing_table_with(&self, overrides: &[(&str, &str)], endpoints: Endpoints) -> Self {
+        Self::on_table(self.table.clone(), overrides, endpoints, Arc::clone(&self.clock)).await
     }
 
     async fn on_table(
@@ -343,18 +364,20 @@ impl Deployment {
         let sns_sdk = sdk_config(endpoints.sns.as_deref().unwrap_or(local)).await;
         let ses_sdk = sdk_config(endpoints.sesv2.as_deref().unwrap_or(local)).await;
         let meter = Meter::default();
+        // The functions' own deadlines and retries, as the settings give them.
+        let deadlines = settings(&table, overrides).deadlines;
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&dynamo_sdk)
+            backend::dynamodb_config(&dynamo_sdk, deadlines.store)
                 .interceptor(meter.tap("dynamodb"))
                 .build(),
         );
         let sns = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::config::Builder::from(&sns_sdk)
+            backend::sns_config(&sns_sdk, deadlines.delivery)
                 .interceptor(meter.tap("sns"))
                 .build(),
         );
         let ses = aws_sdk_sesv2::Client::from_conf(
-            aws_sdk_sesv2::config::Builder::from(&ses_sdk)
+            backend::sesv2_config(&ses_sdk, deadlines.delivery)
                 .interceptor(meter.tap("sesv2"))
                 .build(),
         );

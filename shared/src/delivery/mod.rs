@@ -44,8 +44,16 @@ impl Delivery for Courier {
     }
 }
 
-/// Renders an SDK error with its causes, for the log (never for the caller).
+/// A failed hand-over: how it failed (for `Retry-After`), and the SDK error with its
+/// causes, for the log (never for the caller).
 #[cfg(any(feature = "sms", feature = "email"))]
-pub(crate) fn describe(error: impl std::error::Error) -> String {
-    aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string()
+pub(crate) fn failed<E, R>(error: aws_sdk_dynamodb::error::SdkError<E, R>) -> DeliveryError
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    DeliveryError::Failed {
+        outage: crate::backend::Outage::of(&error),
+        detail: aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string(),
+    }
 }

@@ -64,6 +64,6 @@ impl Delivery for SesEmail {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| DeliveryError::Failed(super::describe(error)))
+            .map_err(super::failed)
     }
 }

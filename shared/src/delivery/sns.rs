@@ -40,10 +40,6 @@ impl Delivery for SnsSms {
         if let Some(sender_id) = message.sender.as_ref().or(self.sender_id.as_ref()) {
             publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id));
         }
-        publish
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| DeliveryError::Failed(super::describe(error)))
+        publish.send().await.map(|_| ()).map_err(super::failed)
     }
 }

@@ -44,7 +44,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
         OtpError::Gone => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),
         OtpError::TooMany { retry_after } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after)),
-        OtpError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
+        OtpError::Unavailable { retry_after } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after)),
     };
     let body = json!({
         "timestamp": rfc3339(now),

@@ -41,7 +41,11 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             "Too many requests".to_owned(),
             Some(*retry_after),
         ),
-        OtpError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable".to_owned(), None),
+        OtpError::Unavailable { retry_after } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable".to_owned(),
+            Some(*retry_after),
+        ),
     };
     json_response(status, &json!({"error": {"message": message}}), retry_after)
 }

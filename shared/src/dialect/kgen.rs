@@ -69,10 +69,10 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             json!({"message": "TOO_MANY_REQUESTS"}),
             Some(*retry_after),
         ),
-        OtpError::Unavailable => (
+        OtpError::Unavailable { retry_after } => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"message": "SERVICE_UNAVAILABLE"}),
-            None,
+            Some(*retry_after),
         ),
     };
     json_response(status, &body, retry_after)

@@ -44,10 +44,11 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             "Too many requests, try again later".to_owned(),
             Some(*retry_after),
         ),
-        OtpError::Unavailable => (
+        // ZAP's document answers every fault with 500; the back-off rides on it.
+        OtpError::Unavailable { retry_after } => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "An error occurred processing the request".to_owned(),
-            None,
+            Some(*retry_after),
         ),
     };
     json_response(status, &json!({"success": false, "data": data}), retry_after)

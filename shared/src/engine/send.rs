@@ -128,7 +128,11 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
         let message = compose(&code, profile);
         if let Err(error) = delivery.deliver(&destination, &message).await {
             tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
-            return Err(OtpError::Unavailable);
+            // The failed send still counts against the destination's budget: the answer
+            // says to come back once its cooldown has passed, not sooner.
+            return Err(OtpError::Unavailable {
+                retry_after: error.retry_after().max(self.policy.send_cooldown.as_secs()),
+            });
         }
 
         let mut current = challenge;
@@ -151,7 +155,8 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
             current = self.store.load(&scope, &destination).await?;
         }
         tracing::error!(destination = %destination, "the challenge kept changing; the delivered code is not live");
-        Err(OtpError::Unavailable)
+        // Verifies racing this send: a new one can succeed at once.
+        Err(OtpError::Unavailable { retry_after: 1 })
     }
 
     /// The budgets' verdict; a refused request gets back what it spent.

@@ -104,7 +104,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         let (Ok(admission), Ok(challenge), Ok(located), Ok(link)) =
             (counted.budget, counted.challenge, counted.located, counted.link)
         else {
-            return Err(OtpError::Unavailable);
+            // Every store error returned above.
+            return Err(OtpError::Unavailable {
+                retry_after: crate::backend::Outage::Failed.retry_after(),
+            });
         };
         if let Err(exceeded) = admission {
             // Refused before any comparison: the attempt counted beside it is given back.

@@ -133,7 +133,7 @@ impl QuotaStore for DynamoStore {
             .attributes
             .as_ref()
             .and_then(|item| get_n(item, "n"))
-            .ok_or_else(|| StoreError::Unavailable("the counter returned no count".to_owned()))
+            .ok_or_else(|| StoreError::inconsistent("the counter returned no count"))
     }
 
     async fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> Result<(), StoreError> {

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use rand::RngExt;
 
+use crate::backend::Outage;
 use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::scope::{Scope, UserRef, escape};
@@ -27,10 +28,13 @@ pub struct DynamoStore {
 
 pub(super) fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    StoreError::Unavailable(DisplayErrorContext(error).to_string())
+    StoreError::Unavailable {
+        outage: Outage::of(&error),
+        detail: DisplayErrorContext(error).to_string(),
+    }
 }
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
@@ -98,7 +102,7 @@ pub(super) fn user_from(item: &Item) -> Option<UserRef> {
 /// (and nothing was written); any other failure is the store's.
 pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
 where
-    E: ConditionalFailure + std::error::Error + 'static,
+    E: ConditionalFailure + ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     match result {

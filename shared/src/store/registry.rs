@@ -60,7 +60,7 @@ impl ClientRegistry for DynamoStore {
         if self.put_one(put.build().expect("complete put")).await? {
             Ok(())
         } else {
-            Err(StoreError::Unavailable(format!("client {} already exists", record.id)))
+            Err(StoreError::inconsistent(format!("client {} already exists", record.id)))
         }
     }
 
@@ -135,7 +135,7 @@ impl ConfigRegistry for DynamoStore {
         if self.put_one(put).await? {
             Ok(())
         } else {
-            Err(StoreError::Unavailable(format!(
+            Err(StoreError::inconsistent(format!(
                 "configuration {} already exists",
                 config.uid
             )))

@@ -10,9 +10,9 @@
 //! run, for CI), `BENCH_LATENCY_MS` (added per AWS request, 5 by default), `BENCH_OUT`
 //! (where the figures go as JSON), `OTP_PYTHON` (the Python with moto).
 
-mod latency;
 mod runtime;
 mod scenario;
+mod writes;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ use otp_shared::store::{DynamoStore, create_table};
 use otp_tests::{EMAIL_FROM, EVENTS_JWT_SECRET, HMAC_KEYS, local_aws, sdk_config, settings};
 use serde_json::{Value, json};
 
-use latency::{LatencyProxy, Seen, round_trips};
+use otp_tests::proxy::{AwsProxy, Seen, round_trips};
 use runtime::{Outcome, Runtime};
 use scenario::{Fixtures, KeepCodes, Operation};
 
@@ -237,7 +237,7 @@ struct Bench {
     plan: Plan,
     bin_dir: PathBuf,
     zip_dir: PathBuf,
-    proxy: LatencyProxy,
+    proxy: AwsProxy,
     table: String,
     fixtures: Fixtures,
 }
@@ -317,7 +317,7 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
     operations.sort();
     let start = writes.len();
     for seen in seen_per_invocation.iter().flatten() {
-        writes.extend(seen.writes.iter().cloned());
+        writes.extend(writes::items_written(seen));
     }
     let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(Figures {
@@ -503,7 +503,7 @@ async fn run() -> Result<(), String> {
     let zip_dir = PathBuf::from(env_or("BENCH_ZIP_DIR", &bin_dir.display().to_string()));
 
     let endpoint = local_aws().endpoint.clone();
-    let proxy = LatencyProxy::start(endpoint.clone(), plan.latency)
+    let proxy = AwsProxy::start(endpoint.clone(), plan.latency)
         .await
         .map_err(|e| e.to_string())?;
     let mut bench = Bench {
