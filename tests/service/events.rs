@@ -19,9 +19,11 @@ fn function_of(name: &str) -> &'static str {
     match name {
         "register" | "register-proxy" => "register",
         "resend" | "resend-proxy" => "resend",
-        "verify" | "verify-proxy" | "verify-bizmagnets" | "verify-zap" | "verify-bridgekeeper" => "verify",
+        "verify" | "verify-proxy" | "verify-bizmagnets" | "verify-zap" | "verify-zap-api" | "verify-bridgekeeper" => {
+            "verify"
+        }
         "send-otp-bizmagnets" | "send-otp-bridgekeeper" | "send-otp-bridgekeeper-session" => "send-otp",
-        "generate-zap" | "generate-zap-phone" => "generate",
+        "generate-zap" | "generate-zap-no-trailing-slash" | "generate-zap-phone" => "generate",
         other => panic!("events/{other}.json belongs to no known function"),
     }
 }
@@ -80,7 +82,7 @@ async fn every_event_file_has_a_function() {
         .map(|entry| entry.file_name().to_string_lossy().trim_end_matches(".json").to_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 16);
     for name in &names {
         function_of(name);
         if let Err(mismatch) = otp_tests::openapi::check_request(&event(name)) {
@@ -165,6 +167,58 @@ async fn the_zap_events_run_a_whole_flow() {
     );
     let (status, body, _) = call_verify(&deployment, request).await;
     assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Verified"})));
+
+    // The same flow on the routes without a trailing slash and under /api.
+    deployment.clock.advance(30);
+    let (status, body, _) = call_generate(&deployment, event("generate-zap-no-trailing-slash")).await;
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Generated"})));
+    let request = event_with(
+        "verify-zap-api",
+        None,
+        &[("otp", json!(last_email_code("adminuser@zap.com")))],
+    );
+    let (status, body, _) = call_verify(&deployment, request).await;
+    assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Verified"})));
+}
+
+/// Every route of the template as API Gateway keys it: `POST /v1/otp`, or `$default`.
+fn template_route_keys() -> Vec<String> {
+    let template = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    let mut method = None;
+    let mut keys = Vec::new();
+    for line in template.lines().map(str::trim) {
+        if let Some(value) = line.strip_prefix("Method: ") {
+            method = Some(value.to_owned());
+        } else if let Some(path) = line.strip_prefix("Path: ") {
+            let method = method.take().expect("each route names its method before its path");
+            keys.push(if path == "$default" {
+                path.to_owned()
+            } else {
+                format!("{method} {path}")
+            });
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_route_of_the_template_has_an_event() {
+    let keys: std::collections::BTreeSet<String> = std::fs::read_dir(workspace_root().join("events"))
+        .expect("events/")
+        .filter_map(|entry| entry.ok())
+        .map(|entry| {
+            let text = std::fs::read_to_string(entry.path()).expect("an event file");
+            let event: Value = serde_json::from_str(&text).expect("JSON");
+            let key = event["routeKey"].as_str().expect("a route key").to_owned();
+            assert_eq!(event["requestContext"]["routeKey"], key.as_str(), "{:?}", entry.path());
+            key
+        })
+        .collect();
+    let routes = template_route_keys();
+    assert_eq!(routes.len(), 15, "{routes:?}");
+    for route in routes {
+        assert!(keys.contains(&route), "no event in events/ for the route {route}");
+    }
 }
 
 #[tokio::test]
