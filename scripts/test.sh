@@ -11,10 +11,19 @@ export OTP_PYTHON="$OTP_VENV/bin/python"
 # function has on Lambda's main thread.
 export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 
+# Every line the functions log, and every secret the tests make or read, are kept here
+# for the audit below.
+export OTP_TEST_AUDIT_DIR="${CARGO_TARGET_DIR:-$PWD/target}/test-audit"
+rm -rf "$OTP_TEST_AUDIT_DIR"
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
 totals=$(awk '/^test result: / { passed += $4; failed += $6 } END { printf "%d passed, %d failed", passed, failed }' "$log")
 echo "tests: $totals"
+# The whole suite's logs must show no code, key, secret, token or destination in clear.
+if [ $# -eq 0 ]; then
+    cargo run --quiet -p otp-tests --bin audit-logs -- "$OTP_TEST_AUDIT_DIR" || status=1
+fi
 exit "$status"

@@ -2,6 +2,7 @@
 //! unless `AWS_ENDPOINT_URL` names one), apps wired to it exactly as the functions wire
 //! theirs, requests shaped as API Gateway delivers them, and the messages moto "sent".
 
+pub mod audit;
 pub mod meter;
 pub mod openapi;
 pub mod proxy;
@@ -86,6 +87,16 @@ pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 impl Write for CapturedLogs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        // The whole run's lines, for the audit once every test is done.
+        static FILE: OnceLock<Mutex<Option<std::fs::File>>> = OnceLock::new();
+        if let Some(file) = FILE
+            .get_or_init(|| Mutex::new(audit::log_file()))
+            .lock()
+            .expect("log file")
+            .as_mut()
+        {
+            file.write_all(bytes)?;
+        }
         Ok(bytes.len())
     }
 
@@ -188,9 +199,17 @@ pub fn sms_to(phone: &str) -> Vec<String> {
                 .iter()
                 .filter(|m| m["phone_number"] == phone)
                 .filter_map(|m| m["message"].as_str().map(str::to_owned))
+                .inspect(|text| note_codes(text))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Notes every code a delivered message carries (runs of six or more digits).
+fn note_codes(text: &str) {
+    for code in text.split(|c: char| !c.is_ascii_digit()).filter(|word| word.len() >= 6) {
+        audit::note("code", code);
+    }
 }
 
 /// An email as moto recorded it.
@@ -213,6 +232,7 @@ pub fn emails_to(address: &str) -> Vec<Email> {
                         .as_array()
                         .is_some_and(|to| to.iter().any(|a| a == address))
                 })
+                .inspect(|m| note_codes(m["body"].as_str().unwrap_or_default()))
                 .map(|m| Email {
                     source: m["source"].as_str().unwrap_or_default().to_owned(),
                     subject: m["subject"].as_str().unwrap_or_default().to_owned(),
@@ -249,7 +269,9 @@ pub fn last_email_code(address: &str) -> String {
 
 /// An email address nobody else in this run uses.
 pub fn fresh_email() -> String {
-    format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
+    let address = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+    audit::note("email address", &address);
+    address
 }
 
 /// A valid Indian mobile number nobody else in this run uses: (national, E.164).
@@ -258,6 +280,7 @@ pub fn fresh_phone() -> (String, String) {
         let national = format!("9{:09}", rand::rng().random_range(0..1_000_000_000u64));
         // Not every block of the numbering plan is allocated: keep only valid numbers.
         if let Ok(destination) = otp_shared::destination::Destination::phone("+91", &national) {
+            audit::note("phone number", &national);
             return (national, destination.as_str().to_owned());
         }
     }
@@ -423,6 +446,8 @@ impl Deployment {
             })
             .await
             .expect("client stored");
+        audit::note("client secret", &secret);
+        audit::note("api key secret", &key_secret);
         TestClient {
             api_key: api_key(&id, &key_secret),
             id,
@@ -541,6 +566,7 @@ pub fn token_with(claims: Value) -> String {
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(EVENTS_JWT_SECRET.as_bytes()),
     )
+    .inspect(|token| audit::note("user token", token))
     .expect("token signed")
 }
 
