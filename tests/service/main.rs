@@ -8,6 +8,7 @@ mod budgets;
 mod events;
 mod faults;
 mod kgen;
+mod load;
 mod logs;
 mod round_trips;
 mod zap;

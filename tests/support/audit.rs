@@ -3,7 +3,7 @@
 //! in clear.
 //!
 //! The test support notes each secret as it makes or reads one (tokens, client
-//! credentials, destinations, the codes of delivered messages). With `OTP_TEST_AUDIT_DIR`
+//! credentials, destinations, the codes of delivered messages). With `OTP_TEST_REPORT_DIR`
 //! set (`scripts/test.sh` sets it), the functions' log lines and those secrets also go to
 //! files there, one pair per test process, and the `audit-logs` binary searches the whole
 //! run's lines for the whole run's secrets once every test is done.
@@ -22,13 +22,13 @@ pub struct Secret {
     pub value: String,
 }
 
-/// The directory the run's logs and secrets go to, if any.
-pub fn audit_dir() -> Option<PathBuf> {
-    std::env::var_os("OTP_TEST_AUDIT_DIR").map(PathBuf::from)
+/// The directory of the run's report (its logs and secrets, the load figures), if any.
+pub fn report_dir() -> Option<PathBuf> {
+    std::env::var_os("OTP_TEST_REPORT_DIR").map(PathBuf::from)
 }
 
 fn process_file(prefix: &str, extension: &str) -> Option<std::fs::File> {
-    let dir = audit_dir()?;
+    let dir = report_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join(format!("{prefix}-{}.{extension}", std::process::id()));
     std::fs::OpenOptions::new().create(true).append(true).open(path).ok()

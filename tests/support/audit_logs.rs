@@ -1,5 +1,5 @@
 //! Searches every line the functions logged in a test run for every secret the run made or
-//! read (see `otp_tests::audit`): `audit-logs <OTP_TEST_AUDIT_DIR>`. Prints what it
+//! read (see `otp_tests::audit`): `audit-logs <OTP_TEST_REPORT_DIR>`. Prints what it
 //! searched and exits non-zero on any leak.
 
 use std::path::PathBuf;

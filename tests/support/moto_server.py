@@ -3,7 +3,8 @@ every request applied under one lock.
 
 Stock moto_server handles requests on many threads and does not apply concurrent
 DynamoDB writes atomically, unlike DynamoDB itself; serialising requests restores the
-atomicity that conditional writes rely on, so concurrency tests mean something.
+atomicity that conditional writes rely on, so concurrency tests mean something. Its
+transactions back up only the items they touch (see `lean_transactions`).
 
 Usage: moto_server.py [--port N] [--port-file PATH] [--parent-pid PID]
 Port 0 (the default) picks a free port; the chosen port is printed on stdout (and written
@@ -48,6 +49,65 @@ def serialised(app):
     return handle
 
 
+def lean_transactions():
+    """moto backs up each table a transaction writes, whole (a deep copy per item written),
+    before applying it: its transactions then cost as much as the table is large, and their
+    copies pile up in memory under load, which DynamoDB's do not. Keep moto's semantics (all
+    or nothing) but back up only the items the transaction touches, and put those back when
+    it is cancelled."""
+    import copy
+
+    import moto.dynamodb.models as models
+
+    applied = models.DynamoDBBackend.transact_write_items
+
+    class TablesByReference:
+        """The `copy` module as moto's transaction sees it: tables are not copied."""
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            if isinstance(value, models.Table):
+                return value
+            return copy.deepcopy(value, memo)
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            attributes = op.get("Key") or op.get("Item")
+            if table is None or not attributes:
+                continue
+            try:
+                keys = {table.hash_key_attr: attributes[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    keys[table.range_key_attr] = attributes[table.range_key_attr]
+                hash_value, range_value = self.get_keys_value(table, keys)
+            except Exception:
+                continue  # moto's own validation answers it
+            item = table.get_item(hash_value, range_value)
+            saved.append((table, hash_value, range_value, copy.deepcopy(item)))
+        models.copy = TablesByReference()
+        try:
+            return applied(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                place = table.items[hash_value] if range_value is not None else table.items
+                key = range_value if range_value is not None else hash_value
+                if item is None:
+                    place.pop(key, None)
+                else:
+                    place[key] = item
+            raise
+        finally:
+            models.copy = copy
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def watch_parent(pid, server):
     while True:
         time.sleep(0.5)
@@ -65,6 +125,7 @@ def main():
     parser.add_argument("--parent-pid", type=int)
     args = parser.parse_args()
 
+    lean_transactions()
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(
         "127.0.0.1",
