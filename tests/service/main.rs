@@ -7,6 +7,7 @@ mod bridgekeeper;
 mod budgets;
 mod events;
 mod faults;
+mod hostile;
 mod kgen;
 mod load;
 mod logs;
