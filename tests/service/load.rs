@@ -170,8 +170,17 @@ fn success(dialect: Dialect, kind: Kind) -> u16 {
     }
 }
 
-/// One call through its function, timed.
-async fn call(rig: &Rig, function: &str, request: Request) -> (u16, Value, Duration) {
+/// What a call was, for the checks: whose, in which round, of which kind, in which hour.
+#[derive(Debug, Clone, Copy)]
+struct Tag {
+    target: usize,
+    round: usize,
+    kind: Kind,
+    hour: i64,
+}
+
+/// One caller's request through its function, timed.
+async fn call(rig: Arc<Rig>, function: &'static str, request: Request, tag: Tag) -> Outcome {
     let started = Instant::now();
     let app = &rig.sender;
     let (status, body, _) = match function {
@@ -181,7 +190,15 @@ async fn call(rig: &Rig, function: &str, request: Request) -> (u16, Value, Durat
         "generate" => answer(request, |r| generate::http_handler::function_handler(app, r)).await,
         _ => call_verify(&rig.deployment, request).await,
     };
-    (status, body, started.elapsed())
+    Outcome {
+        target: tag.target,
+        round: tag.round,
+        kind: tag.kind,
+        status,
+        body,
+        took: started.elapsed(),
+        hour: tag.hour,
+    }
 }
 
 fn send_function(dialect: Dialect, resend: bool) -> &'static str {
@@ -334,22 +351,15 @@ async fn fifty_callers_and_every_invariant_holds() {
                 .enumerate()
                 .filter(|(_, target)| !resend || target.dialect == Dialect::Kgen)
                 .map(|(index, target)| {
-                    let rig = Arc::clone(&rig);
                     let request = send_request(&rig, target, resend);
-                    let function = send_function(target.dialect, resend);
-                    async move {
-                        let (status, body, took) = call(&rig, function, request).await;
-                        let kind = if resend { Kind::Resend } else { Kind::Send };
-                        Outcome {
-                            target: index,
-                            round,
-                            kind,
-                            status,
-                            body,
-                            took,
-                            hour,
-                        }
-                    }
+                    let kind = if resend { Kind::Resend } else { Kind::Send };
+                    let tag = Tag {
+                        target: index,
+                        round,
+                        kind,
+                        hour,
+                    };
+                    call(Arc::clone(&rig), send_function(target.dialect, resend), request, tag)
                 })
                 .collect();
             let started = Instant::now();
@@ -398,20 +408,14 @@ async fn fifty_callers_and_every_invariant_holds() {
                 .map(|code| (Kind::Wrong, code))
                 .chain(std::iter::repeat_n((Kind::Right, right.clone()), RIGHT_COPIES));
             for (kind, code) in guesses {
-                let rig = Arc::clone(&rig);
                 let request = verify_request(&rig, target, &opened[index], &code);
-                let job = async move {
-                    let (status, body, took) = call(&rig, "verify", request).await;
-                    Outcome {
-                        target: index,
-                        round,
-                        kind,
-                        status,
-                        body,
-                        took,
-                        hour,
-                    }
+                let tag = Tag {
+                    target: index,
+                    round,
+                    kind,
+                    hour,
                 };
+                let job = call(Arc::clone(&rig), "verify", request, tag);
                 // The copies of a right code stay next to each other: they run at once.
                 if kind == Kind::Wrong {
                     wrong_jobs.push(job);
