@@ -19,6 +19,8 @@ pub struct App<S, D> {
     pub messages: Messages,
     /// ZAP's routes require an API key with the `zap` permission (unless opted out).
     pub zap_requires_api_key: bool,
+    /// How long a whole request may take (its AWS clients have their own deadlines).
+    pub request_deadline: std::time::Duration,
 }
 
 /// A function that sends nothing (verify) carries this in place of a delivery.
@@ -39,6 +41,7 @@ impl<S, D> App<S, D> {
             jwt: settings.jwt,
             messages: settings.messages,
             zap_requires_api_key: settings.zap_requires_api_key,
+            request_deadline: settings.deadlines.request,
         }
     }
 

@@ -2,11 +2,13 @@
 //!
 //! Every client gives up within its deadline, retries included, so a hung or slow backend
 //! becomes a fast 503 with `Retry-After`, never the function's own timeout (a gateway
-//! error the caller cannot read). The longest sequential path of any request is a send
-//! that a verify raced: its first round trip, the delivery, the write that makes the code
-//! live, one more read and write, and a give-back: five store deadlines and one delivery
-//! deadline, 8 s with the defaults, under the 10 s the template gives a function. A send
-//! that meets one hung backend answers after one or two of its deadlines.
+//! error the caller cannot read). A send that meets a hung store answers after one or two
+//! store deadlines (its first round trip, then the give-back); one that meets a hung
+//! provider, after the delivery deadline. Paths of more calls (a send that a verify raced,
+//! a link that changed under a verify and is read again) are bounded as a whole: every
+//! request answers by its own deadline (9 s), under the template's 10 s function timeout. What
+//! it was doing then stops where it stands, which the design makes safe: no code is live
+//! before its delivery, and a budget spent and not given back costs that one request.
 
 use std::time::Duration;
 
@@ -21,6 +23,9 @@ pub struct Deadlines {
     pub store: Duration,
     /// An SMS or email hand-over to SNS or SESv2.
     pub delivery: Duration,
+    /// A whole request, whatever its path: under the function's timeout (10 s in the
+    /// template), less a second for the function's own work and the runtime's hand-over.
+    pub request: Duration,
 }
 
 impl Default for Deadlines {
@@ -28,6 +33,7 @@ impl Default for Deadlines {
         Self {
             store: Duration::from_millis(1_000),
             delivery: Duration::from_millis(3_000),
+            request: Duration::from_millis(9_000),
         }
     }
 }
@@ -35,26 +41,50 @@ impl Default for Deadlines {
 /// The accepted range of either deadline.
 pub const DEADLINE_RANGE_MS: std::ops::RangeInclusive<u64> = 100..=4_000;
 
-/// What a request may spend waiting on AWS: the template's 10 s function timeout, less a
-/// second for the function's own work and the runtime's hand-over.
-pub const WAIT_BUDGET: Duration = Duration::from_secs(9);
+/// The accepted range of the request deadline (Lambda allows a function 900 s at most).
+pub const REQUEST_DEADLINE_RANGE_MS: std::ops::RangeInclusive<u64> = 1_000..=890_000;
 
 impl Deadlines {
-    /// The longest a request can wait on AWS (see the module's comment).
-    pub fn longest_request(self) -> Duration {
-        self.store * 5 + self.delivery
+    /// A send's own calls in sequence: the first round trip, the delivery, the write that
+    /// makes the code live, and a give-back.
+    pub fn send_path(self) -> Duration {
+        self.store * 3 + self.delivery
     }
 
+    /// A send whose every call takes its whole deadline must still fit the request's.
     pub fn validate(self) -> Result<(), String> {
-        if self.longest_request() > WAIT_BUDGET {
+        if self.send_path() > self.request {
             return Err(format!(
-                "five store deadlines and a delivery deadline ({} ms) exceed {} ms, \
-                 and a request could outlast the function's timeout",
-                self.longest_request().as_millis(),
-                WAIT_BUDGET.as_millis()
+                "three store deadlines and a delivery deadline ({} ms) exceed the {} ms a request \
+                 may take: a slow send would be cut short",
+                self.send_path().as_millis(),
+                self.request.as_millis()
             ));
         }
         Ok(())
+    }
+}
+
+/// `work`, or a 503 once it has taken `deadline`, the request's (see the module's comment).
+pub async fn bounded<T>(
+    deadline: Duration,
+    work: impl std::future::Future<Output = Result<T, crate::error::OtpError>>,
+) -> Result<T, crate::error::OtpError> {
+    within(deadline, work).await
+}
+
+async fn within<T>(
+    deadline: Duration,
+    work: impl std::future::Future<Output = Result<T, crate::error::OtpError>>,
+) -> Result<T, crate::error::OtpError> {
+    match tokio::time::timeout(deadline, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(deadline_ms = deadline.as_millis() as u64, "request cut at its deadline");
+            Err(crate::error::OtpError::Unavailable {
+                retry_after: Outage::TimedOut.retry_after(),
+            })
+        }
     }
 }
 
@@ -120,7 +150,7 @@ pub enum Outage {
 
 /// Error codes by which AWS services say "slow down" (DynamoDB, SNS, SESv2 and the
 /// shared ones).
-const THROTTLING_CODES: [&str; 7] = [
+const THROTTLING_CODES: [&str; 11] = [
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
@@ -128,6 +158,10 @@ const THROTTLING_CODES: [&str; 7] = [
     "RequestLimitExceeded",
     "TooManyRequestsException",
     "RequestThrottledException",
+    "RequestThrottled",
+    "SlowDown",
+    "TransactionInProgressException",
+    "KMSThrottling",
 ];
 
 impl Outage {
@@ -193,18 +227,50 @@ mod tests {
     }
 
     #[test]
-    fn the_longest_request_ends_before_the_function_times_out() {
-        assert_eq!(Deadlines::default().longest_request(), Duration::from_secs(8));
+    fn a_send_fits_the_request_deadline() {
+        assert_eq!(Deadlines::default().send_path(), Duration::from_secs(6));
         assert_eq!(Deadlines::default().validate(), Ok(()));
         let slow = Deadlines {
-            store: Duration::from_millis(1_500),
-            delivery: Duration::from_millis(2_000),
+            store: Duration::from_millis(2_000),
+            delivery: Duration::from_millis(3_500),
+            ..Deadlines::default()
         };
-        assert!(slow.validate().unwrap_err().contains("9000 ms"));
+        assert!(slow.validate().unwrap_err().contains("9500 ms"));
+    }
+
+    #[tokio::test]
+    async fn a_request_is_cut_at_its_deadline() {
+        let hung = std::future::pending::<Result<(), crate::error::OtpError>>();
+        assert_eq!(
+            within(Duration::from_millis(10), hung).await,
+            Err(crate::error::OtpError::Unavailable { retry_after: 5 })
+        );
+        assert_eq!(within(Duration::from_millis(10), async { Ok(7) }).await, Ok(7));
+    }
+
+    fn service_error(code: &str) -> SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, ()> {
+        let metadata = aws_sdk_dynamodb::error::ErrorMetadata::builder().code(code).build();
+        SdkError::service_error(
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError::generic(metadata),
+            (),
+        )
     }
 
     #[test]
-    fn throttling_is_told_apart_from_failure() {
+    fn each_service_says_slow_down_in_its_own_words() {
+        // DynamoDB, SNS, SESv2.
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "Throttling",
+            "TooManyRequestsException",
+        ] {
+            assert_eq!(Outage::of(&service_error(code)), Outage::Throttled, "{code}");
+        }
+        assert_eq!(Outage::of(&service_error("InternalServerError")), Outage::Failed);
+        let slow: SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, ()> =
+            SdkError::timeout_error("slow");
+        assert_eq!(Outage::of(&slow), Outage::TimedOut);
         assert!(Outage::Throttled.retry_after() < Outage::Failed.retry_after());
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::backend::{DEADLINE_RANGE_MS, Deadlines};
+use crate::backend::{DEADLINE_RANGE_MS, Deadlines, REQUEST_DEADLINE_RANGE_MS};
 use crate::callers::JwtVerifier;
 use crate::code::CodeKeys;
 use crate::engine::SmsCountries;
@@ -110,21 +110,30 @@ impl Settings {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
         }
 
-        let deadline = |name: &str, default: Duration| -> Result<Duration, String> {
+        let deadline = |name: &str, default: Duration, range: std::ops::RangeInclusive<u64>| {
             let millis = number(name, u64::try_from(default.as_millis()).unwrap_or(u64::MAX))?;
-            if !DEADLINE_RANGE_MS.contains(&millis) {
+            if !range.contains(&millis) {
                 return Err(format!(
                     "{name}={millis} is outside {}..={} milliseconds",
-                    DEADLINE_RANGE_MS.start(),
-                    DEADLINE_RANGE_MS.end()
+                    range.start(),
+                    range.end()
                 ));
             }
             Ok(Duration::from_millis(millis))
         };
         let default_deadlines = Deadlines::default();
         let deadlines = Deadlines {
-            store: deadline("OTP_STORE_DEADLINE_MS", default_deadlines.store)?,
-            delivery: deadline("OTP_DELIVERY_DEADLINE_MS", default_deadlines.delivery)?,
+            store: deadline("OTP_STORE_DEADLINE_MS", default_deadlines.store, DEADLINE_RANGE_MS)?,
+            delivery: deadline(
+                "OTP_DELIVERY_DEADLINE_MS",
+                default_deadlines.delivery,
+                DEADLINE_RANGE_MS,
+            )?,
+            request: deadline(
+                "OTP_REQUEST_DEADLINE_MS",
+                default_deadlines.request,
+                REQUEST_DEADLINE_RANGE_MS,
+            )?,
         };
         deadlines.validate()?;
 
@@ -209,8 +218,8 @@ mod tests {
         pairs.push(("OTP_STORE_DEADLINE_MS", "20"));
         assert!(settings(&pairs).unwrap_err().contains("OTP_STORE_DEADLINE_MS"));
         let mut pairs = BASE.to_vec();
-        pairs.extend([("OTP_STORE_DEADLINE_MS", "1500"), ("OTP_DELIVERY_DEADLINE_MS", "2500")]);
-        assert!(settings(&pairs).unwrap_err().contains("function's timeout"));
+        pairs.extend([("OTP_STORE_DEADLINE_MS", "2000"), ("OTP_DELIVERY_DEADLINE_MS", "3500")]);
+        assert!(settings(&pairs).unwrap_err().contains("a slow send would be cut short"));
     }
 
     #[test]

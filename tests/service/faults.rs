@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use otp_shared::backend::Deadlines;
+use otp_shared::policy::Policy;
 use otp_shared::ports::Channel;
 use otp_tests::proxy::{AwsProxy, Fault, Matching};
 use otp_tests::{
@@ -28,14 +29,24 @@ fn production_deadline(service: &str) -> [(&'static str, String); 1] {
     }
 }
 
-/// The longest a request may take with the functions' deadlines.
-fn bound() -> Duration {
-    Deadlines::default().longest_request()
+/// How soon a request must answer when `service` fails: a store fault after its first
+/// round trip and the give-back (two store deadlines), a delivery fault after the
+/// delivery's deadline; with a second for the local AWS's own round trips.
+fn bound(service: &str) -> Duration {
+    let deadlines = Deadlines::default();
+    let waited = if service == "dynamodb" {
+        deadlines.store * 2
+    } else {
+        deadlines.delivery
+    };
+    waited + Duration::from_secs(1)
 }
 
 /// The destination's cooldown (the default policy): a failed delivery still counts, so
 /// its 503 says to come back after it.
-const COOLDOWN: u64 = 30;
+fn cooldown() -> u64 {
+    Policy::default().send_cooldown.as_secs()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Function {
@@ -218,13 +229,13 @@ async fn send_under_fault(rig: &Rig, service: &str, function: Function, channel:
         (true, Fault::Throttle) => 2,
         (true, _) => 5,
         // A failed delivery still spent the destination's budget (SECURITY.md).
-        (false, _) => COOLDOWN,
+        (false, _) => cooldown(),
     };
     assert_clean_failure(function, &answer, retry_after, &context);
     assert!(
-        took < bound(),
+        took < bound(service),
         "{context}: answered after {took:?}, the bound is {:?}",
-        bound()
+        bound(service)
     );
     assert_eq!(delivered(&to), 0, "{context}: nothing was delivered");
     assert!(
@@ -238,7 +249,7 @@ async fn send_under_fault(rig: &Rig, service: &str, function: Function, channel:
     // A store that failed took nothing: the next send goes at once. A failed delivery
     // counted: the next goes after the cooldown.
     if !store_fault {
-        rig.patient.clock.advance(COOLDOWN as i64);
+        rig.patient.clock.advance(cooldown() as i64);
     }
     let answer = send(rig, &rig.patient, function, channel, &destination, &user).await;
     assert!(succeeded(function, &answer), "{context}: after recovery: {answer:?}");
@@ -315,7 +326,7 @@ async fn dynamodb_faults_under_verify() {
         rig.proxy.heal();
         let retry_after = if fault == Fault::Throttle { 2 } else { 5 };
         assert_clean_failure(Function::Verify, &answer, retry_after, &context);
-        assert!(took < bound(), "{context}: answered after {took:?}");
+        assert!(took < bound("dynamodb"), "{context}: answered after {took:?}");
 
         // Nothing was counted: the attempt and the failure budget are as before.
         assert_eq!(rig.patient.attempts_on(&e164).await, 0, "{context}");
@@ -339,7 +350,8 @@ async fn a_fault_between_a_sends_two_writes_leaves_no_live_undelivered_code() {
         .fail(Fault::ServerError, Matching::operation("dynamodb:PutItem"));
     let answer = register_fe(&rig.faulted, &token, &national).await;
     rig.proxy.heal();
-    assert_clean_failure(Function::Register, &answer, 5, "the live write failing");
+    // The send counted: its answer says to come back after the cooldown.
+    assert_clean_failure(Function::Register, &answer, cooldown(), "the live write failing");
     assert_eq!(sms_to(&e164).len(), 1, "the message went out before the write");
     let undelivered = last_code(&e164);
     assert!(
@@ -347,7 +359,7 @@ async fn a_fault_between_a_sends_two_writes_leaves_no_live_undelivered_code() {
         "the code it carries is not live"
     );
 
-    rig.patient.clock.advance(COOLDOWN as i64);
+    rig.patient.clock.advance(cooldown() as i64);
     let (status, body, _) = register_fe(&rig.patient, &token, &national).await;
     assert_eq!(status, 200, "{body}");
     let code = last_code(&e164);
@@ -443,7 +455,7 @@ async fn an_sns_failure_leaves_no_live_code() {
 
     // Once delivery works, a later send makes a code of the same challenge live.
     let working = failing.sharing_table(Endpoints::default()).await;
-    working.clock.advance(COOLDOWN as i64);
+    working.clock.advance(cooldown() as i64);
     let (status, body, _) = register_fe(&working, &token, &national).await;
     assert_eq!(status, 200, "{body}");
     let (status, _, _) = verify_fe(&working, &token, &national, &body["authCode"], json!(last_code(&e164))).await;

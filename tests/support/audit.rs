@@ -69,6 +69,13 @@ pub fn note(kind: &str, value: &str) {
     }
 }
 
+/// Notes every code a delivered message carries (runs of six or more digits).
+pub fn note_codes(text: &str) {
+    for code in text.split(|c: char| !c.is_ascii_digit()).filter(|word| word.len() >= 6) {
+        note("code", code);
+    }
+}
+
 /// The secrets noted in `dir` by every test process of the run, and the constants of the
 /// test support (the HMAC key, the events' secrets).
 pub fn secrets_in(dir: &Path) -> std::io::Result<Vec<Secret>> {

@@ -199,17 +199,10 @@ pub fn sms_to(phone: &str) -> Vec<String> {
                 .iter()
                 .filter(|m| m["phone_number"] == phone)
                 .filter_map(|m| m["message"].as_str().map(str::to_owned))
-                .inspect(|text| note_codes(text))
+                .inspect(|text| audit::note_codes(text))
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Notes every code a delivered message carries (runs of six or more digits).
-fn note_codes(text: &str) {
-    for code in text.split(|c: char| !c.is_ascii_digit()).filter(|word| word.len() >= 6) {
-        audit::note("code", code);
-    }
 }
 
 /// An email as moto recorded it.
@@ -232,7 +225,7 @@ pub fn emails_to(address: &str) -> Vec<Email> {
                         .as_array()
                         .is_some_and(|to| to.iter().any(|a| a == address))
                 })
-                .inspect(|m| note_codes(m["body"].as_str().unwrap_or_default()))
+                .inspect(|m| audit::note_codes(m["body"].as_str().unwrap_or_default()))
                 .map(|m| Email {
                     source: m["source"].as_str().unwrap_or_default().to_owned(),
                     subject: m["subject"].as_str().unwrap_or_default().to_owned(),
@@ -310,6 +303,9 @@ pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
     }
     if !named("OTP_DELIVERY_DEADLINE_MS") {
         settings.deadlines.delivery = PATIENT_DEADLINE;
+    }
+    if !named("OTP_REQUEST_DEADLINE_MS") {
+        settings.deadlines.request = PATIENT_DEADLINE * 4;
     }
     settings
 }

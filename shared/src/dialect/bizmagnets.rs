@@ -108,7 +108,7 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
-    let result = async {
+    let result = crate::backend::bounded(app.request_deadline, async {
         let api_key = header(&request, "X-API-KEY");
         let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
         let uid = path_parameter(&request, "/sendOTP").ok_or(OtpError::NotFound)?;
@@ -118,12 +118,13 @@ where
             None | Some(serde_json::Value::Null) => "",
             Some(_) => super::parsed_after(fields.string("name"), key_and_config(app, &request, uid)).await?,
         };
-        let guessed = channel_of_body(&fields);
+        let mut guessed = channel_of_body(&fields);
         let guessed_destination = match destination(&fields, guessed) {
             Ok(destination) => destination,
             // The configuration says which fields count: its error is the one to give.
             Err(_) => {
                 let (_, config) = key_and_config(app, &request, uid).await?;
+                guessed = config.channel;
                 destination(&fields, config.channel)?
             }
         };
@@ -166,7 +167,7 @@ where
             StatusCode::CREATED,
             json!({"id": sent.challenge_id, "message": "success"}),
         ))
-    }
+    })
     .await;
     let now = app.otp.clock.now();
     super::respond(result, |error| render_error(error, request.uri().path(), now))
@@ -178,7 +179,7 @@ pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
-    let result = async {
+    let result = crate::backend::bounded(app.request_deadline, async {
         let api_key = header(&request, "X-API-KEY");
         let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
         let key_check = || authenticate_api_key(app.store(), api_key, Permission::Bizmagnets);
@@ -206,7 +207,7 @@ where
             StatusCode::OK,
             json!({"id": verified.challenge_id, "message": "success"}),
         ))
-    }
+    })
     .await;
     let now = app.otp.clock.now();
     super::respond(result, |error| render_error(error, request.uri().path(), now))

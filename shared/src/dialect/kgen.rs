@@ -124,7 +124,7 @@ where
     D: Delivery,
 {
     super::respond(
-        async {
+        crate::backend::bounded(app.request_deadline, async {
             let (user, client_id) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| phone(&fields));
             let destination = super::parsed_after(parsed, client_check(app, &request)).await?;
@@ -148,7 +148,7 @@ where
                 StatusCode::OK,
                 json!({"authCode": sent.auth_code, "isNewUser": is_new_user}),
             ))
-        }
+        })
         .await,
         render_error,
     )
@@ -162,7 +162,7 @@ where
 {
     let surface = Surface::of(&request);
     super::respond(
-        async {
+        crate::backend::bounded(app.request_deadline, async {
             let (user, _) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
                 let destination = phone(&fields)?;
@@ -192,7 +192,7 @@ where
                 Surface::Proxy => StatusCode::CREATED,
             };
             Ok((status, json!({"message": "Users linked successfully"})))
-        }
+        })
         .await,
         render_error,
     )

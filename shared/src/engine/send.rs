@@ -30,6 +30,14 @@ pub struct PendingSend {
     at: UnixSeconds,
 }
 
+/// The `Retry-After` a store failure answers with (and logs it, as every store failure).
+fn retry_after_of(error: crate::ports::StoreError) -> u64 {
+    match OtpError::from(error) {
+        OtpError::Unavailable { retry_after } | OtpError::TooMany { retry_after } => retry_after,
+        _ => 1,
+    }
+}
+
 /// Writes before giving up when the challenge changed between its read and the write
 /// that makes a delivered code live (a verify used or spent it meanwhile).
 const LIVE_TRIES: usize = 2;
@@ -126,19 +134,21 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
         };
         let code = Code::generate(code_length);
         let message = compose(&code, profile);
+        // From here on the send has counted against the destination's budget: a failure
+        // says to come back once its cooldown has passed, not sooner (a 429 would meet it).
+        let after_cooldown = |retry_after: u64| OtpError::Unavailable {
+            retry_after: retry_after.max(self.policy.send_cooldown.as_secs()),
+        };
         if let Err(error) = delivery.deliver(&destination, &message).await {
             tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
-            // The failed send still counts against the destination's budget: the answer
-            // says to come back once its cooldown has passed, not sooner.
-            return Err(OtpError::Unavailable {
-                retry_after: error.retry_after().max(self.policy.send_cooldown.as_secs()),
-            });
+            return Err(after_cooldown(error.retry_after()));
         }
 
         let mut current = challenge;
         for _ in 0..LIVE_TRIES {
             let live = self.live_code(current.as_ref(), &code, profile, at, indexed_by_id);
-            if Box::pin(self.store.put_live(&scope, &destination, &live)).await? {
+            let written = Box::pin(self.store.put_live(&scope, &destination, &live)).await;
+            if written.map_err(|error| after_cooldown(retry_after_of(error)))? {
                 tracing::info!(
                     destination = %destination,
                     challenge_id = %live.challenge_id,
@@ -152,11 +162,11 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
                 });
             }
             // A verify used or spent the challenge since it was read: read it again.
-            current = self.store.load(&scope, &destination).await?;
+            let loaded = self.store.load(&scope, &destination).await;
+            current = loaded.map_err(|error| after_cooldown(retry_after_of(error)))?;
         }
         tracing::error!(destination = %destination, "the challenge kept changing; the delivered code is not live");
-        // Verifies racing this send: a new one can succeed at once.
-        Err(OtpError::Unavailable { retry_after: 1 })
+        Err(after_cooldown(1))
     }
 
     /// The budgets' verdict; a refused request gets back what it spent.

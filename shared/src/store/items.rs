@@ -169,6 +169,21 @@ fn cancellation<R>(
     }
 }
 
+/// Whether DynamoDB cancelled a transaction because an item's partition was throttled: the
+/// table is overloaded, not raced, and retrying at once would only add to it.
+fn cancelled_by_throttling<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    matches!(
+        error.as_service_error(),
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
+            if cancelled.cancellation_reasons().iter().any(|reason| {
+                matches!(reason.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded"))
+            })
+    )
+}
+
 /// A short random pause before re-reading items another writer changed.
 pub(super) async fn back_off(try_number: u32) {
     let ceiling = 10 + 10 * u64::from(try_number);
@@ -217,6 +232,10 @@ impl DynamoStore {
             .await
         {
             Ok(_) => Ok(Ok(())),
+            Err(error) if cancelled_by_throttling(&error) => Err(StoreError::Unavailable {
+                outage: Outage::Throttled,
+                detail: DisplayErrorContext(error).to_string(),
+            }),
             Err(error) => match cancellation(&error) {
                 Some(cancelled) => Ok(Err(cancelled)),
                 None => Err(unavailable(error)),
