@@ -70,13 +70,6 @@ pub async fn bounded<T>(
     deadline: Duration,
     work: impl std::future::Future<Output = Result<T, crate::error::OtpError>>,
 ) -> Result<T, crate::error::OtpError> {
-    within(deadline, work).await
-}
-
-async fn within<T>(
-    deadline: Duration,
-    work: impl std::future::Future<Output = Result<T, crate::error::OtpError>>,
-) -> Result<T, crate::error::OtpError> {
     match tokio::time::timeout(deadline, work).await {
         Ok(result) => result,
         Err(_) => {
@@ -242,10 +235,10 @@ mod tests {
     async fn a_request_is_cut_at_its_deadline() {
         let hung = std::future::pending::<Result<(), crate::error::OtpError>>();
         assert_eq!(
-            within(Duration::from_millis(10), hung).await,
+            bounded(Duration::from_millis(10), hung).await,
             Err(crate::error::OtpError::Unavailable { retry_after: 5 })
         );
-        assert_eq!(within(Duration::from_millis(10), async { Ok(7) }).await, Ok(7));
+        assert_eq!(bounded(Duration::from_millis(10), async { Ok(7) }).await, Ok(7));
     }
 
     fn service_error(code: &str) -> SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, ()> {

@@ -14,8 +14,19 @@ use serde_json::{Value, json};
 
 use crate::*;
 
+/// The names of the files in `events/`, sorted.
+pub(crate) fn event_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("events"))
+        .expect("events/")
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().trim_end_matches(".json").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// The function each event belongs to.
-fn function_of(name: &str) -> &'static str {
+pub(crate) fn function_of(name: &str) -> &'static str {
     match name {
         "register" | "register-proxy" => "register",
         "resend" | "resend-proxy" => "resend",
@@ -76,12 +87,7 @@ fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambd
 
 #[tokio::test]
 async fn every_event_file_has_a_function() {
-    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("events"))
-        .expect("events/")
-        .filter_map(|entry| entry.ok())
-        .map(|entry| entry.file_name().to_string_lossy().trim_end_matches(".json").to_owned())
-        .collect();
-    names.sort();
+    let names = event_names();
     assert_eq!(names.len(), 16);
     for name in &names {
         function_of(name);

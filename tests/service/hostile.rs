@@ -5,33 +5,13 @@
 //! (`answer` checks), without panicking.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use otp_tests::{Deployment, answer, workspace_root};
+use otp_tests::audit::report;
+use otp_tests::{Deployment, workspace_root};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::*;
-
-/// The routes' events, by file name, and the function that serves each.
-const EVENTS: [(&str, &str); 16] = [
-    ("register", "register"),
-    ("register-proxy", "register"),
-    ("resend", "resend"),
-    ("resend-proxy", "resend"),
-    ("verify", "verify"),
-    ("verify-proxy", "verify"),
-    ("verify-bizmagnets", "verify"),
-    ("verify-zap", "verify"),
-    ("verify-zap-api", "verify"),
-    ("verify-bridgekeeper", "verify"),
-    ("send-otp-bizmagnets", "send-otp"),
-    ("send-otp-bridgekeeper", "send-otp"),
-    ("send-otp-bridgekeeper-session", "send-otp"),
-    ("generate-zap", "generate"),
-    ("generate-zap-no-trailing-slash", "generate"),
-    ("generate-zap-phone", "generate"),
-];
 
 /// The headers a hostile caller plays with.
 const HEADERS: [&str; 8] = [
@@ -162,80 +142,54 @@ fn rig() -> &'static (tokio::runtime::Runtime, Deployment) {
     })
 }
 
-async fn serve(deployment: &Deployment, function: &str, request: lambda_http::Request) -> Answer {
-    match function {
-        "register" => call_register(deployment, request).await,
-        "resend" => call_resend(deployment, request).await,
-        "send-otp" => call_send_otp(deployment, request).await,
-        "generate" => call_generate(deployment, request).await,
-        _ => {
-            answer(request, |request| {
-                verify::http_handler::function_handler(&deployment.checker, request)
-            })
-            .await
-        }
-    }
-}
-
-/// How many cases each property ran, for the test report.
-static CASES: AtomicUsize = AtomicUsize::new(0);
-static EVENT_CASES: AtomicUsize = AtomicUsize::new(0);
-
-/// A line of the test report (`scripts/test.sh` prints it), in `file`.
-fn report(file: &str, line: &str) {
-    eprintln!("{line}");
-    if let Some(dir) = otp_tests::audit::report_dir() {
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join(file), format!("{line}\n"));
+/// Proptest's settings for `cases` cases, with no file of past failures (a failure is
+/// printed, shrunk, with its input).
+fn cases(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
     }
 }
 
 #[test]
 fn no_input_makes_a_function_fail() {
-    let config = ProptestConfig {
-        cases: 1_000,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    let cases = (
-        prop::sample::select(EVENTS.to_vec()),
-        prop::collection::vec(change(), 1..4),
-    );
-    proptest!(config, |((name, function) in cases.0, changes in cases.1)| {
-        CASES.fetch_add(1, Ordering::Relaxed);
-        let event = hostile_event(name, &changes);
+    let config = cases(1_000);
+    let names = crate::events::event_names();
+    let routes = names.len();
+    let generated = (prop::sample::select(names), prop::collection::vec(change(), 1..4));
+    proptest!(config.clone(), |((name, changes) in generated)| {
+        let event = hostile_event(&name, &changes);
         // API Gateway sends only what decodes; what decodes, every function must answer.
         let request = lambda_http::request::from_str(&event);
         prop_assert!(request.is_ok(), "the event did not decode: {:?}", request.err());
         let (runtime, deployment) = rig();
-        let (status, body, _) = runtime.block_on(serve(deployment, function, request.expect("decoded")));
+        let function = crate::events::function_of(&name);
+        let (status, body, _) = runtime.block_on(call_function(deployment, function, request.expect("decoded")));
         prop_assert!(status < 500, "{name}: {status} {body}");
     });
-    let cases = CASES.load(Ordering::Relaxed);
     report(
         "hostile.txt",
         &format!(
-            "hostile input: {cases} generated requests over the 16 routes' events, each answered below 500 in a shape openapi.json allows"
+            "hostile input: {} generated requests over the {routes} routes' events, each answered below 500 in a shape openapi.json allows",
+            config.cases
         ),
     );
 }
 
 #[test]
 fn any_bytes_as_an_event_are_refused_without_a_panic() {
-    let config = ProptestConfig {
-        cases: 2_000,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    proptest!(config, |(bytes in prop::collection::vec(any::<u8>(), 0..512))| {
-        EVENT_CASES.fetch_add(1, Ordering::Relaxed);
+    let config = cases(2_000);
+    proptest!(config.clone(), |(bytes in prop::collection::vec(any::<u8>(), 0..512))| {
         let text = String::from_utf8_lossy(&bytes);
         // Whatever the runtime is handed, decoding answers, and never panics.
         let _ = lambda_http::request::from_str(&text);
     });
-    let cases = EVENT_CASES.load(Ordering::Relaxed);
     report(
         "hostile-events.txt",
-        &format!("hostile events: {cases} arbitrary payloads decoded or refused, no panic"),
+        &format!(
+            "hostile events: {} arbitrary payloads decoded or refused, no panic",
+            config.cases
+        ),
     );
 }

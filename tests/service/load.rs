@@ -610,11 +610,7 @@ async fn fifty_callers_and_every_invariant_holds() {
         percentile(&latencies, 99.0).as_secs_f64() * 1e3,
         violations.len(),
     );
-    eprintln!("{figures}");
-    if let Some(dir) = otp_tests::audit::report_dir() {
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join("load.txt"), format!("{figures}\n"));
-    }
+    otp_tests::audit::report("load.txt", &figures);
     assert!(
         sends >= 2_000 && verifies >= 10_000,
         "{sends} sends, {verifies} verifies"

@@ -59,6 +59,18 @@ pub async fn call_generate(deployment: &Deployment, request: Request) -> Answer 
     .await
 }
 
+/// Runs a request through the function named (as `template.yaml` and `events.rs` name them).
+pub async fn call_function(deployment: &Deployment, function: &str, request: Request) -> Answer {
+    match function {
+        "register" => call_register(deployment, request).await,
+        "resend" => call_resend(deployment, request).await,
+        "send-otp" => call_send_otp(deployment, request).await,
+        "generate" => call_generate(deployment, request).await,
+        "verify" => call_verify(deployment, request).await,
+        other => panic!("no function {other}"),
+    }
+}
+
 /// Runs every request through the verify function at once, on parallel tasks; returns
 /// the statuses.
 pub async fn verify_all_at_once(deployment: &std::sync::Arc<Deployment>, requests: Vec<Request>) -> Vec<u16> {

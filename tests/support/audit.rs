@@ -34,6 +34,16 @@ fn process_file(prefix: &str, extension: &str) -> Option<std::fs::File> {
     std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
 }
 
+/// Prints a line of the test report and keeps it in the report's `file`, for
+/// `scripts/test.sh` to print once every test is done.
+pub fn report(file: &str, line: &str) {
+    eprintln!("{line}");
+    if let Some(dir) = report_dir() {
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(file), format!("{line}\n"));
+    }
+}
+
 /// This process's log file in the audit directory (none without one).
 pub(crate) fn log_file() -> Option<std::fs::File> {
     process_file("functions", "jsonl")

@@ -108,7 +108,7 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let api_key = header(&request, "X-API-KEY");
         let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
         let uid = path_parameter(&request, "/sendOTP").ok_or(OtpError::NotFound)?;
@@ -167,10 +167,11 @@ where
             StatusCode::CREATED,
             json!({"id": sent.challenge_id, "message": "success"}),
         ))
+    };
+    super::respond(app.request_deadline, work, |error| {
+        render_error(error, request.uri().path(), app.otp.clock.now())
     })
-    .await;
-    let now = app.otp.clock.now();
-    super::respond(result, |error| render_error(error, request.uri().path(), now))
+    .await
 }
 
 /// verifyOTP: the code of the challenge the path names, for its mobile number (or email).
@@ -179,7 +180,7 @@ pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let api_key = header(&request, "X-API-KEY");
         let claimed = claimed_client(api_key).ok_or(OtpError::Unauthorized)?;
         let key_check = || authenticate_api_key(app.store(), api_key, Permission::Bizmagnets);
@@ -207,8 +208,9 @@ where
             StatusCode::OK,
             json!({"id": verified.challenge_id, "message": "success"}),
         ))
+    };
+    super::respond(app.request_deadline, work, |error| {
+        render_error(error, request.uri().path(), app.otp.clock.now())
     })
-    .await;
-    let now = app.otp.clock.now();
-    super::respond(result, |error| render_error(error, request.uri().path(), now))
+    .await
 }

@@ -129,7 +129,7 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory,
     D: Delivery,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let user = session_user(app, &request)?;
         // JSON whatever the Content-Type: the seed's curl examples send a form type or none.
         let fields = json_object(&request, ContentTypeRule::AnyContentType, true)?;
@@ -185,9 +185,8 @@ where
             }
         }
         Ok((StatusCode::OK, json!({"message": "OTP sent"})))
-    })
-    .await;
-    super::respond(result, render_error)
+    };
+    super::respond(app.request_deadline, work, render_error).await
 }
 
 /// verify-otp: a code for the named destination (or, in a session without one, the user's
@@ -196,7 +195,7 @@ pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + UserDirectory,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let user = session_user(app, &request)?;
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
@@ -228,7 +227,6 @@ where
         };
         app.otp.verify(&attempt, async { Ok(()) }).await?;
         Ok((StatusCode::OK, json!({"message": "OTP verified"})))
-    })
-    .await;
-    super::respond(result, render_error)
+    };
+    super::respond(app.request_deadline, work, render_error).await
 }

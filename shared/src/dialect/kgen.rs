@@ -124,7 +124,8 @@ where
     D: Delivery,
 {
     super::respond(
-        crate::backend::bounded(app.request_deadline, async {
+        app.request_deadline,
+        async {
             let (user, client_id) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| phone(&fields));
             let destination = super::parsed_after(parsed, client_check(app, &request)).await?;
@@ -148,10 +149,10 @@ where
                 StatusCode::OK,
                 json!({"authCode": sent.auth_code, "isNewUser": is_new_user}),
             ))
-        })
-        .await,
+        },
         render_error,
     )
+    .await
 }
 
 /// verify: checks the code of the challenge `authCode` names, and links the phone number
@@ -162,7 +163,8 @@ where
 {
     let surface = Surface::of(&request);
     super::respond(
-        crate::backend::bounded(app.request_deadline, async {
+        app.request_deadline,
+        async {
             let (user, _) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
                 let destination = phone(&fields)?;
@@ -192,8 +194,8 @@ where
                 Surface::Proxy => StatusCode::CREATED,
             };
             Ok((status, json!({"message": "Users linked successfully"})))
-        })
-        .await,
+        },
         render_error,
     )
+    .await
 }

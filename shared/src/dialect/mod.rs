@@ -34,12 +34,14 @@ pub fn not_found() -> Response<Body> {
     json_response(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}), None)
 }
 
-/// The response of a successful call, or the dialect's rendering of its error.
-pub(crate) fn respond(
-    result: Result<(StatusCode, Value), OtpError>,
+/// The response of a successful call, or the dialect's rendering of its error; a call
+/// still running at the request's `deadline` is cut there and answers 503.
+pub(crate) async fn respond(
+    deadline: std::time::Duration,
+    work: impl Future<Output = Result<(StatusCode, Value), OtpError>>,
     render: impl Fn(&OtpError) -> Response<Body>,
 ) -> Response<Body> {
-    match result {
+    match crate::backend::bounded(deadline, work).await {
         Ok((status, body)) => json_response(status, &body, None),
         Err(error) => render(&error),
     }

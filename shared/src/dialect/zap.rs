@@ -135,7 +135,7 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry,
     D: Delivery,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let client = claimed(app, &request)?;
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false)
             .and_then(|fields| Ok((user(&fields, client)?, destination(&fields)?)));
@@ -151,9 +151,8 @@ where
         )
         .await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Generated"})))
-    })
-    .await;
-    super::respond(result, render_error)
+    };
+    super::respond(app.request_deadline, work, render_error).await
 }
 
 /// verify: the generate body plus `otp`; links the contact to `userId`.
@@ -161,7 +160,7 @@ pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
-    let result = crate::backend::bounded(app.request_deadline, async {
+    let work = async {
         let client = claimed(app, &request)?;
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
             let user = user(&fields, client)?;
@@ -179,7 +178,6 @@ where
         };
         app.otp.verify(&attempt, key_check(app, &request)).await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Verified"})))
-    })
-    .await;
-    super::respond(result, render_error)
+    };
+    super::respond(app.request_deadline, work, render_error).await
 }
