@@ -1,8 +1,10 @@
-//! Bridgekeeper (seed 004): the five send-otp cases, cookies, verify-otp, and answers that
-//! never tell whether a destination has an account.
+//! Bridgekeeper (seed 004): the five send-otp cases, cookies, verify-otp, update-with-otp
+//! as the vendor's own client calls it, and answers that never tell whether a destination
+//! has an account.
 
 use std::sync::Arc;
 
+use otp_shared::ports::UserDirectory;
 use otp_shared::scope::UserRef;
 use otp_tests::{
     Deployment, EVENTS_ISSUER, api_request, emails_to, fresh_email, fresh_phone, last_code, last_email_code, sms_to,
@@ -14,6 +16,7 @@ use crate::*;
 
 pub(crate) const SEND: &str = "/api/auth/v1/users/send-otp";
 pub(crate) const VERIFY: &str = "/api/auth/v1/users/verify-otp";
+pub(crate) const UPDATE: &str = "/api/auth/v1/users/update-with-otp";
 
 /// A request as the seed's curl sends it: no content type unless given, cookies if any.
 pub(crate) fn request(
@@ -279,4 +282,154 @@ async fn parallel_guesses_get_five_attempts() {
     let right = json!({"phone-number": phone, "otp": code}).to_string();
     let status = call_verify(&deployment, request(VERIFY, None, None, &right)).await.0;
     assert!(status == 401 || status == 429, "the right code fails after: {status}");
+}
+
+#[tokio::test]
+async fn update_with_otp_proves_a_new_phone_and_links_it_to_the_session_user() {
+    let (deployment, user, _, _) = with_user("updating").await;
+    let cookie = format!("qt-auth={}", user_token("updating"));
+    let (_, new_phone) = fresh_phone();
+    let owner = || async {
+        let phone = otp_shared::destination::Destination::e164(&new_phone).expect("valid");
+        deployment.store.owner_of(&phone).await.expect("registry read")
+    };
+
+    // The client's send step: the session and the number being added.
+    let body = json!({"phone-number": new_phone}).to_string();
+    let answer = call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body)).await;
+    assert_eq!((answer.0, answer.1), (200, sent()));
+    assert_eq!(
+        sms_to(&new_phone).len(),
+        1,
+        "the code goes to the number named, not the one on record"
+    );
+    let code = last_code(&new_phone);
+
+    let invalid = json!({"error": {"message": "Invalid OTP"}});
+    let wrong = if code == "424242" { "242424" } else { "424242" };
+    let update = |otp: &str| json!({"otp": otp, "user": {"phone-number": new_phone, "name": "Asha"}}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(UPDATE, Some(&cookie), None, &update(wrong))).await,
+        (401, invalid.clone(), None)
+    );
+    assert_eq!(owner().await, None, "a wrong code links nothing");
+
+    // Without the cookie, or with one that fails, the right code does nothing.
+    for cookie in [None, Some("qt-auth=garbage")] {
+        assert_eq!(
+            call_verify(&deployment, request(UPDATE, cookie, None, &update(&code))).await,
+            (401, json!({"error": {"message": "Unauthorized"}}), None),
+            "{cookie:?}"
+        );
+    }
+    assert_eq!(owner().await, None);
+
+    let (status, answer, _) = call_verify(&deployment, request(UPDATE, Some(&cookie), None, &update(&code))).await;
+    assert_eq!(
+        (status, answer),
+        (
+            200,
+            json!({"message": "User updated", "user": {"phone-number": new_phone}})
+        )
+    );
+    assert_eq!(owner().await, Some(user), "the number is the user's now");
+    assert_eq!(
+        call_verify(&deployment, request(UPDATE, Some(&cookie), None, &update(&code))).await,
+        (401, invalid, None),
+        "a code is used once"
+    );
+}
+
+#[tokio::test]
+async fn update_with_otp_takes_only_the_sessions_own_codes() {
+    let (deployment, _, _, email) = with_user("owner").await;
+    let cookie = format!("qt-auth={}", user_token("owner"));
+    // Without `user`, the email on record: the code the cookie alone asked for.
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, ""))
+            .await
+            .0,
+        200
+    );
+    let body = json!({"otp": last_email_code(&email)}).to_string();
+    assert_eq!(
+        call_verify(
+            &deployment,
+            request(UPDATE, Some(&cookie), Some("application/json"), &body)
+        )
+        .await,
+        (200, json!({"message": "User updated", "user": {"email": email}}), None)
+    );
+
+    // A code sent without a session (or in another user's) is not this session's to use.
+    let stranger = fresh_email();
+    let always = json!({"email": stranger, "always-send": true}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, None, None, &always)).await.0,
+        200
+    );
+    let code = last_email_code(&stranger);
+    let body = json!({"otp": code, "user": {"email": stranger}}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(UPDATE, Some(&cookie), None, &body)).await,
+        (401, json!({"error": {"message": "Invalid OTP"}}), None)
+    );
+    let other = format!("qt-auth={}", user_token("someone-else"));
+    assert_eq!(
+        call_send_otp(
+            &deployment,
+            request(SEND, Some(&other), None, &json!({"email": stranger}).to_string())
+        )
+        .await
+        .0,
+        429,
+        "the address's cooldown holds across sessions"
+    );
+
+    for bad in [
+        "",
+        "{",
+        r#"{"user": {"email": "a@b.co"}}"#,
+        r#"{"otp": "12a456"}"#,
+        r#"{"otp": "123456", "user": "a@b.co"}"#,
+        r#"{"otp": "123456", "user": {"email": "not an address"}}"#,
+    ] {
+        let (status, answer, _) = call_verify(&deployment, request(UPDATE, Some(&cookie), None, bad)).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+        assert!(answer["error"]["message"].is_string(), "{bad}: {answer}");
+    }
+}
+
+/// A request to `path` with another method than the routes take, as the `$default` route
+/// would hand it to a function.
+fn with_method(method: &str, path: &str) -> lambda_http::Request {
+    let mut event: Value = serde_json::from_str(&otp_tests::api_event(path, &[], "", "203.0.113.10")).expect("JSON");
+    event["routeKey"] = json!("$default");
+    event["requestContext"]["routeKey"] = json!("$default");
+    event["requestContext"]["http"]["method"] = json!(method);
+    lambda_http::request::from_str(&event.to_string()).expect("a valid event")
+}
+
+#[tokio::test]
+async fn every_bridgekeeper_answer_is_json_wrong_routes_included() {
+    let deployment = Deployment::new().await;
+    for path in [SEND, VERIFY, UPDATE] {
+        let (status, answer, _) = call_generate(&deployment, with_method("GET", path)).await;
+        assert_eq!(
+            (status, answer),
+            (405, json!({"error": {"message": "Method not allowed"}})),
+            "GET {path}"
+        );
+    }
+    let response = generate::http_handler::function_handler(&deployment.sender, with_method("PUT", UPDATE))
+        .await
+        .expect("handlers never fail");
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(response.headers()["content-type"], "application/json");
+
+    let (status, answer, _) = call_generate(&deployment, with_method("POST", "/api/auth/v1/users/login")).await;
+    assert_eq!((status, answer), (404, json!({"error": {"message": "Not found"}})));
+    let (status, answer, _) = call_generate(&deployment, with_method("POST", &format!("{SEND}/"))).await;
+    assert_eq!(status, 404, "a final / matches no route: {answer}");
+    assert_eq!(answer["error"]["message"], "Not found");
 }

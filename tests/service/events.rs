@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use otp_shared::callers::hash_secret;
 use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission};
+use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
 use otp_shared::scope::UserRef;
 use otp_tests::{
     Deployment, EVENTS_API_KEY_SECRET, EVENTS_CLIENT_ID, EVENTS_CLIENT_SECRET, EVENTS_CONFIG_UID, EVENTS_ISSUER,
@@ -30,9 +30,13 @@ pub(crate) fn function_of(name: &str) -> &'static str {
     match name {
         "register" | "register-proxy" => "register",
         "resend" | "resend-proxy" => "resend",
-        "verify" | "verify-proxy" | "verify-bizmagnets" | "verify-zap" | "verify-zap-api" | "verify-bridgekeeper" => {
-            "verify"
-        }
+        "verify"
+        | "verify-proxy"
+        | "verify-bizmagnets"
+        | "verify-zap"
+        | "verify-zap-api"
+        | "verify-bridgekeeper"
+        | "verify-bridgekeeper-update" => "verify",
         "send-otp-bizmagnets" | "send-otp-bridgekeeper" | "send-otp-bridgekeeper-session" => "send-otp",
         "generate-zap" | "generate-zap-no-trailing-slash" | "generate-zap-phone" => "generate",
         other => panic!("events/{other}.json belongs to no known function"),
@@ -73,7 +77,7 @@ async fn deployment_for_events() -> Deployment {
 fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambda_http::Request {
     let file = workspace_root().join("events").join(format!("{name}.json"));
     let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("event file")).expect("JSON");
-    let mut body: Value = serde_json::from_str(raw["body"].as_str().expect("a body")).expect("JSON body");
+    let mut body: Value = serde_json::from_str(raw["body"].as_str().unwrap_or("{}")).expect("JSON body");
     for (field, value) in fields {
         body[*field] = value.clone();
     }
@@ -88,7 +92,7 @@ fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambd
 #[tokio::test]
 async fn every_event_file_has_a_function() {
     let names = event_names();
-    assert_eq!(names.len(), 16);
+    assert_eq!(names.len(), 17);
     for name in &names {
         function_of(name);
         if let Err(mismatch) = otp_tests::openapi::check_request(&event(name)) {
@@ -221,7 +225,7 @@ fn every_route_of_the_template_has_an_event() {
         })
         .collect();
     let routes = template_route_keys();
-    assert_eq!(routes.len(), 15, "{routes:?}");
+    assert_eq!(routes.len(), 16, "{routes:?}");
     for route in routes {
         assert!(keys.contains(&route), "no event in events/ for the route {route}");
     }
@@ -250,4 +254,21 @@ async fn the_bridgekeeper_events_run_a_whole_flow() {
     let (status, body, _) = call_send_otp(&deployment, event("send-otp-bridgekeeper-session")).await;
     assert_eq!((status, body), (200, json!({"message": "OTP sent"})));
     assert!(!last_email_code("efkhei@example.com").is_empty());
+
+    // The vendor's own client: before any code, the seed's update-with-otp is refused;
+    // after a send in the session, it proves the phone number and links it to the user.
+    let (status, body, _) = call_verify(&deployment, event("verify-bridgekeeper-update")).await;
+    assert_eq!((status, body), (401, json!({"error": {"message": "Invalid OTP"}})));
+    let phone = "+919898989898";
+    let request = event_with("send-otp-bridgekeeper-session", None, &[("phone-number", json!(phone))]);
+    let (status, _, _) = call_send_otp(&deployment, request).await;
+    assert_eq!(status, 200);
+    let request = event_with("verify-bridgekeeper-update", None, &[("otp", json!(last_code(phone)))]);
+    let (status, body, _) = call_verify(&deployment, request).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"message": "User updated", "user": {"phone-number": phone}}))
+    );
+    let linked = otp_shared::destination::Destination::e164(phone).expect("valid");
+    assert_eq!(deployment.store.owner_of(&linked).await.expect("read"), Some(user));
 }

@@ -180,7 +180,7 @@ async fn zap_generate_and_verify() {
 
 #[tokio::test]
 async fn bridgekeeper_sends_and_verifies() {
-    use crate::bridgekeeper::{SEND, VERIFY, request, with_user};
+    use crate::bridgekeeper::{SEND, UPDATE as UPDATE_WITH_OTP, VERIFY, request, with_user};
     let (deployment, _, phone, email) = with_user("metered").await;
 
     // A known user's phone, no session: the registry read beside the budgets.
@@ -231,6 +231,47 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 3, 4));
     assert!(!otp_tests::emails_to(&email).is_empty());
+
+    // Both mediums: the two contacts are read in one round trip, the two sends go together.
+    deployment.clock.advance(30);
+    let both = json!({"mediums": ["email", "phone-number"]}).to_string();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &both)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage.dynamodb_round_trips, 3, "{usage:?}");
+    let deliveries: Vec<&String> = usage.requests.iter().filter(|r| !r.starts_with("dynamodb:")).collect();
+    assert_eq!(deliveries, [EMAIL, SMS], "{usage:?}");
+
+    // update-with-otp, as the vendor's client proves a new number: the send in the session,
+    // then a wrong code in one round trip and the right one, with its link, in two.
+    let (_, new_phone) = fresh_phone();
+    let body = json!({"phone-number": new_phone}).to_string();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    let code = last_code(&new_phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let update = |otp: &str| {
+        request(
+            UPDATE_WITH_OTP,
+            Some(&cookie),
+            None,
+            &json!({"otp": otp, "user": {"phone-number": new_phone}}).to_string(),
+        )
+    };
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(wrong))).await;
+    assert_eq!(status, 401);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 2)], 1, 1));
+    let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(&code))).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 2), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
 }
 
 #[tokio::test]

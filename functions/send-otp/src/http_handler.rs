@@ -14,6 +14,6 @@ where
     } else if bridgekeeper::is_send(&event) {
         bridgekeeper::send(app, event).await
     } else {
-        not_found()
+        bridgekeeper::unrouted(&event).unwrap_or_else(not_found)
     })
 }

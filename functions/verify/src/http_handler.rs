@@ -16,7 +16,9 @@ where
         zap::verify(app, event).await
     } else if bridgekeeper::is_verify(&event) {
         bridgekeeper::verify(app, event).await
+    } else if bridgekeeper::is_update_with_otp(&event) {
+        bridgekeeper::update_with_otp(app, event).await
     } else {
-        not_found()
+        bridgekeeper::unrouted(&event).unwrap_or_else(not_found)
     })
 }

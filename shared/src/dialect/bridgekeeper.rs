@@ -1,6 +1,8 @@
 //! The Bridgekeeper dialect: `POST /api/auth/v1/users/send-otp` and `.../verify-otp`, with
-//! an optional `qt-auth` / `tfa-auth` cookie. The answers never tell whether a destination
-//! belongs to an account.
+//! an optional `qt-auth` / `tfa-auth` cookie, and `.../update-with-otp`, the verify step of
+//! the vendor's own browser client, which requires the cookie. The anonymous answers never
+//! tell whether a destination belongs to an account. Every answer is JSON, errors and
+//! wrong routes included: that client parses each one.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -20,6 +22,35 @@ pub fn is_send(request: &Request) -> bool {
 
 pub fn is_verify(request: &Request) -> bool {
     route_path(request).ends_with("/api/auth/v1/users/verify-otp")
+}
+
+pub fn is_update_with_otp(request: &Request) -> bool {
+    route_path(request).ends_with("/api/auth/v1/users/update-with-otp")
+}
+
+/// The routes of this dialect, under the prefix they share.
+const ROUTES: [&str; 3] = ["send-otp", "verify-otp", "update-with-otp"];
+const PREFIX: &str = "/api/auth/v1/users/";
+
+/// A request under Bridgekeeper's prefix that no route of the function took (another
+/// method, or a path the dialect lacks, reaching a function by the `$default` route):
+/// 405 with `Allow` for a route of the dialect, else 404, both in the dialect's shape.
+pub fn unrouted(request: &Request) -> Option<Response<Body>> {
+    let path = route_path(request);
+    let name = path.split_once(PREFIX).map(|(_, name)| name)?;
+    if !ROUTES.contains(&name) || request.method() == lambda_http::http::Method::POST {
+        return Some(render_error(&OtpError::NotFound));
+    }
+    let mut response = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"error": {"message": "Method not allowed"}}),
+        None,
+    );
+    response.headers_mut().insert(
+        lambda_http::http::header::ALLOW,
+        lambda_http::http::HeaderValue::from_static("POST"),
+    );
+    Some(response)
 }
 
 /// Every error as `{"error": {"message": ...}}`.
@@ -107,19 +138,18 @@ async fn recorded_destinations<S: UserDirectory, D>(
         }
         Some(_) => return Err(OtpError::invalid("mediums", "must be a non-empty array of strings")),
     }
-    let mut destinations = Vec::with_capacity(kinds.len());
-    for kind in kinds {
-        let destination = app.store().contact_of(user, kind).await?.ok_or_else(|| {
+    // Both kinds are read together: one round trip however many mediums are asked for.
+    let reads = kinds.into_iter().map(|kind| async move {
+        app.store().contact_of(user, kind).await?.ok_or_else(|| {
             let medium = if kind == ContactKind::Email {
                 "email"
             } else {
                 "phone-number"
             };
             OtpError::invalid("mediums", format!("no {medium} on record for this user"))
-        })?;
-        destinations.push(destination);
-    }
-    Ok(destinations)
+        })
+    });
+    futures_util::future::try_join_all(reads).await
 }
 
 /// send-otp: the seed's five cases. The answer is the same whether or not a user owns the
@@ -139,10 +169,24 @@ where
             Some(_) => return Err(OtpError::invalid("always-send", "must be true or false")),
         };
         let requester = super::requester(&request, None);
-        match user {
+        let named = named_destination(&fields)?;
+        match (user, named) {
+            // A logged-in user proving a destination of their own (the update-with-otp
+            // flow): the code goes where the body says, in the user's scope.
+            (Some(user), Some(destination)) => {
+                super::send_default(
+                    app,
+                    Scope::User(user),
+                    &destination,
+                    &requester,
+                    async { Ok(()) },
+                    |_| ClientLimits::default(),
+                )
+                .await?;
+            }
             // Cases 3 and 4: the logged-in user's own email, or the mediums asked for
             // (read first: they say where the codes go), each sent at once.
-            Some(user) => {
+            (Some(user), None) => {
                 let sends = recorded_destinations(app, &user, &fields)
                     .await?
                     .into_iter()
@@ -163,9 +207,9 @@ where
             // Cases 1, 2 and 5: a code goes to a destination of a known user, or to any with
             // `always-send`; either way the request costs the same, and the registry is
             // read beside the budgets.
-            None => {
-                let destination = named_destination(&fields)?
-                    .ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
+            (None, named) => {
+                let destination =
+                    named.ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
                 let owner = async { Ok(app.store().owner_of(&destination).await?) };
                 let (owner, pending) = app
                     .otp
@@ -189,6 +233,63 @@ where
     super::respond(app.request_deadline, work, render_error).await
 }
 
+/// The code of a request, for the destination the caller names in `named` or, in a
+/// session without one, the user's email on record.
+async fn session_attempt<S: UserDirectory, D>(
+    app: &App<S, D>,
+    user: UserRef,
+    named: Option<Destination>,
+    code: crate::code::Code,
+    link: bool,
+) -> Result<Attempt, OtpError> {
+    let destination = match named {
+        Some(destination) => destination,
+        None => app
+            .store()
+            .contact_of(&user, ContactKind::Email)
+            .await?
+            .ok_or_else(|| OtpError::invalid("email", "is required: none on record for this user"))?,
+    };
+    Ok(Attempt {
+        scope: Scope::User(user.clone()),
+        destination,
+        handle: Handle::Open,
+        code,
+        link: link.then_some(user),
+    })
+}
+
+/// update-with-otp: the logged-in user (cookie required) proves the destination `user`
+/// names (`email` or `phone-number`, sent before with send-otp; without one, the email on
+/// record), which is then linked to them. A wrong, expired, used or unknown code is the
+/// same 401 `Invalid OTP`.
+pub async fn update_with_otp<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + UserDirectory,
+{
+    let work = async {
+        let user = session_user(app, &request)?.ok_or(OtpError::Unauthorized)?;
+        let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
+        let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+        let named = match fields.0.get("user") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(user)) => named_destination(&Fields(user.clone()))?,
+            Some(_) => return Err(OtpError::invalid("user", "must be an object")),
+        };
+        let attempt = session_attempt(app, user, named, code, true).await?;
+        app.otp.verify(&attempt, async { Ok(()) }).await?;
+        let field = match attempt.destination {
+            Destination::Phone(_) => "phone-number",
+            Destination::Email(_) => "email",
+        };
+        Ok((
+            StatusCode::OK,
+            json!({"message": "User updated", "user": {field: attempt.destination.as_str()}}),
+        ))
+    };
+    super::respond(app.request_deadline, work, render_error).await
+}
+
 /// verify-otp: a code for the named destination (or, in a session without one, the user's
 /// email on record). Any failure is the same 401 `Invalid OTP`.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
@@ -200,30 +301,21 @@ where
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
         let named = named_destination(&fields)?;
-        let (scope, destination) = match (user, named) {
-            (Some(user), Some(destination)) => (Scope::User(user), destination),
-            (Some(user), None) => {
-                let email = app
-                    .store()
-                    .contact_of(&user, ContactKind::Email)
-                    .await?
-                    .ok_or_else(|| OtpError::invalid("email", "is required: none on record for this user"))?;
-                (Scope::User(user), email)
-            }
-            (None, Some(destination)) => (Scope::Anonymous, destination),
+        let attempt = match (user, named) {
+            (Some(user), named) => session_attempt(app, user, named, code, false).await?,
+            (None, Some(destination)) => Attempt {
+                scope: Scope::Anonymous,
+                destination,
+                handle: Handle::Open,
+                code,
+                link: None,
+            },
             (None, None) => {
                 return Err(OtpError::invalid(
                     "email",
                     "or phone-number is required without a session",
                 ));
             }
-        };
-        let attempt = Attempt {
-            scope,
-            destination,
-            handle: Handle::Open,
-            code,
-            link: None,
         };
         app.otp.verify(&attempt, async { Ok(()) }).await?;
         Ok((StatusCode::OK, json!({"message": "OTP verified"})))

@@ -167,6 +167,7 @@ mod tests {
             ("POST /v1/otp/verify", "verify"),
             ("POST /api/v1/otp/verify", "verify"),
             ("POST /api/auth/v1/users/verify-otp", "verify"),
+            ("POST /api/auth/v1/users/update-with-otp", "verify"),
             ("POST /otp/{otp_config_uid}/sendOTP", "send-otp"),
             ("POST /api/auth/v1/users/send-otp", "send-otp"),
             ("POST /v1/otp", "generate"),

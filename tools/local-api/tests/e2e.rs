@@ -181,6 +181,31 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
     );
     assert_eq!((status, body), (200, json!({"message": "OTP verified"})));
 
+    // Bridgekeeper's own browser client adds a phone number: send-otp names it in the
+    // session, update-with-otp proves it; a wrong method still answers JSON.
+    let phone = json!({"phone-number": "+919876543299"});
+    let (status, body) = post(&server, "/api/auth/v1/users/send-otp", &[("Cookie", &cookie)], &phone);
+    assert_eq!((status, body), (200, json!({"message": "OTP sent"})));
+    let update = json!({"otp": code_for(&server, "+919876543299"), "user": phone});
+    let (status, body) = post(
+        &server,
+        "/api/auth/v1/users/update-with-otp",
+        &[("Cookie", &cookie)],
+        &update,
+    );
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"message": "User updated", "user": {"phone-number": "+919876543299"}})
+        )
+    );
+    let (status, body) = exchange(&server.url, "GET", "/api/auth/v1/users/update-with-otp", &[], "");
+    assert_eq!(
+        (status, body.as_str()),
+        (405, r#"{"error":{"message":"Method not allowed"}}"#)
+    );
+
     // The inbox page, and API Gateway's 404 for a route nobody serves.
     let (status, page) = exchange(&server.url, "GET", "/_dev/inbox", &[], "");
     assert_eq!(status, 200);
