@@ -22,6 +22,9 @@ pub enum OtpError {
     /// The route, or a resource it names (an OTP configuration), does not exist for this caller.
     #[error("not found")]
     NotFound,
+    /// A route of the service reached with another method than the one it takes.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The challenge is expired, used, spent, unknown or someone else's: all look alike.
     #[error("challenge expired or unknown")]
     Gone,

@@ -109,11 +109,19 @@ impl Fields {
     }
 
     /// A required non-negative integer, given as a JSON number or a string of digits; its
-    /// text keeps a string's leading zeros.
+    /// text keeps a string's leading zeros. A number is one by its value, as JSON Schema
+    /// counts it: `173.0` is 173.
     pub fn digits(&self, name: &'static str) -> Result<Digits, OtpError> {
         match self.0.get(name) {
             Some(Value::Number(number)) => number
                 .as_u64()
+                .or_else(|| {
+                    // Integral, and below 2^64 (the first f64 past u64::MAX).
+                    number
+                        .as_f64()
+                        .filter(|value| value.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(value))
+                        .map(|value| value as u64)
+                })
                 .map(Digits::Number)
                 .ok_or_else(|| OtpError::invalid(name, "must be a non-negative integer")),
             Some(Value::String(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
@@ -220,16 +228,18 @@ mod tests {
     }
 
     #[test]
-    fn digits_accept_numbers_and_digit_strings_only() {
+    fn digits_accept_integers_and_digit_strings_only() {
         let fields = Fields(
-            json!({"n": 596097, "s": "012345", "f": 596097.5, "neg": -1, "e": 1e6, "x": "12a", "b": true})
+            json!({"n": 596097, "s": "012345", "f": 596097.5, "neg": -1, "e": 1e6, "big": 1e20, "x": "12a", "b": true})
                 .as_object()
                 .unwrap()
                 .clone(),
         );
         assert_eq!(fields.digits("n").unwrap(), Digits::Number(596097));
         assert_eq!(fields.digits("s").unwrap(), Digits::Text("012345".into()));
-        for bad in ["f", "neg", "e", "x", "b", "missing"] {
+        // An integral number written with a fraction or an exponent is that integer.
+        assert_eq!(fields.digits("e").unwrap(), Digits::Number(1_000_000));
+        for bad in ["f", "neg", "big", "x", "b", "missing"] {
             assert!(fields.digits(bad).is_err(), "{bad}");
         }
     }

@@ -247,6 +247,9 @@ async fn keys_configurations_and_bodies_are_checked() {
         json!({"name": "Asha", "mobileNumber": national}),
         json!({"name": "Asha", "mobileNumber": "123", "countryCode": "+91"}),
         json!({"name": 7, "mobileNumber": national, "countryCode": "+91"}),
+        // An SMS configuration: an email beside the number is not used, but not ignored.
+        json!({"mobileNumber": national, "countryCode": "+91", "email": "not an address"}),
+        json!({"mobileNumber": national, "countryCode": "+91", "email": 5}),
     ] {
         assert_spring(
             &call_send_otp(&deployment, send_request(&uid, &client.api_key, &body)).await,

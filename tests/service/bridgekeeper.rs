@@ -252,6 +252,8 @@ async fn failed_verifies_look_alike_and_unknown_destinations_spend_the_budget() 
         r#"{"always-send": "yes", "email": "a@b.co"}"#,
         r#"{"phone-number": "98765"}"#,
         "{}",
+        // Both are validated when both come, though the email wins.
+        r#"{"email": "a@b.co", "phone-number": "98765"}"#,
     ] {
         assert_eq!(
             call_send_otp(&deployment, request(SEND, None, None, bad)).await.0,
@@ -259,6 +261,15 @@ async fn failed_verifies_look_alike_and_unknown_destinations_spend_the_budget() 
             "{bad}"
         );
     }
+    // In a session, a bad `mediums` is refused even beside a named destination.
+    let cookie = format!("qt-auth={}", user_token("guessed"));
+    let bad = json!({"email": fresh_email(), "mediums": [{}]}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &bad))
+            .await
+            .0,
+        400
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -411,7 +422,7 @@ fn with_method(method: &str, path: &str) -> lambda_http::Request {
 }
 
 #[tokio::test]
-async fn every_bridgekeeper_answer_is_json_wrong_routes_included() {
+async fn wrong_methods_and_paths_answer_json_in_the_dialects_shape() {
     let deployment = Deployment::new().await;
     for path in [SEND, VERIFY, UPDATE] {
         let (status, answer, _) = call_generate(&deployment, with_method("GET", path)).await;
@@ -426,6 +437,27 @@ async fn every_bridgekeeper_answer_is_json_wrong_routes_included() {
         .expect("handlers never fail");
     assert_eq!(response.headers()["allow"], "POST");
     assert_eq!(response.headers()["content-type"], "application/json");
+
+    // Every dialect's routes answer another method in the dialect's own shape.
+    for (path, body) in [
+        ("/fe/users/auth/otp/register", json!({"message": "METHOD_NOT_ALLOWED"})),
+        ("/v1/otp", json!({"success": false, "data": "Method not allowed"})),
+        (
+            "/api/v1/otp/verify",
+            json!({"success": false, "data": "Method not allowed"}),
+        ),
+    ] {
+        assert_eq!(
+            call_generate(&deployment, with_method("TRACE", path)).await,
+            (405, body, None),
+            "{path}"
+        );
+    }
+    let (status, answer, _) = call_generate(&deployment, with_method("DELETE", "/otp/abc/sendOTP")).await;
+    assert_eq!(
+        (status, &answer["status"], &answer["path"]),
+        (405, &json!(405), &json!("/otp/abc/sendOTP"))
+    );
 
     let (status, answer, _) = call_generate(&deployment, with_method("POST", "/api/auth/v1/users/login")).await;
     assert_eq!((status, answer), (404, json!({"error": {"message": "Not found"}})));

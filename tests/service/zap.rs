@@ -147,6 +147,16 @@ async fn every_validation_rule_is_a_400() {
             "bad phone beside an email",
             json!({"email": "a@b.co", "phoneNumber": "12", "userId": "u"}),
         ),
+        (
+            "bad UserId beside a userId",
+            json!({"email": "a@b.co", "userId": "u", "UserId": 5}),
+        ),
+        ("blank userId", json!({"email": "a@b.co", "userId": "   "})),
+        ("null userId", json!({"email": "a@b.co", "userId": null})),
+        (
+            "null contacts",
+            json!({"email": null, "phoneNumber": null, "userId": "u"}),
+        ),
     ];
     for (name, body) in cases {
         let (status, answer, _) = call_generate(&deployment, request("/v1/otp", Some(&client.api_key), &body)).await;
@@ -290,4 +300,22 @@ async fn parallel_guesses_get_five_attempts() {
         .await
         .0;
     assert!(status == 400 || status == 429, "the right code fails after: {status}");
+}
+
+#[tokio::test]
+async fn a_null_field_is_a_field_left_out_and_an_integral_number_is_a_code() {
+    let (deployment, client) = zap().await;
+    let (_, e164) = fresh_phone();
+    let body = json!({"phoneNumber": e164, "email": null, "userId": null, "UserId": "u-9"});
+    let (status, answer, _) = call_generate(&deployment, request("/v1/otp", Some(&client.api_key), &body)).await;
+    assert_eq!(status, 200, "{answer}");
+    let code = last_code(&e164);
+    // A code that starts with 0 loses it as a number: padded back to the code's length.
+    let as_float: f64 = code.parse().expect("digits");
+    let verify = json!({"phoneNumber": e164, "email": null, "userId": "u-9", "otp": as_float});
+    let (status, answer, _) = call_verify(&deployment, request("/v1/otp/verify", Some(&client.api_key), &verify)).await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"success": true, "data": "OTP Verified"}))
+    );
 }

@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::dialect::{kgen, not_found};
+use otp_shared::dialect::{self, kgen};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, Delivery, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
@@ -9,9 +9,11 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
-    Ok(if kgen::is_send(&event) {
+    Ok(if !dialect::is_post(&event) {
+        dialect::unrouted(app, &event)
+    } else if kgen::is_send(&event) {
         kgen::send(app, event).await
     } else {
-        not_found()
+        dialect::unrouted(app, &event)
     })
 }

@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::dialect::{bizmagnets, bridgekeeper, not_found};
+use otp_shared::dialect::{self, bizmagnets, bridgekeeper};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, Delivery, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
@@ -9,11 +9,13 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
     D: Delivery,
 {
-    Ok(if bizmagnets::is_send(&event) {
+    Ok(if !dialect::is_post(&event) {
+        dialect::unrouted(app, &event)
+    } else if bizmagnets::is_send(&event) {
         bizmagnets::send(app, event).await
     } else if bridgekeeper::is_send(&event) {
         bridgekeeper::send(app, event).await
     } else {
-        bridgekeeper::unrouted(&event).unwrap_or_else(not_found)
+        dialect::unrouted(app, &event)
     })
 }

@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::dialect::{bizmagnets, bridgekeeper, kgen, not_found, zap};
+use otp_shared::dialect::{self, bizmagnets, bridgekeeper, kgen, zap};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
@@ -8,7 +8,9 @@ pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<R
 where
     S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
 {
-    Ok(if kgen::is_verify(&event) {
+    Ok(if !dialect::is_post(&event) {
+        dialect::unrouted(app, &event)
+    } else if kgen::is_verify(&event) {
         kgen::verify(app, event).await
     } else if bizmagnets::is_verify(&event) {
         bizmagnets::verify(app, event).await
@@ -19,6 +21,6 @@ where
     } else if bridgekeeper::is_update_with_otp(&event) {
         bridgekeeper::update_with_otp(app, event).await
     } else {
-        bridgekeeper::unrouted(&event).unwrap_or_else(not_found)
+        dialect::unrouted(app, &event)
     })
 }

@@ -43,6 +43,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
         OtpError::WrongCode | OtpError::NotThisDestination => (StatusCode::FORBIDDEN, None),
         OtpError::Gone => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),
+        OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
         OtpError::TooMany { retry_after } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after)),
         OtpError::Unavailable { retry_after } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after)),
     };
@@ -55,7 +56,25 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     json_response(status, &body, retry_after)
 }
 
+/// The destination of `channel`. The fields of the other channel may come as well (the
+/// configuration decides which count), but never with a bad value: an email must be an
+/// address, a mobile number and a calling code strings.
 fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpError> {
+    let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
+    match channel {
+        Channel::Sms if present("email") => {
+            Destination::email(fields.string("email")?)
+                .map_err(|_| OtpError::invalid("email", "is not a valid email address"))?;
+        }
+        Channel::Email => {
+            for name in ["mobileNumber", "countryCode"] {
+                if present(name) {
+                    fields.string(name)?;
+                }
+            }
+        }
+        _ => {}
+    }
     match channel {
         Channel::Email => Destination::email(fields.string("email")?)
             .map_err(|_| OtpError::invalid("email", "is not a valid email address")),
@@ -75,7 +94,8 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
 /// The channel a body names: a mobile number, else an email. Only a guess until the
 /// configuration is read (its channel decides), so the budgets can be spent beside it.
 fn channel_of_body(fields: &Fields) -> Channel {
-    if fields.0.contains_key("mobileNumber") || !fields.0.contains_key("email") {
+    let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
+    if present("mobileNumber") || !present("email") {
         Channel::Sms
     } else {
         Channel::Email
@@ -186,7 +206,7 @@ where
         let key_check = || authenticate_api_key(app.store(), api_key, Permission::Bizmagnets);
         let id = path_parameter(&request, "/verifyOTP").ok_or(OtpError::NotFound)?;
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
-            let channel = if fields.0.contains_key("email") {
+            let channel = if fields.0.get("email").is_some_and(|email| !email.is_null()) {
                 Channel::Email
             } else {
                 Channel::Sms

@@ -28,29 +28,10 @@ pub fn is_update_with_otp(request: &Request) -> bool {
     route_path(request).ends_with("/api/auth/v1/users/update-with-otp")
 }
 
-/// The routes of this dialect, under the prefix they share.
-const ROUTES: [&str; 3] = ["send-otp", "verify-otp", "update-with-otp"];
-const PREFIX: &str = "/api/auth/v1/users/";
-
-/// A request under Bridgekeeper's prefix that no route of the function took (another
-/// method, or a path the dialect lacks, reaching a function by the `$default` route):
-/// 405 with `Allow` for a route of the dialect, else 404, both in the dialect's shape.
-pub fn unrouted(request: &Request) -> Option<Response<Body>> {
-    let path = route_path(request);
-    let name = path.split_once(PREFIX).map(|(_, name)| name)?;
-    if !ROUTES.contains(&name) || request.method() == lambda_http::http::Method::POST {
-        return Some(render_error(&OtpError::NotFound));
-    }
-    let mut response = json_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        &json!({"error": {"message": "Method not allowed"}}),
-        None,
-    );
-    response.headers_mut().insert(
-        lambda_http::http::header::ALLOW,
-        lambda_http::http::HeaderValue::from_static("POST"),
-    );
-    Some(response)
+/// Whether a path is under the dialect's prefix, where every answer, a wrong route's
+/// too, is in its shape.
+pub fn is_under_prefix(request: &Request) -> bool {
+    route_path(request).starts_with("/api/auth/v1/users/")
 }
 
 /// Every error as `{"error": {"message": ...}}`.
@@ -67,6 +48,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             (StatusCode::UNAUTHORIZED, "Invalid OTP".to_owned(), None)
         }
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
+        OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
         OtpError::TooMany { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests".to_owned(),
@@ -101,30 +83,30 @@ fn kind_of(medium: &str) -> Result<ContactKind, OtpError> {
     }
 }
 
-/// The destination a request names in its body: the email, else the phone number.
+/// The destination a request names in its body: the email, else the phone number. Both
+/// are validated when both come, so a bad value is never silently ignored.
 fn named_destination(fields: &Fields) -> Result<Option<Destination>, OtpError> {
     let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
-    if present("email") {
-        let email = fields.string("email")?;
-        return Destination::email(email)
-            .map(Some)
-            .map_err(|_| OtpError::invalid("email", "is not a valid email address"));
-    }
-    if present("phone-number") {
+    let phone = if present("phone-number") {
         let phone = fields.string("phone-number")?;
-        return Destination::e164(phone)
-            .map(Some)
-            .map_err(|_| OtpError::invalid("phone-number", "is not a valid international number (+ and digits)"));
-    }
-    Ok(None)
+        Some(
+            Destination::e164(phone)
+                .map_err(|_| OtpError::invalid("phone-number", "is not a valid international number (+ and digits)"))?,
+        )
+    } else {
+        None
+    };
+    let email = if present("email") {
+        let email = fields.string("email")?;
+        Some(Destination::email(email).map_err(|_| OtpError::invalid("email", "is not a valid email address"))?)
+    } else {
+        None
+    };
+    Ok(email.or(phone))
 }
 
-/// The destinations of a logged-in user's send: the mediums asked for, email by default.
-async fn recorded_destinations<S: UserDirectory, D>(
-    app: &App<S, D>,
-    user: &UserRef,
-    fields: &Fields,
-) -> Result<Vec<Destination>, OtpError> {
+/// The kinds of contact `mediums` asks for (email when absent), each once.
+fn mediums(fields: &Fields) -> Result<Vec<ContactKind>, OtpError> {
     let mut kinds = Vec::new();
     match fields.0.get("mediums") {
         None | Some(Value::Null) => kinds.push(ContactKind::Email),
@@ -138,6 +120,15 @@ async fn recorded_destinations<S: UserDirectory, D>(
         }
         Some(_) => return Err(OtpError::invalid("mediums", "must be a non-empty array of strings")),
     }
+    Ok(kinds)
+}
+
+/// The destinations of a logged-in user's send: the kinds of contact asked for.
+async fn recorded_destinations<S: UserDirectory, D>(
+    app: &App<S, D>,
+    user: &UserRef,
+    kinds: Vec<ContactKind>,
+) -> Result<Vec<Destination>, OtpError> {
     // Both kinds are read together: one round trip however many mediums are asked for.
     let reads = kinds.into_iter().map(|kind| async move {
         app.store().contact_of(user, kind).await?.ok_or_else(|| {
@@ -170,6 +161,9 @@ where
         };
         let requester = super::requester(&request, None);
         let named = named_destination(&fields)?;
+        // Checked whatever the case, though only a session without a named destination
+        // uses it: a bad value is never silently ignored.
+        let kinds = mediums(&fields)?;
         match (user, named) {
             // A logged-in user proving a destination of their own (the update-with-otp
             // flow): the code goes where the body says, in the user's scope.
@@ -187,7 +181,7 @@ where
             // Cases 3 and 4: the logged-in user's own email, or the mediums asked for
             // (read first: they say where the codes go), each sent at once.
             (Some(user), None) => {
-                let sends = recorded_destinations(app, &user, &fields)
+                let sends = recorded_destinations(app, &user, kinds)
                     .await?
                     .into_iter()
                     .map(|destination| {

@@ -63,6 +63,11 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             (StatusCode::BAD_REQUEST, json!({"message": "INVALID_OTP"}), None)
         }
         OtpError::NotFound => (StatusCode::NOT_FOUND, json!({"message": "NOT_FOUND"}), None),
+        OtpError::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"message": "METHOD_NOT_ALLOWED"}),
+            None,
+        ),
         OtpError::Gone => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
         OtpError::TooMany { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,

@@ -14,8 +14,8 @@ pub mod zap;
 
 use std::future::Future;
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Response};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -32,6 +32,45 @@ use crate::scope::Scope;
 /// A route no dialect serves (a request that reached a function by the `$default` route).
 pub fn not_found() -> Response<Body> {
     json_response(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}), None)
+}
+
+/// Whether a request uses the one method every route of the service takes.
+pub fn is_post(request: &Request) -> bool {
+    request.method() == Method::POST
+}
+
+/// A request no route of the function took. A route of the service reached with another
+/// method than POST is a 405 with `Allow: POST` in its dialect's shape; any other path is
+/// a 404, in Bridgekeeper's shape under its prefix (its client parses every answer).
+pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
+    let error = if is_post(request) {
+        OtpError::NotFound
+    } else {
+        OtpError::MethodNotAllowed
+    };
+    let mut response = if kgen::is_send(request) || kgen::is_verify(request) {
+        kgen::render_error(&error)
+    } else if bizmagnets::is_send(request) || bizmagnets::is_verify(request) {
+        bizmagnets::render_error(&error, request.uri().path(), app.otp.clock.now())
+    } else if zap::is_generate(request) || zap::is_verify(request) {
+        zap::render_error(&error)
+    } else if bridgekeeper::is_send(request)
+        || bridgekeeper::is_verify(request)
+        || bridgekeeper::is_update_with_otp(request)
+    {
+        bridgekeeper::render_error(&error)
+    } else if bridgekeeper::is_under_prefix(request) {
+        return bridgekeeper::render_error(&OtpError::NotFound);
+    } else {
+        return not_found();
+    };
+    if matches!(error, OtpError::MethodNotAllowed) {
+        response.headers_mut().insert(
+            lambda_http::http::header::ALLOW,
+            lambda_http::http::HeaderValue::from_static("POST"),
+        );
+    }
+    response
 }
 
 /// The response of a successful call, or the dialect's rendering of its error; a call

@@ -39,6 +39,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
         }
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
+        OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
         OtpError::TooMany { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later".to_owned(),
@@ -54,23 +55,33 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
     json_response(status, &json!({"success": false, "data": data}), retry_after)
 }
 
-/// The platform user a request is about, within the calling client: `userId` (or `UserId`).
+/// The platform user a request is about, within the calling client: `userId`, or `UserId`
+/// as some clients spell it. `userId` wins when both come, but both must be valid.
 fn user(fields: &Fields, client: Option<&str>) -> Result<UserRef, OtpError> {
-    let key = if fields.0.contains_key("userId") {
-        "userId"
-    } else {
-        "UserId"
+    let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
+    let checked = |key: &'static str| -> Result<String, OtpError> {
+        let id = fields
+            .string(key)
+            .map_err(|_| OtpError::invalid(key, "must be a string"))?
+            .trim();
+        if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS {
+            return Err(OtpError::invalid(
+                key,
+                format!("must have 1 to {MAX_USER_ID_CHARS} characters"),
+            ));
+        }
+        Ok(id.to_owned())
     };
-    let id = fields
-        .string(key)
-        .map_err(|_| OtpError::invalid("userId", "is required and must be a string"))?;
-    let id = id.trim();
-    if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS {
-        return Err(OtpError::invalid(
-            "userId",
-            format!("must have 1 to {MAX_USER_ID_CHARS} characters"),
-        ));
-    }
+    let spelled_otherwise = if present("UserId") {
+        Some(checked("UserId")?)
+    } else {
+        None
+    };
+    let id = if present("userId") {
+        checked("userId")?
+    } else {
+        spelled_otherwise.ok_or_else(|| OtpError::invalid("userId", "is required and must be a string"))?
+    };
     // Users are namespaced by the API client, as JWT users are by their issuer.
     Ok(UserRef::new(format!("zap:{}", client.unwrap_or_default()), id))
 }
