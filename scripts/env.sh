@@ -24,3 +24,49 @@ ensure_python_requirements() {
     "$OTP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
     echo "$digest" > "$stamp"
 }
+
+# start_local_server DIR: serves the API with scripts/dev.sh on a free port (its ready line
+# in DIR/ready, its log in DIR/server.log), waits until it answers, and exports where it
+# serves and the demo's credentials: OTP_LOCAL_URL, OTP_DEMO_JWT, OTP_DEMO_CLIENT_ID,
+# OTP_DEMO_CLIENT_SECRET, OTP_DEMO_API_KEY, OTP_DEMO_CONFIG_UID, and for Twilio's SDKs
+# TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_EMAIL_SERVICE_SID.
+# stop_local_server ends it (and the local AWS it started).
+start_local_server() {
+    local dir="$1"
+    PORT=0 bash scripts/dev.sh >"$dir/ready" 2>"$dir/server.log" &
+    OTP_LOCAL_PID=$!
+    local _
+    for _ in $(seq 1 600); do
+        grep -q '"url"' "$dir/ready" 2>/dev/null && break
+        if ! kill -0 "$OTP_LOCAL_PID" 2>/dev/null; then
+            cat "$dir/server.log" >&2
+            echo "the local server did not start" >&2
+            return 1
+        fi
+        sleep 0.5
+    done
+    grep -q '"url"' "$dir/ready" || { echo "the local server did not start in 300 s" >&2; return 1; }
+    eval "$("$OTP_VENV/bin/python" - "$dir/ready" <<'PY'
+import json, shlex, sys
+ready = json.loads(next(line for line in open(sys.argv[1]) if '"url"' in line))
+demo = ready["demo"]
+values = {
+    "OTP_LOCAL_URL": ready["url"], "OTP_DEMO_JWT": demo["jwt"], "OTP_DEMO_CLIENT_ID": demo["client_id"],
+    "OTP_DEMO_CLIENT_SECRET": demo["client_secret"], "OTP_DEMO_API_KEY": demo["api_key"],
+    "OTP_DEMO_CONFIG_UID": demo["otp_config_uid"], "TWILIO_ACCOUNT_SID": demo["client_id"],
+    "TWILIO_AUTH_TOKEN": demo["client_secret"], "VERIFY_SERVICE_SID": demo["otp_config_uid"],
+    "VERIFY_EMAIL_SERVICE_SID": demo["email_config_uid"],
+}
+for name, value in values.items():
+    print(f"export {name}={shlex.quote(value)}")
+PY
+)"
+}
+
+stop_local_server() {
+    if [ -n "${OTP_LOCAL_PID:-}" ]; then
+        kill -TERM "$OTP_LOCAL_PID" 2>/dev/null || true
+        wait "$OTP_LOCAL_PID" 2>/dev/null || true
+        OTP_LOCAL_PID=""
+    fi
+}

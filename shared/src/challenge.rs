@@ -9,7 +9,29 @@ use crate::scope::{Scope, UserRef};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Open,
+    /// Its code was used (or the caller approved it without one, where a dialect allows).
     Used,
+    /// Its caller withdrew it: no code of it verifies any more.
+    Canceled,
+}
+
+/// Where a challenge stands, as a caller that owns it may be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// A code is out and may still be verified.
+    Pending,
+    Approved,
+    Canceled,
+    Expired,
+    /// Every attempt was spent on wrong codes.
+    MaxAttemptsReached,
+}
+
+/// What the caller that owns an open challenge may settle it as, without a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    Approve,
+    Cancel,
 }
 
 /// A challenge as stored: at most one per scope and destination.
@@ -26,12 +48,32 @@ pub struct Challenge {
     pub code_length: u8,
     /// The verifiable code, once its delivery succeeded.
     pub code: Option<SealedCode>,
+    /// When it was opened, and when its latest code went out.
+    pub created_at: UnixSeconds,
+    pub sent_at: UnixSeconds,
+    /// When it was used or canceled.
+    pub settled_at: Option<UnixSeconds>,
 }
 
 impl Challenge {
     /// Open: not used, not expired, attempts left. A dead challenge is replaced on the next send.
     pub fn is_open(&self, now: UnixSeconds, max_attempts: u32) -> bool {
         self.state == State::Open && self.expires_at > now && self.attempts < max_attempts
+    }
+
+    pub fn lifecycle(&self, now: UnixSeconds, max_attempts: u32) -> Lifecycle {
+        match self.state {
+            State::Used => Lifecycle::Approved,
+            State::Canceled => Lifecycle::Canceled,
+            State::Open if self.attempts >= max_attempts => Lifecycle::MaxAttemptsReached,
+            State::Open if self.expires_at <= now => Lifecycle::Expired,
+            State::Open => Lifecycle::Pending,
+        }
+    }
+
+    /// When anything last happened to it.
+    pub fn updated_at(&self) -> UnixSeconds {
+        self.settled_at.unwrap_or(self.sent_at).max(self.sent_at)
     }
 }
 
@@ -52,6 +94,9 @@ pub struct Sent {
     pub challenge_id: String,
     pub auth_code: String,
     pub opened: bool,
+    /// When the challenge was opened (now, or by an earlier send), and when this code went out.
+    pub opened_at: UnixSeconds,
+    pub sent_at: UnixSeconds,
 }
 
 /// What a successful verify did.
@@ -115,14 +160,34 @@ mod tests {
             expires_at: 100,
             code_length: 6,
             code: None,
+            created_at: 10,
+            sent_at: 40,
+            settled_at: None,
         };
         assert!(challenge.is_open(99, 5));
+        assert_eq!(challenge.lifecycle(99, 5), Lifecycle::Pending);
+        assert_eq!(challenge.lifecycle(100, 5), Lifecycle::Expired);
+        assert_eq!(challenge.lifecycle(99, 4), Lifecycle::MaxAttemptsReached);
+        assert_eq!(challenge.updated_at(), 40);
         assert!(!challenge.is_open(100, 5));
         assert!(!challenge.is_open(99, 4));
         let used = Challenge {
             state: State::Used,
-            ..challenge
+            settled_at: Some(70),
+            ..challenge.clone()
         };
         assert!(!used.is_open(0, 5));
+        assert_eq!(
+            used.lifecycle(200, 5),
+            Lifecycle::Approved,
+            "used stays approved past expiry"
+        );
+        assert_eq!(used.updated_at(), 70);
+        let canceled = Challenge {
+            state: State::Canceled,
+            ..challenge
+        };
+        assert!(!canceled.is_open(0, 5));
+        assert_eq!(canceled.lifecycle(0, 5), Lifecycle::Canceled);
     }
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use crate::backend::Outage;
-use crate::challenge::{Challenge, Handle, LiveCode, Located};
+use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
@@ -83,6 +83,19 @@ pub trait ChallengeStore: Send + Sync {
         destination: &Destination,
         challenge_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Settles the open challenge `challenge_id` without a code (its owner approves or
+    /// cancels it), in one conditional write: only while it is open, unexpired and has
+    /// attempts left. Returns it as settled, or None when it was not in that state.
+    fn settle(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        settlement: Settlement,
+        now: UnixSeconds,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
 
     /// Uses the code, once: only while it is still `sealed` and unexpired. With `link`,
     /// the destination becomes that user's in the same transaction (`state` as read).
@@ -164,16 +177,24 @@ pub enum Permission {
     Bizmagnets,
     /// ZAP's generate and verify (`X-API-KEY`).
     Zap,
+    /// Twilio Verify v2 (HTTP Basic: the client's id and secret).
+    Twilio,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 3] = [Permission::KgenProxy, Permission::Bizmagnets, Permission::Zap];
+    pub const ALL: [Permission; 4] = [
+        Permission::KgenProxy,
+        Permission::Bizmagnets,
+        Permission::Zap,
+        Permission::Twilio,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::KgenProxy => "kgen-proxy",
             Self::Bizmagnets => "bizmagnets",
             Self::Zap => "zap",
+            Self::Twilio => "twilio",
         }
     }
 

@@ -50,8 +50,10 @@ schemathesis.openapi.format(
 schemathesis.openapi.format("national-number", st.sampled_from(sorted(NATIONAL)))
 
 # The local server's demo configuration sends SMS: its sendOTP takes the mobile number
-# (the document's `email` alternative is an email configuration's).
+# (the document's `email` alternative is an email configuration's), and as Twilio's
+# service it takes the `sms` channel and a phone number.
 SMS_CONFIGURATION_SEND = "/otp/{otp_config_uid}/sendOTP"
+SMS_SERVICE_CREATE = "/v2/Services/{ServiceSid}/Verifications"
 PHONE_PAIRS = (("countryCode", "phone_number"), ("countryCode", "mobileNumber"))
 FULL_NUMBERS = ("phoneNumber", "phone-number")
 
@@ -76,6 +78,10 @@ def map_case(ctx, case):
     if ctx.operation.path == SMS_CONFIGURATION_SEND:
         body.setdefault("countryCode", "+91")
         body.setdefault("mobileNumber", "9876543210")
+    if ctx.operation.path == SMS_SERVICE_CREATE and ctx.operation.method.upper() == "POST":
+        body["Channel"] = "sms"
+        if body.get("To") not in E164:
+            body["To"] = E164[len(str(body.get("To"))) % len(E164)]
     for code_field, number_field in PHONE_PAIRS:
         if code_field in body and number_field in body:
             valid_pair(body, code_field, number_field)

@@ -137,7 +137,7 @@ async fn clients_are_stored_hashed_with_their_permissions() {
         .expect("created");
     assert_eq!(
         everything["permissions"],
-        serde_json::json!(["kgen-proxy", "bizmagnets", "zap"])
+        serde_json::json!(["kgen-proxy", "bizmagnets", "zap", "twilio"])
     );
     for bad in [
         vec!["client", "create"],

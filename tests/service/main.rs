@@ -12,6 +12,7 @@ mod kgen;
 mod load;
 mod logs;
 mod round_trips;
+mod twilio;
 mod zap;
 
 use lambda_http::Request;

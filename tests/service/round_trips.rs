@@ -289,3 +289,23 @@ async fn bizmagnets_email_configurations_count_the_same() {
         expected(&[(GET, 3), (UPDATE, 2), (TRANSACT, 1), (EMAIL, 1)], 2, 3)
     );
 }
+
+#[tokio::test]
+async fn twilio_creates_and_checks() {
+    let service = crate::twilio::Service::new(Channel::Sms).await;
+    let deployment = &service.deployment;
+    let (_, phone) = fresh_phone();
+    let ((status, _, _), usage) = metered(deployment, service.create(&phone, "sms")).await;
+    assert_eq!(status, 201);
+    // Credentials, configuration, budgets and the challenge at once; the delivery; then
+    // the challenge and its sid together.
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 3), (TRANSACT, 1), (SMS, 1)], 2, 3));
+    let code = last_code(&phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), wrong)).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 2)], 1, 1));
+    let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), &code)).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(GET, 3), (UPDATE, 4)], 2, 2));
+}

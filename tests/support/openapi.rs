@@ -70,6 +70,9 @@ fn secured(operation: &Value, request: &Request) -> bool {
             required.keys().all(|scheme| {
                 let scheme = &schemes[scheme];
                 let name = scheme["name"].as_str().unwrap_or_default();
+                if scheme["type"] == "http" {
+                    return request.headers().contains_key("authorization");
+                }
                 match scheme["in"].as_str() {
                     Some("header") => request.headers().contains_key(name.to_ascii_lowercase().as_str()),
                     Some("cookie") => cookies.iter().any(|cookie| cookie == name),
@@ -93,7 +96,15 @@ pub fn check_request(request: &Request) -> Result<(), String> {
         _ => None,
     };
     let request_body = &operation["requestBody"];
+    let form = &request_body["content"]["application/x-www-form-urlencoded"]["schema"];
     match body {
+        // A form's parameters are strings, as the schema of a form-encoded body says them.
+        Some(text) if !form.is_null() => {
+            let value: serde_json::Map<String, Value> = form_urlencoded::parse(text.as_bytes())
+                .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+                .collect();
+            validate(form, &Value::Object(value)).map_err(|e| format!("{method} {path} request: {e}"))
+        }
         Some(text) => {
             let value: Value =
                 serde_json::from_str(text).map_err(|e| format!("{method} {path}: body is not JSON: {e}"))?;

@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
-use otp_shared::dialect::{self, bizmagnets, bridgekeeper};
+use otp_shared::dialect::{self, bizmagnets, bridgekeeper, twilio};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, Delivery, QuotaStore, UserDirectory};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
@@ -15,6 +15,8 @@ where
         bizmagnets::send(app, event).await
     } else if bridgekeeper::is_send(&event) {
         bridgekeeper::send(app, event).await
+    } else if twilio::is_create(&event) {
+        twilio::create(app, event).await
     } else {
         dialect::unrouted(app, &event)
     })

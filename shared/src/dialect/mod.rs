@@ -10,6 +10,7 @@
 pub mod bizmagnets;
 pub mod bridgekeeper;
 pub mod kgen;
+pub mod twilio;
 pub mod zap;
 
 use std::future::Future;
@@ -34,20 +35,22 @@ pub fn not_found() -> Response<Body> {
     json_response(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}), None)
 }
 
-/// Whether a request uses the one method every route of the service takes.
+/// Whether a request uses the method every route of the service takes (Twilio's fetch of
+/// a verification, a `GET`, is the one route beside them).
 pub fn is_post(request: &Request) -> bool {
     request.method() == Method::POST
 }
 
 /// A request no route of the function took. A route of the service reached with another
-/// method than POST is a 405 with `Allow: POST` in its dialect's shape; any other path is
-/// a 404, in Bridgekeeper's shape under its prefix (its client parses every answer).
+/// method than it takes is a 405 with `Allow` in its dialect's shape; any other path is a
+/// 404, in Bridgekeeper's shape under its prefix (its client parses every answer).
 pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
     let error = if is_post(request) {
         OtpError::NotFound
     } else {
         OtpError::MethodNotAllowed
     };
+    let mut allow = "POST";
     let mut response = if kgen::is_send(request) || kgen::is_verify(request) {
         kgen::render_error(&error)
     } else if bizmagnets::is_send(request) || bizmagnets::is_verify(request) {
@@ -59,6 +62,9 @@ pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
         || bridgekeeper::is_update_with_otp(request)
     {
         bridgekeeper::render_error(&error)
+    } else if let Some(methods) = twilio::allowed_methods(request) {
+        allow = methods;
+        twilio::render_error(&error, twilio::Operation::Other)
     } else if bridgekeeper::is_under_prefix(request) {
         return bridgekeeper::render_error(&OtpError::NotFound);
     } else {
@@ -67,7 +73,7 @@ pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
     if matches!(error, OtpError::MethodNotAllowed) {
         response.headers_mut().insert(
             lambda_http::http::header::ALLOW,
-            lambda_http::http::HeaderValue::from_static("POST"),
+            lambda_http::http::HeaderValue::from_static(allow),
         );
     }
     response

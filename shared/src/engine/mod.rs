@@ -8,6 +8,7 @@
 //! give the failure back). Whatever a refused or unauthenticated request took is given back.
 
 mod budgets;
+mod owned;
 mod send;
 mod verify;
 

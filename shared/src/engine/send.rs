@@ -155,10 +155,16 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
                     opened = live.opens,
                     "code sent"
                 );
+                let opened_at = match &current {
+                    Some(refreshed) if !live.opens => refreshed.created_at,
+                    _ => at,
+                };
                 return Ok(Sent {
                     challenge_id: live.challenge_id,
                     auth_code: live.auth_code,
                     opened: live.opens,
+                    opened_at,
+                    sent_at: at,
                 });
             }
             // A verify used or spent the challenge since it was read: read it again.

@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
-use crate::challenge::{Challenge, Handle, LiveCode, Located, State};
+use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
@@ -19,6 +19,7 @@ use super::items::{
 
 const OPEN: &str = "open";
 const USED: &str = "used";
+const CANCELED: &str = "canceled";
 
 /// Re-reads of a link that changed under a consume.
 const LINK_TRIES: u32 = 4;
@@ -32,17 +33,23 @@ fn challenge_from(item: &Item) -> Option<Challenge> {
         }),
         _ => None,
     };
+    let sent_at = get_n(item, "sent_at")?;
     Some(Challenge {
         id: get_s(item, "id")?.to_owned(),
         auth_code: get_s(item, "auth_code")?.to_owned(),
         state: match get_s(item, "state")? {
-            "open" => State::Open,
+            OPEN => State::Open,
+            CANCELED => State::Canceled,
             _ => State::Used,
         },
         attempts: get_n(item, "attempts")?,
         expires_at: get_n(item, "expires_at")?,
         code_length: get_n(item, "code_length")?,
         code,
+        sent_at,
+        // Items written before it was kept: their latest send is what is known.
+        created_at: get_n(item, "created_at").unwrap_or(sent_at),
+        settled_at: get_n(item, "used_at").or_else(|| get_n(item, "canceled_at")),
     })
 }
 
@@ -94,6 +101,7 @@ impl DynamoStore {
             .item("code_length", n(live.code_length))
             .item("expires_at", n(live.expires_at))
             .item("sent_at", n(live.now))
+            .item("created_at", n(live.now))
             .item("code_tag", b(&live.sealed.tag))
             .item("code_key", s(&live.sealed.key_id))
             .item(TTL, n(live.cleanup_at));
@@ -228,6 +236,41 @@ impl ChallengeStore for DynamoStore {
             .await;
         // Not written: another request's attempt, or nothing counted.
         written(result).map(|_| ())
+    }
+
+    async fn settle(
+        &self,
+        scope: &Scope,
+        destination: &Destination,
+        challenge_id: &str,
+        settlement: Settlement,
+        now: UnixSeconds,
+        max_attempts: u32,
+    ) -> Result<Option<Challenge>, StoreError> {
+        let (state, stamp) = match settlement {
+            Settlement::Approve => (USED, "used_at"),
+            Settlement::Cancel => (CANCELED, "canceled_at"),
+        };
+        let result = self
+            .challenge_update(scope, destination)
+            .update_expression(format!(
+                "SET #state = :settled, {stamp} = :now REMOVE code_tag, code_key"
+            ))
+            .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":settled", s(state))
+            .expression_attribute_values(":open", s(OPEN))
+            .expression_attribute_values(":id", s(challenge_id))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":max", n(max_attempts))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output.attributes.as_ref().and_then(challenge_from)),
+            Err(error) if conditional_failed(&error) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     async fn consume(

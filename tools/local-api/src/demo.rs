@@ -1,6 +1,7 @@
 //! A ready-to-use local setup: the table and SES identity, a client with every permission,
-//! a BizMagnets OTP configuration, a user with a phone and an email on record, and a JWT of
-//! that user signed with the local `JWT_SECRET`.
+//! an SMS and an email OTP configuration (BizMagnets' configurations, Twilio's services), a
+//! user with a phone and an email on record, and a JWT of that user signed with the local
+//! `JWT_SECRET`.
 
 use otp_admin::{Admin, execute};
 use otp_shared::settings::Settings;
@@ -49,6 +50,26 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         &tools,
     )
     .await?;
+    let email_config = admin(
+        &[
+            "config",
+            "create",
+            "--client",
+            &client_id,
+            "--channel",
+            "email",
+            "--length",
+            "6",
+            "--ttl",
+            "600",
+            "--template",
+            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            "--sender",
+            "Demo",
+        ],
+        &tools,
+    )
+    .await?;
     admin(
         &[
             "user",
@@ -84,6 +105,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         "client_secret": client["client_secret"],
         "api_key": client["api_key"],
         "otp_config_uid": config["otp_config_uid"],
+        "email_config_uid": email_config["otp_config_uid"],
         "jwt": jwt,
         "user": {"issuer": DEMO_ISSUER, "user_id": DEMO_USER, "phone": DEMO_PHONE, "email": DEMO_EMAIL},
     }))
@@ -95,11 +117,18 @@ pub fn exports(url: &str, demo: &Value) -> String {
     format!(
         "Demo credentials (paste into your shell):\n  export API={url}\n  export JWT={}\n  export CLIENT_ID={}\n  \
          export CLIENT_SECRET={}\n  export API_KEY={}\n  export OTP_CONFIG_UID={}\n\
+         For Twilio's SDKs (the client's id and secret, its SMS and its email configuration):\n  \
+         export TWILIO_ACCOUNT_SID={}\n  export TWILIO_AUTH_TOKEN={}\n  export VERIFY_SERVICE_SID={}\n  \
+         export VERIFY_EMAIL_SERVICE_SID={}\n\
          The demo user ({DEMO_ISSUER}/{DEMO_USER}) has {DEMO_PHONE} and {DEMO_EMAIL} on record.\n",
         field("jwt"),
         field("client_id"),
         field("client_secret"),
         field("api_key"),
         field("otp_config_uid"),
+        field("client_id"),
+        field("client_secret"),
+        field("otp_config_uid"),
+        field("email_config_uid"),
     )
 }

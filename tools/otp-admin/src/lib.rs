@@ -4,7 +4,7 @@
 //!   typically a local AWS through `AWS_ENDPOINT_URL`, and the SES identity of
 //!   `EMAIL_FROM` there. In AWS the template creates the table and the operator verifies
 //!   the identity.
-//! - `client create --name NAME [--permissions kgen-proxy,bizmagnets,zap]
+//! - `client create --name NAME [--permissions kgen-proxy,bizmagnets,zap,twilio]
 //!   [--sends-per-hour N] [--sends-per-number-range-per-hour N]`: registers an API client;
 //!   prints its id, secret and API key, once (only their hashes are stored). Limits not
 //!   given are the deployment's.
@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 pub const USAGE: &str = "usage:
   otp-admin init
-  otp-admin client create --name NAME [--permissions kgen-proxy,bizmagnets,zap] [--sends-per-hour N] [--sends-per-number-range-per-hour N]
+  otp-admin client create --name NAME [--permissions kgen-proxy,bizmagnets,zap,twilio] [--sends-per-hour N] [--sends-per-number-range-per-hour N]
   otp-admin client update --client ID [--sends-per-hour N|default] [--sends-per-number-range-per-hour N|default]
   otp-admin config create --client ID --channel sms|email --length N --ttl SECONDS --template TEXT --sender NAME
   otp-admin user import --user-id ID [--issuer ISS] [--phone E164] [--email ADDRESS]";

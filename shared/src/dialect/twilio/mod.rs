@@ -1,0 +1,482 @@
+//! The Twilio Verify v2 dialect, for the clients teams already run (Twilio's SDKs with the
+//! Verify base URL replaced): `POST /v2/Services/{ServiceSid}/Verifications` (send-otp),
+//! `POST .../VerificationCheck`, `GET` and `POST .../Verifications/{Sid}` (verify).
+//!
+//! Form-encoded requests, HTTP Basic auth with an API client's id and secret as account
+//! SID and auth token; the Service SID names an OTP configuration of that client. The
+//! client's verifications are its own scope, shared by its services. The security rules
+//! stay the service's: attempts, budgets and hashing are those of every other dialect.
+
+mod render;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use crate::app::App;
+use crate::callers::authenticate_client;
+use crate::challenge::{Attempt, Challenge, Handle, Lifecycle, Settlement};
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::http::{MAX_BODY_BYTES, header, json_response, route_path};
+use crate::ports::{
+    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
+    UserDirectory,
+};
+use crate::scope::Scope;
+
+pub use render::{Operation, challenge_id, render_error, verification_sid};
+use render::{Owner, Verification, channel_disabled};
+
+/// The routes, by their segments after `/v2/Services/{ServiceSid}/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route<'a> {
+    Create {
+        service: &'a str,
+    },
+    Check {
+        service: &'a str,
+    },
+    /// A verification named by its sid, or by its `To`.
+    Verification {
+        service: &'a str,
+        named: &'a str,
+    },
+}
+
+fn route(request: &Request) -> Option<Route<'_>> {
+    let rest = route_path(request).strip_prefix("/v2/Services/")?;
+    let mut segments = rest.split('/');
+    let service = segments.next().filter(|s| !s.is_empty())?;
+    let route = match (segments.next()?, segments.next()) {
+        ("Verifications", None) => Route::Create { service },
+        ("VerificationCheck", None) => Route::Check { service },
+        ("Verifications", Some(named)) if !named.is_empty() => Route::Verification { service, named },
+        _ => return None,
+    };
+    segments.next().is_none().then_some(route)
+}
+
+pub fn is_create(request: &Request) -> bool {
+    matches!(route(request), Some(Route::Create { .. }))
+}
+
+pub fn is_check(request: &Request) -> bool {
+    matches!(route(request), Some(Route::Check { .. }))
+}
+
+/// `GET` (fetch) and `POST` (update) of one verification.
+pub fn is_verification(request: &Request) -> bool {
+    matches!(route(request), Some(Route::Verification { .. }))
+}
+
+/// The methods a route of the dialect takes, for a 405's `Allow`.
+pub fn allowed_methods(request: &Request) -> Option<&'static str> {
+    match route(request)? {
+        Route::Verification { .. } => Some("GET, POST"),
+        _ => Some("POST"),
+    }
+}
+
+/// A form-encoded body's parameters (`application/x-www-form-urlencoded`, as Twilio's
+/// API takes them), each with every value it was given.
+#[derive(Debug, Default)]
+struct Form(HashMap<String, Vec<String>>);
+
+impl Form {
+    /// A parameter's value; one given twice is refused rather than guessed.
+    fn get(&self, name: &'static str) -> Result<Option<&str>, OtpError> {
+        match self.0.get(name).map(Vec::as_slice) {
+            None => Ok(None),
+            Some([value]) => Ok(Some(value.as_str())),
+            Some(_) => Err(OtpError::invalid(name, "is given more than once")),
+        }
+    }
+
+    fn required(&self, name: &'static str) -> Result<&str, OtpError> {
+        self.get(name)?.ok_or_else(|| OtpError::invalid(name, "is required"))
+    }
+}
+
+/// The request's form. Parameters of Twilio's API that this service does not use are
+/// accepted and ignored, as Twilio ignores unknown ones.
+fn form(request: &Request) -> Result<Form, OtpError> {
+    let bytes: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(OtpError::invalid("body", format!("larger than {MAX_BODY_BYTES} bytes")));
+    }
+    let form_type = header(request, "content-type").is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    if !form_type && !bytes.is_empty() {
+        return Err(OtpError::invalid(
+            "Content-Type",
+            "must be application/x-www-form-urlencoded",
+        ));
+    }
+    let mut parameters = Form::default();
+    for (name, value) in form_urlencoded::parse(bytes) {
+        parameters
+            .0
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    Ok(parameters)
+}
+
+/// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its secret).
+fn basic_credentials(request: &Request) -> Option<(String, String)> {
+    let encoded = header(request, "authorization")?.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// The client the credentials name, not yet checked: what the send budgets count on.
+fn claimed_account(request: &Request) -> Option<String> {
+    basic_credentials(request).map(|(id, _)| id).filter(|id| !id.is_empty())
+}
+
+/// The credentials' check and the service's configuration, read at once; the
+/// configuration must be the client's own (another's is not found).
+async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
+    app: &App<S, D>,
+    request: &Request,
+    service: &str,
+) -> Result<(ClientRecord, OtpConfig), OtpError> {
+    let credentials = basic_credentials(request);
+    let (id, secret) = credentials
+        .as_ref()
+        .map(|(id, secret)| (Some(id.as_str()), Some(secret.as_str())))
+        .unwrap_or((None, None));
+    let (client, config) = tokio::join!(
+        authenticate_client(app.store(), id, secret, Permission::Twilio),
+        app.store().config(service)
+    );
+    let (client, config) = (client?, config?);
+    let config = config
+        .filter(|config| config.client_id == client.id)
+        .ok_or(OtpError::NotFound)?;
+    Ok((client, config))
+}
+
+/// `To`: an E.164 number (SMS) or an email address.
+fn destination(to: &str) -> Result<Destination, OtpError> {
+    if to.trim_start().starts_with('+') {
+        Destination::e164(to).map_err(|_| OtpError::invalid("To", "is not a valid E.164 phone number"))
+    } else {
+        Destination::email(to).map_err(|_| OtpError::invalid("To", "is not a valid phone number or email address"))
+    }
+}
+
+/// `Channel`: one of Twilio's; only the configuration's own is enabled.
+fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
+    let channel = parameters.required("Channel")?;
+    match channel {
+        "sms" | "email" | "whatsapp" | "call" | "sna" | "auto" => Ok(channel),
+        _ => Err(OtpError::invalid(
+            "Channel",
+            "must be one of sms, email, whatsapp, call, sna, auto",
+        )),
+    }
+}
+
+/// `https://host` as the request reached it.
+fn base_url(request: &Request) -> String {
+    let host = header(request, "host").unwrap_or("localhost");
+    let scheme = header(request, "x-forwarded-proto").unwrap_or("https");
+    format!("{scheme}://{host}")
+}
+
+/// The resource answer of a request that `work` settles; errors in Twilio's shape.
+async fn answer<S, D>(
+    app: &App<S, D>,
+    operation: Operation,
+    work: impl Future<Output = Result<Response<Body>, OtpError>>,
+) -> Response<Body> {
+    match crate::backend::bounded(app.request_deadline, work).await {
+        Ok(response) => response,
+        Err(failure) => render_error(&failure, operation),
+    }
+}
+
+/// Create: a code by the service's channel and template. A create while a verification
+/// is pending re-sends on the same sid, as Twilio does; 201 with the verification.
+pub async fn create<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry,
+    D: Delivery,
+{
+    let Some(Route::Create { service }) = route(&request) else {
+        return render_error(&OtpError::NotFound, Operation::Create);
+    };
+    let work = async {
+        let claimed = claimed_account(&request).ok_or(OtpError::Unauthorized)?;
+        let parsed = form(&request).and_then(|parameters| {
+            let destination = destination(parameters.required("To")?)?;
+            let channel = requested_channel(&parameters)?.to_owned();
+            // An empty friendly name is none: the service's name is shown.
+            let friendly_name = match parameters.get("CustomFriendlyName")?.filter(|name| !name.is_empty()) {
+                Some(name) if name.chars().count() > 30 => {
+                    return Err(OtpError::invalid(
+                        "CustomFriendlyName",
+                        "must have at most 30 characters",
+                    ));
+                }
+                name => name.map(str::to_owned),
+            };
+            parameters.get("Locale")?;
+            Ok((destination, channel, friendly_name))
+        });
+        let (destination, channel, friendly_name) =
+            super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
+        let requester = super::requester(&request, Some(&claimed));
+        let scope = Scope::Client(claimed.clone());
+        let ((client, config), pending) = app
+            .otp
+            .begin_send(
+                scope,
+                destination.clone(),
+                &requester,
+                true,
+                account_and_service(app, &request, service),
+            )
+            .await?;
+        let kind_matches = matches!(
+            (config.channel, &destination),
+            (Channel::Sms, Destination::Phone(_)) | (Channel::Email, Destination::Email(_))
+        );
+        if channel != config.channel.name() || !kind_matches {
+            app.otp.abandon(pending).await;
+            return Ok(if channel != config.channel.name() {
+                channel_disabled(&channel)
+            } else {
+                render_error(
+                    &OtpError::invalid("To", format!("must be an address for the {channel} channel")),
+                    Operation::Create,
+                )
+            });
+        }
+        // A friendly name is the name the message shows; the sender (an SMS sender ID, an
+        // email's display name) stays the service's.
+        let shown_name = friendly_name.as_deref().unwrap_or(&config.sender);
+        let sent = app
+            .otp
+            .finish_send(
+                pending,
+                &app.delivery,
+                &client.limits,
+                &config.profile,
+                |code, profile| {
+                    let mut message = app
+                        .messages
+                        .from_template(&config.template, code, profile, "", Some(shown_name));
+                    message.sender = Some(config.sender.clone());
+                    message
+                },
+            )
+            .await?;
+        let verification = Verification {
+            challenge_id: &sent.challenge_id,
+            destination: &destination,
+            lifecycle: Lifecycle::Pending,
+            created_at: sent.opened_at,
+            sent_at: sent.sent_at,
+            updated_at: sent.sent_at,
+        };
+        let owner = Owner {
+            account_sid: &client.id,
+            service_sid: service,
+            base_url: &base_url(&request),
+        };
+        Ok(json_response(StatusCode::CREATED, &verification.resource(&owner), None))
+    };
+    answer(app, Operation::Create, work).await
+}
+
+/// Check: `Code` with `To` or `VerificationSid`. 200 with `approved` for the right code,
+/// `pending` for a wrong one while attempts are left; 60202 once they are spent, 20404
+/// when no verification is pending.
+pub async fn check<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
+{
+    let Some(Route::Check { service }) = route(&request) else {
+        return render_error(&OtpError::NotFound, Operation::Check);
+    };
+    let work = async {
+        let claimed = claimed_account(&request).ok_or(OtpError::Unauthorized)?;
+        let scope = Scope::Client(claimed);
+        let parsed = form(&request).and_then(|parameters| {
+            let code = parameters.required("Code")?;
+            let code = crate::code::Code::from_text(code, crate::policy::CODE_LENGTH.max as u8)
+                .ok_or_else(|| OtpError::invalid("Code", "must be 1 to 10 digits"))?;
+            let named = match (parameters.get("VerificationSid")?, parameters.get("To")?) {
+                (Some(sid), _) => Named::Sid(sid.to_owned()),
+                (None, Some(to)) => Named::To(destination(to)?),
+                (None, None) => return Err(OtpError::invalid("To", "or VerificationSid is required")),
+            };
+            Ok((code, named))
+        });
+        let (code, named) = super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
+        // The account and the verification as they stood: read beside the attempt (by
+        // `To`), or before it (by sid: the attempt counts on the verification's destination).
+        let snapshot: OnceLock<(ClientRecord, Option<Challenge>)> = OnceLock::new();
+        let (destination, handle) = match named {
+            Named::Sid(sid) => {
+                let id = challenge_id(&sid);
+                let (account, found) = tokio::join!(account_and_service(app, &request, service), async {
+                    match &id {
+                        Some(id) => app.otp.find(&scope, id).await,
+                        None => Ok(None),
+                    }
+                });
+                let (account, _) = account?;
+                let (destination, challenge) = found?.ok_or(OtpError::NotFound)?;
+                let handle = Handle::Id(challenge.id.clone());
+                let _ = snapshot.set((account, Some(challenge)));
+                (destination, handle)
+            }
+            Named::To(destination) => (destination, Handle::Open),
+        };
+        let reads = async {
+            if snapshot.get().is_none() {
+                let (account, challenge) = tokio::join!(
+                    account_and_service(app, &request, service),
+                    app.otp.current(&scope, &destination)
+                );
+                let _ = snapshot.set((account?.0, challenge?));
+            }
+            Ok(())
+        };
+        let attempt = Attempt {
+            scope: scope.clone(),
+            destination: destination.clone(),
+            handle,
+            code,
+            link: None,
+        };
+        let now = app.otp.clock.now();
+        let max_attempts = app.otp.policy.attempts_per_challenge;
+        let lifecycle = match app.otp.verify(&attempt, reads).await {
+            Ok(_) => Lifecycle::Approved,
+            Err(OtpError::WrongCode) => Lifecycle::Pending,
+            Err(OtpError::Gone) => {
+                // Spent attempts are Twilio's 60202; anything else is no pending verification.
+                let spent = snapshot
+                    .get()
+                    .and_then(|(_, challenge)| challenge.as_ref())
+                    .is_some_and(|challenge| {
+                        challenge.state == crate::challenge::State::Open && challenge.attempts >= max_attempts
+                    });
+                return Err(if spent {
+                    OtpError::TooMany { retry_after: 1 }
+                } else {
+                    OtpError::Gone
+                });
+            }
+            Err(other) => return Err(other),
+        };
+        let (account, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
+        let challenge = challenge.as_ref().ok_or(OtpError::Gone)?;
+        let mut verification = Verification::of(challenge, &destination, now, max_attempts);
+        verification.lifecycle = lifecycle;
+        if lifecycle == Lifecycle::Approved {
+            verification.updated_at = now;
+        }
+        let owner = Owner {
+            account_sid: &account.id,
+            service_sid: service,
+            base_url: &base_url(&request),
+        };
+        Ok(json_response(StatusCode::OK, &verification.check(&owner), None))
+    };
+    answer(app, Operation::Check, work).await
+}
+
+/// How a check names its verification.
+#[derive(Debug)]
+enum Named {
+    Sid(String),
+    To(Destination),
+}
+
+/// Fetch (`GET`) and update (`POST`, `Status` = `canceled` | `approved`) of the
+/// verification the path names by its sid or its `To`.
+pub async fn verification<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
+where
+    S: ChallengeStore + ClientRegistry + ConfigRegistry,
+{
+    let Some(Route::Verification { service, named }) = route(&request) else {
+        return render_error(&OtpError::NotFound, Operation::Other);
+    };
+    let work = async {
+        let settlement = if request.method() == Method::POST {
+            let parsed = form(&request).and_then(|parameters| match parameters.required("Status")? {
+                "canceled" => Ok(Settlement::Cancel),
+                "approved" => Ok(Settlement::Approve),
+                _ => Err(OtpError::invalid("Status", "must be canceled or approved")),
+            });
+            Some(super::parsed_after(parsed, account_and_service(app, &request, service)).await?)
+        } else {
+            None
+        };
+        let scope = Scope::Client(claimed_account(&request).ok_or(OtpError::Unauthorized)?);
+        let named = percent_decoded(named);
+        // The verification is read beside the credentials' check (under the client they
+        // claim; nothing of it is shown unless the check passes).
+        let found = async {
+            match challenge_id(&named) {
+                Some(id) => app.otp.find(&scope, &id).await,
+                None => match destination(&named) {
+                    Ok(destination) => Ok(app
+                        .otp
+                        .current(&scope, &destination)
+                        .await?
+                        .map(|challenge| (destination, challenge))),
+                    Err(_) => Ok(None),
+                },
+            }
+        };
+        let (account, found) = tokio::join!(account_and_service(app, &request, service), found);
+        let (client, _) = account?;
+        let (destination, challenge) = found?.ok_or(OtpError::NotFound)?;
+        let challenge = match settlement {
+            Some(settlement) => app
+                .otp
+                .settle(&scope, &destination, &challenge.id, settlement)
+                .await?
+                .ok_or(OtpError::NotFound)?,
+            None => challenge,
+        };
+        let now = app.otp.clock.now();
+        let verification = Verification::of(&challenge, &destination, now, app.otp.policy.attempts_per_challenge);
+        let owner = Owner {
+            account_sid: &client.id,
+            service_sid: service,
+            base_url: &base_url(&request),
+        };
+        Ok(json_response(StatusCode::OK, &verification.resource(&owner), None))
+    };
+    answer(app, Operation::Other, work).await
+}
+
+/// A path segment as sent (`%2B15017122661` is `+15017122661`).
+fn percent_decoded(segment: &str) -> String {
+    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,335 @@
+//! Twilio Verify v2 as its SDKs call it: form-encoded bodies, HTTP Basic with an API
+//! client's id and secret, the Service SID naming one of its OTP configurations; Twilio's
+//! resources, statuses and error codes over the service's own security rules.
+
+use base64::Engine as _;
+use otp_shared::ports::{Channel, Permission};
+use otp_tests::{
+    Deployment, TestClient, api_event, emails_to, fresh_email, fresh_phone, last_code, last_email_code, sms_to,
+};
+use serde_json::{Value, json};
+
+use crate::*;
+
+/// A Twilio request: `method` on `path`, Basic credentials, a form body.
+pub(crate) fn twilio_request(
+    method: &str,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> lambda_http::Request {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let basic = auth.map(|(id, secret)| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    });
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+    if let Some(basic) = &basic {
+        headers.push(("authorization", basic.as_str()));
+    }
+    let mut event: Value = serde_json::from_str(&api_event(path, &headers, &body, "203.0.113.10")).expect("JSON");
+    event["routeKey"] = json!(format!("{method} {path}"));
+    event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
+    event["requestContext"]["http"]["method"] = json!(method);
+    if method == "GET" {
+        event.as_object_mut().expect("an object").remove("body");
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid event")
+}
+
+pub(crate) struct Service {
+    pub deployment: Deployment,
+    pub client: TestClient,
+    pub sid: String,
+}
+
+impl Service {
+    pub(crate) async fn new(channel: Channel) -> Self {
+        let deployment = Deployment::new().await;
+        let client = deployment.client().await;
+        let sid = deployment
+            .config(&client, channel, 6, 600, "Your {sender} code is {code}")
+            .await;
+        Self {
+            deployment,
+            client,
+            sid,
+        }
+    }
+
+    fn auth(&self) -> Option<(&str, &str)> {
+        Some((&self.client.id, &self.client.secret))
+    }
+
+    pub(crate) async fn create(&self, to: &str, channel: &str) -> Answer {
+        let path = format!("/v2/Services/{}/Verifications", self.sid);
+        let request = twilio_request("POST", &path, self.auth(), &[("To", to), ("Channel", channel)]);
+        call_send_otp(&self.deployment, request).await
+    }
+
+    pub(crate) async fn check(&self, named: (&str, &str), code: &str) -> Answer {
+        let path = format!("/v2/Services/{}/VerificationCheck", self.sid);
+        let request = twilio_request("POST", &path, self.auth(), &[named, ("Code", code)]);
+        call_verify(&self.deployment, request).await
+    }
+
+    async fn fetch(&self, named: &str) -> Answer {
+        let path = format!("/v2/Services/{}/Verifications/{named}", self.sid);
+        call_verify(&self.deployment, twilio_request("GET", &path, self.auth(), &[])).await
+    }
+
+    async fn update(&self, named: &str, status: &str) -> Answer {
+        let path = format!("/v2/Services/{}/Verifications/{named}", self.sid);
+        call_verify(
+            &self.deployment,
+            twilio_request("POST", &path, self.auth(), &[("Status", status)]),
+        )
+        .await
+    }
+}
+
+fn twilio_error(code: u32, status: u16) -> (u16, Value) {
+    (
+        status,
+        json!({"code": code, "message": null, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
+    )
+}
+
+/// An answer's status and body, its message left out (Twilio's wording is not part of the contract).
+fn without_message(answer: &Answer) -> (u16, Value) {
+    let mut body = answer.1.clone();
+    if body.get("message").is_some() {
+        body["message"] = Value::Null;
+    }
+    (answer.0, body)
+}
+
+#[tokio::test]
+async fn create_check_and_check_again_as_twilio_does() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let (status, created, _) = service.create(&phone, "sms").await;
+    assert_eq!(status, 201, "{created}");
+    let sid = created["sid"].as_str().expect("a sid").to_owned();
+    assert!(sid.starts_with("VE") && sid.len() == 34, "{sid}");
+    assert_eq!(created["status"], "pending");
+    assert_eq!(created["valid"], false);
+    assert_eq!(created["to"], phone.as_str());
+    assert_eq!(created["channel"], "sms");
+    assert_eq!(created["account_sid"], service.client.id.as_str());
+    assert_eq!(created["service_sid"], service.sid.as_str());
+    assert!(
+        created["url"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(&format!("/Verifications/{sid}")))
+    );
+    let code = last_code(&phone);
+
+    // A wrong code: 200, still pending.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, checked, _) = service.check(("To", &phone), wrong).await;
+    assert_eq!(
+        (status, &checked["status"], &checked["valid"]),
+        (200, &json!("pending"), &json!(false))
+    );
+    assert_eq!(checked["sid"], sid.as_str());
+
+    // The right one: approved; once approved, there is no pending verification.
+    let (status, checked, _) = service.check(("To", &phone), &code).await;
+    assert_eq!(
+        (status, &checked["status"], &checked["valid"]),
+        (200, &json!("approved"), &json!(true))
+    );
+    assert_eq!(
+        without_message(&service.check(("To", &phone), &code).await),
+        twilio_error(20404, 404)
+    );
+
+    // The approved verification is still there to fetch, by sid or by To.
+    let (status, fetched, _) = service.fetch(&sid).await;
+    assert_eq!((status, &fetched["status"]), (200, &json!("approved")));
+    let by_to = service.fetch(&phone.replace('+', "%2B")).await;
+    assert_eq!(by_to.1["sid"], sid.as_str());
+}
+
+#[tokio::test]
+async fn a_create_while_pending_resends_on_the_same_sid() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let first = service.create(&phone, "sms").await;
+    let first_code = last_code(&phone);
+    // Within the destination's cooldown: Twilio's "max send attempts", with when to retry.
+    let (status, body, retry_after) = service.create(&phone, "sms").await;
+    assert_eq!(without_message(&(status, body, None)), twilio_error(60203, 429));
+    assert_eq!(retry_after.as_deref(), Some("30"));
+
+    service.deployment.clock.advance(30);
+    let again = service.create(&phone, "sms").await;
+    assert_eq!(again.0, 201);
+    assert_eq!(again.1["sid"], first.1["sid"], "the same verification");
+    assert_eq!(sms_to(&phone).len(), 2);
+    let code = last_code(&phone);
+    if code != first_code {
+        let (status, checked, _) = service.check(("To", &phone), &first_code).await;
+        assert_eq!(
+            (status, &checked["status"]),
+            (200, &json!("pending")),
+            "the earlier code stopped working"
+        );
+    }
+    let sid = again.1["sid"].as_str().expect("sid").to_owned();
+    let (status, checked, _) = service.check(("VerificationSid", &sid), &code).await;
+    assert_eq!((status, &checked["status"]), (200, &json!("approved")));
+}
+
+#[tokio::test]
+async fn the_sixth_check_is_max_attempts_and_the_right_code_no_longer_works() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    assert_eq!(service.create(&phone, "sms").await.0, 201);
+    let code = last_code(&phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for attempt in 1..=5 {
+        let (status, checked, _) = service.check(("To", &phone), wrong).await;
+        assert_eq!(
+            (status, &checked["status"]),
+            (200, &json!("pending")),
+            "attempt {attempt}"
+        );
+    }
+    let (status, body, retry_after) = service.check(("To", &phone), &code).await;
+    assert_eq!(without_message(&(status, body, None)), twilio_error(60202, 429));
+    assert!(retry_after.is_some());
+    let (status, fetched, _) = service.fetch(&phone).await;
+    assert_eq!((status, &fetched["status"]), (200, &json!("max_attempts_reached")));
+}
+
+#[tokio::test]
+async fn email_services_send_mail_and_check_by_sid() {
+    let service = Service::new(Channel::Email).await;
+    let address = fresh_email();
+    let (status, created, _) = service.create(&address, "email").await;
+    assert_eq!((status, &created["channel"]), (201, &json!("email")));
+    assert_eq!(emails_to(&address).len(), 1);
+    let sid = created["sid"].as_str().expect("sid");
+    let (status, checked, _) = service
+        .check(("VerificationSid", sid), &last_email_code(&address))
+        .await;
+    assert_eq!(
+        (status, &checked["status"], &checked["to"]),
+        (200, &json!("approved"), &json!(address))
+    );
+}
+
+#[tokio::test]
+async fn cancel_and_approve_settle_a_pending_verification() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let created = service.create(&phone, "sms").await;
+    let sid = created.1["sid"].as_str().expect("sid").to_owned();
+    let code = last_code(&phone);
+    let (status, canceled, _) = service.update(&sid, "canceled").await;
+    assert_eq!((status, &canceled["status"]), (200, &json!("canceled")));
+    assert_eq!(
+        without_message(&service.check(("To", &phone), &code).await),
+        twilio_error(20404, 404)
+    );
+    assert_eq!(
+        without_message(&service.update(&sid, "approved").await),
+        twilio_error(20404, 404),
+        "no longer pending"
+    );
+
+    // A new verification of the same number, approved by its owner without a code.
+    service.deployment.clock.advance(30);
+    let again = service.create(&phone, "sms").await;
+    let new_sid = again.1["sid"].as_str().expect("sid").to_owned();
+    assert_ne!(new_sid, sid, "a canceled verification is not re-sent");
+    let (status, approved, _) = service.update(&new_sid, "approved").await;
+    assert_eq!(
+        (status, &approved["status"], &approved["valid"]),
+        (200, &json!("approved"), &json!(true))
+    );
+    assert_eq!(
+        without_message(&service.update(&new_sid, "paused").await),
+        twilio_error(60200, 400)
+    );
+}
+
+#[tokio::test]
+async fn credentials_channels_and_parameters_are_checked() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    let form = [("To", phone.as_str()), ("Channel", "sms")];
+    for auth in [None, Some((service.client.id.as_str(), "wrong")), Some(("nobody", "x"))] {
+        let answer = call_send_otp(&service.deployment, twilio_request("POST", &path, auth, &form)).await;
+        assert_eq!(without_message(&answer), twilio_error(20003, 401), "{auth:?}");
+    }
+    // A client without the permission, and another client's service.
+    let bizmagnets_only = service.deployment.client_with(&[Permission::Bizmagnets]).await;
+    let answer = call_send_otp(
+        &service.deployment,
+        twilio_request(
+            "POST",
+            &path,
+            Some((&bizmagnets_only.id, &bizmagnets_only.secret)),
+            &form,
+        ),
+    )
+    .await;
+    assert_eq!(without_message(&answer), twilio_error(20003, 401));
+    let other = service.deployment.client().await;
+    let answer = call_send_otp(
+        &service.deployment,
+        twilio_request("POST", &path, Some((&other.id, &other.secret)), &form),
+    )
+    .await;
+    assert_eq!(without_message(&answer), twilio_error(20404, 404));
+
+    assert_eq!(
+        without_message(&service.create(&phone, "whatsapp").await),
+        twilio_error(60223, 400)
+    );
+    assert_eq!(
+        without_message(&service.create(&phone, "email").await),
+        twilio_error(60223, 400)
+    );
+    assert_eq!(
+        without_message(&service.create(&phone, "carrier-pigeon").await),
+        twilio_error(60200, 400)
+    );
+    assert_eq!(
+        without_message(&service.create("+1234", "sms").await),
+        twilio_error(60200, 400)
+    );
+    assert_eq!(
+        without_message(&service.create(&fresh_email(), "sms").await),
+        twilio_error(60200, 400)
+    );
+    assert!(sms_to(&phone).is_empty(), "nothing was sent");
+    // A refused channel gave back what it spent: the next right request goes out.
+    assert_eq!(service.create(&phone, "sms").await.0, 201);
+
+    let check = format!("/v2/Services/{}/VerificationCheck", service.sid);
+    let auth = Some((service.client.id.as_str(), service.client.secret.as_str()));
+    for bad in [
+        vec![("To", phone.as_str())],
+        vec![("Code", "123456")],
+        vec![("To", phone.as_str()), ("Code", "12ab")],
+    ] {
+        let answer = call_verify(&service.deployment, twilio_request("POST", &check, auth, &bad)).await;
+        assert_eq!(without_message(&answer), twilio_error(60200, 400), "{bad:?}");
+    }
+    let json_body = otp_tests::api_request(
+        &check,
+        &[("content-type", "application/json")],
+        &json!({"To": phone, "Code": "123456"}).to_string(),
+    );
+    let (status, body, _) = call_verify(&service.deployment, json_body).await;
+    assert_eq!(status, 401, "credentials first: {body}");
+}
