@@ -205,7 +205,16 @@ pub fn claimed_client(api_key: Option<&str>) -> Option<&str> {
     api_key
         .and_then(|key| key.trim().split_once('.'))
         .map(|(id, _)| id)
-        .filter(|id| !id.is_empty())
+        .filter(|id| is_plausible_client_id(id))
+}
+
+/// Longest client id the service issues or accepts (it issues UUIDs).
+pub const MAX_CLIENT_ID_CHARS: usize = 128;
+
+/// Whether `id` could be a client's: budgets are counted on a claimed id before it is
+/// checked, so one that no client can have is refused at once.
+pub fn is_plausible_client_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= MAX_CLIENT_ID_CHARS
 }
 
 /// The API key of a client: its id and a secret, joined by a dot.

@@ -31,6 +31,10 @@ pub enum OtpError {
     /// A send rule or the failure budget refuses; try again after this many seconds.
     #[error("too many requests, retry after {retry_after} s")]
     TooMany { retry_after: u64 },
+    /// The destination's number range has had its hour's sends (the rule against SMS
+    /// pumping): a send rule too, which a dialect may name apart.
+    #[error("number range blocked, retry after {retry_after} s")]
+    RangeBlocked { retry_after: u64 },
     /// A backend (store or delivery) failed, throttled or did not answer in time; nothing
     /// half-made was left behind. Try again after this many seconds.
     #[error("backend unavailable, retry after {retry_after} s")]

@@ -265,6 +265,14 @@ impl Channel {
             _ => None,
         }
     }
+
+    /// The channel that reaches `destination`: SMS for a phone, email for an address.
+    pub fn of(destination: &Destination) -> Self {
+        match destination {
+            Destination::Phone(_) => Self::Sms,
+            Destination::Email(_) => Self::Email,
+        }
+    }
 }
 
 /// A client's OTP configuration (BizMagnets' `otp_config_uid`).

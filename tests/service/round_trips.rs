@@ -241,7 +241,9 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage.dynamodb_round_trips, 3, "{usage:?}");
+    // One for both contacts and two for the sends, which overlap (so possibly fewer);
+    // reading the contacts one by one would make four.
+    assert!(usage.dynamodb_round_trips <= 3, "{usage:?}");
     let deliveries: Vec<&String> = usage.requests.iter().filter(|r| !r.starts_with("dynamodb:")).collect();
     assert_eq!(deliveries, [EMAIL, SMS], "{usage:?}");
 

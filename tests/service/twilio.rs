@@ -333,3 +333,136 @@ async fn credentials_channels_and_parameters_are_checked() {
     let (status, body, _) = call_verify(&service.deployment, json_body).await;
     assert_eq!(status, 401, "credentials first: {body}");
 }
+
+#[tokio::test]
+async fn another_client_never_sees_nor_touches_a_verification() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let created = service.create(&phone, "sms").await;
+    let sid = created.1["sid"].as_str().expect("sid").to_owned();
+    let code = last_code(&phone);
+
+    // Another client, through its own service: A's verification does not exist for it.
+    let other = service.deployment.client().await;
+    let other_service = service.deployment.config(&other, Channel::Sms, 6, 600, "{code}").await;
+    let auth = Some((other.id.as_str(), other.secret.as_str()));
+    let at = |tail: &str| format!("/v2/Services/{other_service}/{tail}");
+    let fetch = twilio_request("GET", &at(&format!("Verifications/{sid}")), auth, &[]);
+    assert_eq!(
+        without_message(&call_verify(&service.deployment, fetch).await),
+        twilio_error(20404, 404)
+    );
+    let cancel = twilio_request(
+        "POST",
+        &at(&format!("Verifications/{sid}")),
+        auth,
+        &[("Status", "canceled")],
+    );
+    assert_eq!(
+        without_message(&call_verify(&service.deployment, cancel).await),
+        twilio_error(20404, 404)
+    );
+    for named in [("VerificationSid", sid.as_str()), ("To", phone.as_str())] {
+        let check = twilio_request("POST", &at("VerificationCheck"), auth, &[named, ("Code", &code)]);
+        assert_eq!(
+            without_message(&call_verify(&service.deployment, check).await),
+            twilio_error(20404, 404),
+            "{named:?}"
+        );
+    }
+    assert_eq!(
+        service.deployment.attempts_on(&phone).await,
+        0,
+        "none of that counted an attempt on A's"
+    );
+
+    // Without credentials, or with wrong ones: 401, and nothing settled.
+    let path = format!("/v2/Services/{}/Verifications/{sid}", service.sid);
+    for auth in [None, Some((service.client.id.as_str(), "wrong"))] {
+        let fetch = call_verify(&service.deployment, twilio_request("GET", &path, auth, &[])).await;
+        assert_eq!(without_message(&fetch), twilio_error(20003, 401), "{auth:?}");
+        let approve = twilio_request("POST", &path, auth, &[("Status", "approved")]);
+        assert_eq!(
+            without_message(&call_verify(&service.deployment, approve).await),
+            twilio_error(20003, 401)
+        );
+    }
+    let (status, checked, _) = service.check(("To", &phone), &code).await;
+    assert_eq!(
+        (status, &checked["status"]),
+        (200, &json!("approved")),
+        "A's code still works, once"
+    );
+}
+
+#[tokio::test]
+async fn expired_verifications_cannot_be_settled_and_odd_ids_name_nothing() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let created = service.create(&phone, "sms").await;
+    let sid = created.1["sid"].as_str().expect("sid").to_owned();
+    service.deployment.clock.advance(600);
+    let (status, fetched, _) = service.fetch(&sid).await;
+    assert_eq!((status, &fetched["status"]), (200, &json!("expired")));
+    assert_eq!(
+        without_message(&service.update(&sid, "approved").await),
+        twilio_error(20404, 404)
+    );
+    assert_eq!(
+        without_message(&service.check(("To", &phone), &last_code(&phone)).await),
+        twilio_error(20404, 404)
+    );
+
+    // Ids longer than any key: not found or unauthorized, never a backend fault.
+    let long = "x".repeat(3_000);
+    assert_eq!(without_message(&service.fetch(&long).await), twilio_error(20404, 404));
+    let path = format!("/v2/Services/{long}/Verifications");
+    let auth = Some((service.client.id.as_str(), service.client.secret.as_str()));
+    let answer = call_send_otp(
+        &service.deployment,
+        twilio_request("POST", &path, auth, &[("To", &phone), ("Channel", "sms")]),
+    )
+    .await;
+    assert_eq!(without_message(&answer), twilio_error(20404, 404));
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    let answer = call_send_otp(
+        &service.deployment,
+        twilio_request(
+            "POST",
+            &path,
+            Some((&long, "secret")),
+            &[("To", &phone), ("Channel", "sms")],
+        ),
+    )
+    .await;
+    assert_eq!(without_message(&answer), twilio_error(20003, 401));
+}
+
+#[tokio::test]
+async fn countries_and_pumped_number_ranges_are_refused_as_twilio_names_them() {
+    let deployment = Deployment::with(&[("SMS_ALLOWED_COUNTRIES", "IN")], Default::default()).await;
+    let limits = otp_shared::ports::ClientLimits {
+        sends_per_hour: None,
+        sends_per_number_range_per_hour: Some(2),
+    };
+    let client = deployment.client_limited(&Permission::ALL, limits).await;
+    let sid = deployment.config(&client, Channel::Sms, 6, 600, "{code}").await;
+    let service = Service {
+        deployment,
+        client,
+        sid,
+    };
+
+    assert_eq!(
+        without_message(&service.create("+12015550123", "sms").await),
+        twilio_error(60605, 403)
+    );
+    // Three numbers of one range: the range's budget (2 an hour for this client) blocks the third.
+    for number in ["+919876543211", "+919876543212"] {
+        assert_eq!(service.create(number, "sms").await.0, 201, "{number}");
+    }
+    let (status, body, retry_after) = service.create("+919876543213", "sms").await;
+    assert_eq!(without_message(&(status, body, None)), twilio_error(60410, 403));
+    assert!(retry_after.is_some_and(|seconds| seconds.parse::<u64>().is_ok_and(|s| s > 0)));
+    assert!(sms_to("+919876543213").is_empty());
+}

@@ -44,7 +44,9 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
         OtpError::Gone => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
-        OtpError::TooMany { retry_after } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after)),
+        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after))
+        }
         OtpError::Unavailable { retry_after } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after)),
     };
     let body = json!({

@@ -49,7 +49,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
         }
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
-        OtpError::TooMany { retry_after } => (
+        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests".to_owned(),
             Some(*retry_after),

@@ -69,7 +69,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             None,
         ),
         OtpError::Gone => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
-        OtpError::TooMany { retry_after } => (
+        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             json!({"message": "TOO_MANY_REQUESTS"}),
             Some(*retry_after),

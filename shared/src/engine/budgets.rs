@@ -128,17 +128,23 @@ impl<S: QuotaStore> Otp<S> {
         if let Some(error) = &spent.failure {
             return Err(error.clone().into());
         }
-        let counter_refusals = spent.counted.iter().filter_map(|counted| {
-            let rule = match counted.kind {
-                CounterKind::Client => self.policy.client_send_quota(limits.sends_per_hour),
-                CounterKind::NumberRange => self.policy.number_range_quota(limits.sends_per_number_range_per_hour),
-            };
-            let refused = rule.decide(counted.count, spent.at).err();
-            if refused.is_some() {
-                tracing::info!(budget = rule.name, limit = rule.limit, "send refused by a counter");
-            }
-            refused
-        });
+        let mut range_blocked = false;
+        let counter_refusals: Vec<_> = spent
+            .counted
+            .iter()
+            .filter_map(|counted| {
+                let rule = match counted.kind {
+                    CounterKind::Client => self.policy.client_send_quota(limits.sends_per_hour),
+                    CounterKind::NumberRange => self.policy.number_range_quota(limits.sends_per_number_range_per_hour),
+                };
+                let refused = rule.decide(counted.count, spent.at).err();
+                if refused.is_some() {
+                    tracing::info!(budget = rule.name, limit = rule.limit, "send refused by a counter");
+                    range_blocked |= counted.kind == CounterKind::NumberRange;
+                }
+                refused
+            })
+            .collect();
         // The request fits once every refusing budget does: the longest wait.
         let refusal = spent
             .refusals
@@ -147,6 +153,10 @@ impl<S: QuotaStore> Otp<S> {
             .chain(counter_refusals)
             .max_by_key(|exceeded| exceeded.retry_after);
         match refusal {
+            // The range's own rule refused: said apart, for the dialects that name it.
+            Some(exceeded) if range_blocked => Err(OtpError::RangeBlocked {
+                retry_after: exceeded.retry_after.max(1),
+            }),
             Some(exceeded) => Err(too_many(exceeded)),
             None => Ok(()),
         }

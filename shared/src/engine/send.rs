@@ -33,7 +33,9 @@ pub struct PendingSend {
 /// The `Retry-After` a store failure answers with (and logs it, as every store failure).
 fn retry_after_of(error: crate::ports::StoreError) -> u64 {
     match OtpError::from(error) {
-        OtpError::Unavailable { retry_after } | OtpError::TooMany { retry_after } => retry_after,
+        OtpError::Unavailable { retry_after }
+        | OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after } => retry_after,
         _ => 1,
     }
 }
@@ -178,7 +180,7 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
     /// The budgets' verdict; a refused request gets back what it spent.
     async fn admit(&self, pending: &PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
         if let Err(error) = self.verdict(&pending.spent, limits) {
-            if let OtpError::TooMany { retry_after } = error {
+            if let OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } = error {
                 tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
             }
             self.give_back_send(&pending.spent).await;

@@ -37,10 +37,13 @@ fn challenge_from(item: &Item) -> Option<Challenge> {
     Some(Challenge {
         id: get_s(item, "id")?.to_owned(),
         auth_code: get_s(item, "auth_code")?.to_owned(),
+        // A state this code does not know is no challenge at all: never taken for a used
+        // (approved) one.
         state: match get_s(item, "state")? {
             OPEN => State::Open,
+            USED => State::Used,
             CANCELED => State::Canceled,
-            _ => State::Used,
+            _ => return None,
         },
         attempts: get_n(item, "attempts")?,
         expires_at: get_n(item, "expires_at")?,

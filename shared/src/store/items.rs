@@ -53,6 +53,9 @@ pub(super) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
+/// DynamoDB's longest partition key, in bytes.
+const MAX_KEY_BYTES: usize = 2048;
+
 pub(super) fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
@@ -209,6 +212,11 @@ impl DynamoStore {
 
     /// One item by key, strongly consistent.
     pub(super) async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        // No item has a longer key: a request naming one (an id from a header or a path)
+        // names nothing, rather than making DynamoDB refuse the request.
+        if pk.len() > MAX_KEY_BYTES {
+            return Ok(None);
+        }
         let output = self
             .client
             .get_item()

@@ -138,7 +138,10 @@ fn form(request: &Request) -> Result<Form, OtpError> {
 
 /// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its secret).
 fn basic_credentials(request: &Request) -> Option<(String, String)> {
-    let encoded = header(request, "authorization")?.strip_prefix("Basic ")?;
+    let (scheme, encoded) = header(request, "authorization")?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
@@ -146,7 +149,9 @@ fn basic_credentials(request: &Request) -> Option<(String, String)> {
 
 /// The client the credentials name, not yet checked: what the send budgets count on.
 fn claimed_account(request: &Request) -> Option<String> {
-    basic_credentials(request).map(|(id, _)| id).filter(|id| !id.is_empty())
+    basic_credentials(request)
+        .map(|(id, _)| id)
+        .filter(|id| crate::callers::is_plausible_client_id(id))
 }
 
 /// The credentials' check and the service's configuration, read at once; the
@@ -254,10 +259,7 @@ where
                 account_and_service(app, &request, service),
             )
             .await?;
-        let kind_matches = matches!(
-            (config.channel, &destination),
-            (Channel::Sms, Destination::Phone(_)) | (Channel::Email, Destination::Email(_))
-        );
+        let kind_matches = Channel::of(&destination) == config.channel;
         if channel != config.channel.name() || !kind_matches {
             app.otp.abandon(pending).await;
             return Ok(if channel != config.channel.name() {
@@ -370,19 +372,20 @@ where
         };
         let now = app.otp.clock.now();
         let max_attempts = app.otp.policy.attempts_per_challenge;
-        let lifecycle = match app.otp.verify(&attempt, reads).await {
-            Ok(_) => Lifecycle::Approved,
-            Err(OtpError::WrongCode) => Lifecycle::Pending,
+        let verified = match app.otp.verify(&attempt, reads).await {
+            Ok((_, verified)) => Some(verified),
+            Err(OtpError::WrongCode) => None,
             Err(OtpError::Gone) => {
-                // Spent attempts are Twilio's 60202; anything else is no pending verification.
+                // Spent attempts are Twilio's 60202 (a new verification can be sent once the
+                // destination's cooldown allows); anything else is no pending verification.
                 let spent = snapshot
                     .get()
                     .and_then(|(_, challenge)| challenge.as_ref())
-                    .is_some_and(|challenge| {
-                        challenge.state == crate::challenge::State::Open && challenge.attempts >= max_attempts
-                    });
+                    .is_some_and(|challenge| challenge.lifecycle(now, max_attempts) == Lifecycle::MaxAttemptsReached);
                 return Err(if spent {
-                    OtpError::TooMany { retry_after: 1 }
+                    OtpError::TooMany {
+                        retry_after: app.otp.policy.send_cooldown.as_secs(),
+                    }
                 } else {
                     OtpError::Gone
                 });
@@ -390,11 +393,26 @@ where
             Err(other) => return Err(other),
         };
         let (account, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
-        let challenge = challenge.as_ref().ok_or(OtpError::Gone)?;
-        let mut verification = Verification::of(challenge, &destination, now, max_attempts);
-        verification.lifecycle = lifecycle;
-        if lifecycle == Lifecycle::Approved {
+        let mut verification = match (challenge, &verified) {
+            (Some(challenge), _) => Verification::of(challenge, &destination, now, max_attempts),
+            // The code was used, though the read beside it found no challenge (one opened
+            // meanwhile): the use stands, shown from what the engine says.
+            (None, Some(used)) => Verification {
+                challenge_id: &used.challenge_id,
+                destination: &destination,
+                lifecycle: Lifecycle::Approved,
+                created_at: now,
+                sent_at: now,
+                updated_at: now,
+            },
+            (None, None) => return Err(OtpError::Gone),
+        };
+        if let Some(used) = &verified {
+            verification.challenge_id = &used.challenge_id;
+            verification.lifecycle = Lifecycle::Approved;
             verification.updated_at = now;
+        } else {
+            verification.lifecycle = Lifecycle::Pending;
         }
         let owner = Owner {
             account_sid: &account.id,

@@ -54,6 +54,11 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             ),
             Operation::Other => (20429, StatusCode::TOO_MANY_REQUESTS, "Too many requests".to_owned()),
         },
+        OtpError::RangeBlocked { .. } => (
+            60410,
+            StatusCode::FORBIDDEN,
+            "Verification delivery attempt blocked: too many sends to this number range".to_owned(),
+        ),
         OtpError::Unavailable { .. } => (
             20503,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -73,14 +78,23 @@ pub fn error(code: u32, status: StatusCode, message: &str, retry_after: Option<u
     json_response(status, &body, retry_after)
 }
 
-/// Every error of the dialect in Twilio's shape.
+/// Every error of the dialect in Twilio's shape; a 401 says which scheme it wants.
 pub fn render_error(failure: &OtpError, operation: Operation) -> Response<Body> {
     let (code, status, message) = error_of(failure, operation);
     let retry_after = match failure {
-        OtpError::TooMany { retry_after } | OtpError::Unavailable { retry_after } => Some(*retry_after),
+        OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after }
+        | OtpError::Unavailable { retry_after } => Some(*retry_after),
         _ => None,
     };
-    error(code, status, &message, retry_after)
+    let mut response = error(code, status, &message, retry_after);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            lambda_http::http::header::WWW_AUTHENTICATE,
+            lambda_http::http::HeaderValue::from_static("Basic realm=\"Twilio API\""),
+        );
+    }
+    response
 }
 
 /// A configuration that has no such channel (Twilio's 60223).
@@ -126,10 +140,7 @@ fn status_name(lifecycle: Lifecycle) -> &'static str {
 }
 
 fn channel_of(destination: &Destination) -> &'static str {
-    match destination {
-        Destination::Phone(_) => "sms",
-        Destination::Email(_) => "email",
-    }
+    crate::ports::Channel::of(destination).name()
 }
 
 /// Who and what a resource belongs to.
