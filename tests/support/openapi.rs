@@ -140,7 +140,7 @@ pub fn check_response(
         .ok_or_else(|| format!("{method} {path}: status {status} is not declared"))?;
     validate(&response["content"]["application/json"]["schema"], body)
         .map_err(|e| format!("{method} {path} {status}: {e}: {body}"))?;
-    if response["headers"].get("Retry-After").is_some() && retry_after.is_none() {
+    if response["headers"]["Retry-After"]["required"] == true && retry_after.is_none() {
         return Err(format!("{method} {path} {status}: Retry-After is missing"));
     }
     Ok(())
