@@ -232,6 +232,10 @@ fn admit(
     let unknown = vec![0u8; presented.len()];
     let equal = constant_time::verify_slices_are_equal(&presented, stored.unwrap_or(&unknown)).is_ok();
     match record {
+        Some(record) if equal && stored.is_some() && record.disabled => {
+            tracing::info!(client = %record.id, "client disabled");
+            Err(OtpError::Unauthorized)
+        }
         Some(record) if equal && stored.is_some() && record.permissions.contains(&permission) => Ok(()),
         Some(record) if equal && stored.is_some() => {
             tracing::info!(client = %record.id, permission = permission.name(), "client lacks the permission");

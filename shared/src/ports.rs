@@ -219,6 +219,8 @@ pub struct ClientRecord {
     pub api_key_hash: Option<Vec<u8>>,
     pub permissions: std::collections::BTreeSet<Permission>,
     pub limits: ClientLimits,
+    /// A disabled client's credentials are refused, whatever they are.
+    pub disabled: bool,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -227,6 +229,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("id", &self.id)
             .field("name", &self.name)
             .field("permissions", &self.permissions)
+            .field("disabled", &self.disabled)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }

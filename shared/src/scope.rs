@@ -55,9 +55,21 @@ pub fn escape(part: &str) -> String {
     part.replace('%', "%25").replace(':', "%3A").replace('#', "%23")
 }
 
+/// The part `escape` was given.
+pub fn unescape(escaped: &str) -> String {
+    escaped.replace("%23", "#").replace("%3A", ":").replace("%25", "%")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unescape_undoes_escape() {
+        for part in ["plain", "a:b#c%d", "%3A", "%25%23", "::##%%"] {
+            assert_eq!(unescape(&escape(part)), part, "{part}");
+        }
+    }
 
     #[test]
     fn keys_are_unambiguous() {

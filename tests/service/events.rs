@@ -45,6 +45,7 @@ async fn deployment_for_events() -> Deployment {
             api_key_hash: Some(hash_secret(EVENTS_API_KEY_SECRET)),
             permissions: Permission::ALL.into_iter().collect(),
             limits: Default::default(),
+            disabled: false,
         })
         .await
         .expect("client stored");

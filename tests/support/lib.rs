@@ -439,6 +439,7 @@ impl Deployment {
                 api_key_hash: Some(hash_secret(&key_secret)),
                 permissions: permissions.iter().copied().collect(),
                 limits,
+                disabled: false,
             })
             .await
             .expect("client stored");

@@ -22,6 +22,7 @@
 //! DynamoDB delete dead challenges and idle budgets; it deletes lazily, so every rule is
 //! enforced in the write that applies it, never by absence.
 
+mod admin;
 mod budgets;
 mod challenges;
 mod items;

@@ -10,33 +10,54 @@ use crate::ports::{
     Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, StoreError,
 };
 
-use super::items::{DynamoStore, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s, written};
+use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s, written};
+
+/// A client record from its item; `id` is the item's.
+pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
+    let permissions = item
+        .get("permissions")
+        .and_then(|v| v.as_l().ok())
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_s().ok())
+                .filter_map(|name| Permission::parse(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(ClientRecord {
+        id: id.to_owned(),
+        name: get_s(item, "name")?.to_owned(),
+        secret_hash: get_b(item, "secret_hash")?.to_vec(),
+        api_key_hash: get_b(item, "api_key_hash").map(<[u8]>::to_vec),
+        permissions,
+        limits: ClientLimits {
+            sends_per_hour: get_n(item, "sends_per_hour"),
+            sends_per_number_range_per_hour: get_n(item, "sends_per_number_range_per_hour"),
+        },
+        disabled: item.get("disabled").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+    })
+}
+
+/// An OTP configuration from its item; `uid` is the item's.
+pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
+    let profile = Profile::new(
+        get_n(item, "code_length")?,
+        Duration::from_secs(get_n(item, "lifetime")?),
+    )
+    .ok()?;
+    Some(OtpConfig {
+        uid: uid.to_owned(),
+        client_id: get_s(item, "client_id")?.to_owned(),
+        channel: Channel::parse(get_s(item, "channel")?)?,
+        profile,
+        template: get_s(item, "template")?.to_owned(),
+        sender: get_s(item, "sender")?.to_owned(),
+    })
+}
 
 impl ClientRegistry for DynamoStore {
     async fn client(&self, id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        Ok(self.get(client_pk(id)).await?.and_then(|item| {
-            let permissions = item
-                .get("permissions")
-                .and_then(|v| v.as_l().ok())
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|v| v.as_s().ok())
-                        .filter_map(|name| Permission::parse(name))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some(ClientRecord {
-                id: id.to_owned(),
-                name: get_s(&item, "name")?.to_owned(),
-                secret_hash: get_b(&item, "secret_hash")?.to_vec(),
-                api_key_hash: get_b(&item, "api_key_hash").map(<[u8]>::to_vec),
-                permissions,
-                limits: ClientLimits {
-                    sends_per_hour: get_n(&item, "sends_per_hour"),
-                    sends_per_number_range_per_hour: get_n(&item, "sends_per_number_range_per_hour"),
-                },
-            })
-        }))
+        Ok(self.get(client_pk(id)).await?.and_then(|item| client_from(id, &item)))
     }
 
     async fn put_client(&self, record: &ClientRecord) -> Result<(), StoreError> {
@@ -50,6 +71,9 @@ impl ClientRegistry for DynamoStore {
             .condition_expression("attribute_not_exists(pk)");
         if let Some(hash) = &record.api_key_hash {
             put = put.item("api_key_hash", b(hash));
+        }
+        if record.disabled {
+            put = put.item("disabled", AttributeValue::Bool(true));
         }
         if let Some(limit) = record.limits.sends_per_hour {
             put = put.item("sends_per_hour", n(limit));
@@ -102,21 +126,7 @@ impl ClientRegistry for DynamoStore {
 
 impl ConfigRegistry for DynamoStore {
     async fn config(&self, uid: &str) -> Result<Option<OtpConfig>, StoreError> {
-        Ok(self.get(config_pk(uid)).await?.and_then(|item| {
-            let profile = Profile::new(
-                get_n(&item, "code_length")?,
-                Duration::from_secs(get_n(&item, "lifetime")?),
-            )
-            .ok()?;
-            Some(OtpConfig {
-                uid: uid.to_owned(),
-                client_id: get_s(&item, "client_id")?.to_owned(),
-                channel: Channel::parse(get_s(&item, "channel")?)?,
-                profile,
-                template: get_s(&item, "template")?.to_owned(),
-                sender: get_s(&item, "sender")?.to_owned(),
-            })
-        }))
+        Ok(self.get(config_pk(uid)).await?.and_then(|item| config_from(uid, &item)))
     }
 
     async fn put_config(&self, config: &OtpConfig) -> Result<(), StoreError> {

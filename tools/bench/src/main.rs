@@ -137,6 +137,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
                 sends_per_hour: Some(1_000_000),
                 sends_per_number_range_per_hour: Some(1_000_000),
             },
+            disabled: false,
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -1,43 +1,202 @@
-//! `otp-admin`: operator commands, each printing one JSON object.
-//!
-//! - `init`: creates the table named by `TABLE_NAME` (with TTL) where the AWS SDK points,
-//!   typically a local AWS through `AWS_ENDPOINT_URL`, and the SES identity of
-//!   `EMAIL_FROM` there. In AWS the template creates the table and the operator verifies
-//!   the identity.
-//! - `client create --name NAME [--permissions kgen-proxy,bizmagnets,zap,twilio]
-//!   [--sends-per-hour N] [--sends-per-number-range-per-hour N]`: registers an API client;
-//!   prints its id, secret and API key, once (only their hashes are stored). Limits not
-//!   given are the deployment's.
-//! - `client update --client ID [--sends-per-hour N|default]
-//!   [--sends-per-number-range-per-hour N|default]`: changes a client's own limits
-//!   (`default`: back to the deployment's); effective from the client's next request.
-//! - `config create --client ID --channel sms|email --length N --ttl SECONDS --template
-//!   TEXT --sender NAME`: an OTP configuration of that client (BizMagnets' `otp_config_uid`).
-//! - `user import --user-id ID [--issuer ISS] [--phone E164] [--email ADDRESS]`: a user of
-//!   the registry with the contacts on record.
+//! `otp-admin`: the operator's commands, each printing one JSON object (errors as
+//! `{"error": ...}` on standard error, with a non-zero exit). `otp-admin --help`, and
+//! `--help` after any command, say what each takes.
 
-use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
-
-use otp_shared::callers::{api_key, generate_secret, hash_secret};
-use otp_shared::clock::{Clock, SystemClock};
-use otp_shared::destination::Destination;
-use otp_shared::policy::{
-    CLIENT_SENDS_PER_HOUR, Profile, Range, SENDS_PER_NUMBER_RANGE_PER_HOUR as SENDS_PER_NUMBER_RANGE_PER_HOUR_RANGE,
-};
-use otp_shared::ports::{
-    Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory,
-};
-use otp_shared::scope::UserRef;
+use clap::{Parser, Subcommand};
+use otp_shared::ports::Permission;
 use otp_shared::store::{DynamoStore, create_table};
 use serde_json::{Value, json};
 
-pub const USAGE: &str = "usage:
-  otp-admin init
-  otp-admin client create --name NAME [--permissions kgen-proxy,bizmagnets,zap,twilio] [--sends-per-hour N] [--sends-per-number-range-per-hour N]
-  otp-admin client update --client ID [--sends-per-hour N|default] [--sends-per-number-range-per-hour N|default]
-  otp-admin config create --client ID --channel sms|email --length N --ttl SECONDS --template TEXT --sender NAME
-  otp-admin user import --user-id ID [--issuer ISS] [--phone E164] [--email ADDRESS]";
+mod clients;
+mod configs;
+mod users;
+
+/// The operator's commands. The table is `TABLE_NAME`, wherever the AWS SDK points
+/// (`AWS_ENDPOINT_URL` for a local AWS); each command prints one JSON object.
+#[derive(Debug, Parser)]
+#[command(name = "otp-admin", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Creates the table (with TTL) and the SES identity of `EMAIL_FROM` where the SDK
+    /// points: for a local AWS (in AWS the template creates the table).
+    Init,
+    /// API clients: credentials, permissions, limits.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// OTP configurations: BizMagnets' configurations and Twilio's services.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The user registry: users and the contacts linked to them.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// A client's own limit: a number, or `default` for the deployment's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitArg {
+    Default,
+    Value(u64),
+}
+
+fn parse_limit(text: &str) -> Result<LimitArg, String> {
+    match text.trim() {
+        "default" => Ok(LimitArg::Default),
+        number => number
+            .parse()
+            .map(LimitArg::Value)
+            .map_err(|_| "a whole number, or `default`".to_owned()),
+    }
+}
+
+fn parse_permission(text: &str) -> Result<Permission, String> {
+    Permission::parse(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown permission {text}: one of {}", names.join(", "))
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Registers a client and prints its id, secret and API key, once: only their
+    /// hashes are stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// What it may call (all when not given).
+        #[arg(long, value_delimiter = ',', value_parser = parse_permission)]
+        permissions: Vec<Permission>,
+        /// Its own hourly send limit (1 to 1,000,000); the deployment's when not given.
+        #[arg(long, value_parser = parse_limit)]
+        sends_per_hour: Option<LimitArg>,
+        /// Its own hourly limit per number range; the deployment's when not given.
+        #[arg(long, value_parser = parse_limit)]
+        sends_per_number_range_per_hour: Option<LimitArg>,
+    },
+    /// Lists every client (no secrets: only hashes are stored).
+    List,
+    /// Shows one client.
+    Show {
+        #[arg(long)]
+        client: String,
+    },
+    /// Changes a client's name, permissions or limits (`default`: the deployment's);
+    /// effective from its next request.
+    Update {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_delimiter = ',', value_parser = parse_permission)]
+        permissions: Option<Vec<Permission>>,
+        #[arg(long, value_parser = parse_limit)]
+        sends_per_hour: Option<LimitArg>,
+        #[arg(long, value_parser = parse_limit)]
+        sends_per_number_range_per_hour: Option<LimitArg>,
+    },
+    /// Gives a client a new secret and API key, printed once; the old ones stop working
+    /// at once.
+    RotateSecret {
+        #[arg(long)]
+        client: String,
+    },
+    /// Refuses every request of a client from now on, whatever its credentials.
+    Disable {
+        #[arg(long)]
+        client: String,
+    },
+    /// Takes a disabled client back.
+    Enable {
+        #[arg(long)]
+        client: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Creates an OTP configuration of a client; prints its uid (BizMagnets'
+    /// `otp_config_uid`, Twilio's Service SID).
+    Create {
+        #[arg(long)]
+        client: String,
+        #[arg(long, value_parser = ["sms", "email"])]
+        channel: String,
+        /// Digits per code (6 to 10).
+        #[arg(long)]
+        length: u8,
+        /// Seconds a code stays valid (60 to 600).
+        #[arg(long)]
+        ttl: u64,
+        /// The message: `{code}` required; `{minutes}`, `{name}`, `{sender}` optional.
+        #[arg(long)]
+        template: String,
+        /// An SMS sender ID (1 to 11 letters and digits), or an email's display name.
+        #[arg(long)]
+        sender: String,
+    },
+    /// Lists the configurations, of one client or of all.
+    List {
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Shows one configuration.
+    Show {
+        #[arg(long)]
+        config: String,
+    },
+    /// Changes a configuration's settings; its next send uses them.
+    Update {
+        #[arg(long)]
+        config: String,
+        #[arg(long, value_parser = ["sms", "email"])]
+        channel: Option<String>,
+        #[arg(long)]
+        length: Option<u8>,
+        #[arg(long)]
+        ttl: Option<u64>,
+        #[arg(long)]
+        template: Option<String>,
+        #[arg(long)]
+        sender: Option<String>,
+    },
+    /// Deletes a configuration: its sends stop at once.
+    Delete {
+        #[arg(long)]
+        config: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Records a user with its contacts (each linked to it, moved from any other user).
+    Import {
+        #[arg(long)]
+        user_id: String,
+        /// The issuer of the user's JWTs (empty when not given).
+        #[arg(long, default_value = "")]
+        issuer: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Shows a user's contacts on record.
+    Show {
+        #[arg(long)]
+        user_id: String,
+        #[arg(long, default_value = "")]
+        issuer: String,
+    },
+    /// Unlinks a contact (a phone number or an address) from whichever user has it.
+    Unlink {
+        #[arg(long)]
+        contact: String,
+    },
+}
 
 /// What the commands work on.
 #[derive(Debug, Clone)]
@@ -48,64 +207,21 @@ pub struct Admin {
     pub email_from: Option<String>,
 }
 
-/// `--flag value` pairs, each flag at most once and only from `allowed`.
-fn flags<'a>(words: &[&'a str], allowed: &[&str]) -> Result<HashMap<&'a str, &'a str>, String> {
-    let mut parsed = HashMap::new();
-    let mut rest = words.iter();
-    while let Some(flag) = rest.next() {
-        let name = flag
-            .strip_prefix("--")
-            .filter(|name| allowed.contains(name))
-            .ok_or_else(|| format!("unexpected argument {flag}\n{USAGE}"))?;
-        let value = rest.next().ok_or_else(|| format!("--{name} needs a value"))?;
-        if parsed.insert(name, *value).is_some() {
-            return Err(format!("--{name} given twice"));
-        }
-    }
-    Ok(parsed)
-}
-
-fn required<'a>(flags: &HashMap<&str, &'a str>, name: &str) -> Result<&'a str, String> {
-    flags
-        .get(name)
-        .map(|value| value.trim())
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| format!("--{name} is required"))
-}
-
-/// Runs one command; the answer to print, or what went wrong.
+/// Parses `args` (the words after `otp-admin`) and runs the command; the answer to
+/// print, or what went wrong (a usage error says what `--help` would).
 pub async fn execute(args: &[String], admin: &Admin) -> Result<Value, String> {
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        ["init"] => init(admin).await,
-        ["client", "create", rest @ ..] => {
-            create_client(
-                admin,
-                &flags(
-                    rest,
-                    &["name", "permissions", SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR],
-                )?,
-            )
-            .await
-        }
-        ["client", "update", rest @ ..] => {
-            update_client(
-                admin,
-                &flags(rest, &["client", SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR])?,
-            )
-            .await
-        }
-        ["config", "create", rest @ ..] => {
-            create_config(
-                admin,
-                &flags(rest, &["client", "channel", "length", "ttl", "template", "sender"])?,
-            )
-            .await
-        }
-        ["user", "import", rest @ ..] => {
-            import_user(admin, &flags(rest, &["user-id", "issuer", "phone", "email"])?).await
-        }
-        _ => Err(USAGE.to_owned()),
+    let cli = Cli::try_parse_from(std::iter::once("otp-admin".to_owned()).chain(args.iter().cloned()))
+        .map_err(|error| error.to_string())?;
+    run(cli.command, admin).await
+}
+
+/// Runs one parsed command.
+pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
+    match command {
+        Command::Init => init(admin).await,
+        Command::Client(command) => clients::run(command, admin).await,
+        Command::Config(command) => configs::run(command, admin).await,
+        Command::User(command) => users::run(command, admin).await,
     }
 }
 
@@ -147,193 +263,4 @@ async fn init(admin: &Admin) -> Result<Value, String> {
         answer["email_identity"] = json!({"identity": from, "created": identity_created});
     }
     Ok(answer)
-}
-
-const SENDS_PER_HOUR: &str = "sends-per-hour";
-const SENDS_PER_NUMBER_RANGE_PER_HOUR: &str = "sends-per-number-range-per-hour";
-
-/// A client's own limit from `--NAME`: absent keeps `current`, `default` clears it.
-fn limit_flag(
-    flags: &HashMap<&str, &str>,
-    name: &str,
-    range: Range,
-    current: Option<u32>,
-) -> Result<Option<u32>, String> {
-    match flags.get(name).map(|value| value.trim()) {
-        None => Ok(current),
-        Some("default") => Ok(None),
-        Some(text) => {
-            let value: u64 = text
-                .parse()
-                .map_err(|_| format!("--{name} is a whole number or `default`"))?;
-            if !range.contains(value) {
-                return Err(format!("--{name} {value} is outside {}..={}", range.min, range.max));
-            }
-            Ok(Some(value as u32))
-        }
-    }
-}
-
-fn limits_flags(flags: &HashMap<&str, &str>, current: ClientLimits) -> Result<ClientLimits, String> {
-    Ok(ClientLimits {
-        sends_per_hour: limit_flag(flags, SENDS_PER_HOUR, CLIENT_SENDS_PER_HOUR, current.sends_per_hour)?,
-        sends_per_number_range_per_hour: limit_flag(
-            flags,
-            SENDS_PER_NUMBER_RANGE_PER_HOUR,
-            SENDS_PER_NUMBER_RANGE_PER_HOUR_RANGE,
-            current.sends_per_number_range_per_hour,
-        )?,
-    })
-}
-
-fn limits_json(limits: &ClientLimits) -> Value {
-    json!({
-        "sends_per_hour": limits.sends_per_hour.map_or(json!("default"), |v| json!(v)),
-        "sends_per_number_range_per_hour": limits.sends_per_number_range_per_hour.map_or(json!("default"), |v| json!(v)),
-    })
-}
-
-async fn update_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
-    let client_id = required(flags, "client")?;
-    let record = admin
-        .store
-        .client(client_id)
-        .await
-        .map_err(|error| error.to_string())?
-        .ok_or_else(|| format!("no client {client_id}"))?;
-    let limits = limits_flags(flags, record.limits)?;
-    if !admin
-        .store
-        .set_client_limits(client_id, &limits)
-        .await
-        .map_err(|error| error.to_string())?
-    {
-        return Err(format!("no client {client_id}"));
-    }
-    Ok(json!({"client_id": client_id, "limits": limits_json(&limits)}))
-}
-
-async fn create_client(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
-    let name = required(flags, "name")?;
-    let permissions: BTreeSet<Permission> = match flags.get("permissions") {
-        None => Permission::ALL.into_iter().collect(),
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                Permission::parse(p).ok_or_else(|| format!("unknown permission {p}: use kgen-proxy, bizmagnets, zap"))
-            })
-            .collect::<Result<_, _>>()?,
-    };
-    if permissions.is_empty() {
-        return Err("--permissions names none".to_owned());
-    }
-    let limits = limits_flags(flags, ClientLimits::default())?;
-    let client_id = uuid::Uuid::new_v4().to_string();
-    let client_secret = generate_secret();
-    let key_secret = generate_secret();
-    admin
-        .store
-        .put_client(&ClientRecord {
-            id: client_id.clone(),
-            name: name.to_owned(),
-            secret_hash: hash_secret(&client_secret),
-            api_key_hash: Some(hash_secret(&key_secret)),
-            permissions: permissions.clone(),
-            limits,
-        })
-        .await
-        .map_err(|error| error.to_string())?;
-    Ok(json!({
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "api_key": api_key(&client_id, &key_secret),
-        "name": name,
-        "permissions": permissions.iter().map(|p| p.name()).collect::<Vec<_>>(),
-        "limits": limits_json(&limits),
-    }))
-}
-
-/// An SMS sender ID: 1 to 11 letters and digits, at least one letter.
-fn valid_sender_id(sender: &str) -> bool {
-    (1..=11).contains(&sender.len())
-        && sender.bytes().all(|b| b.is_ascii_alphanumeric())
-        && sender.bytes().any(|b| b.is_ascii_alphabetic())
-}
-
-async fn create_config(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
-    let client_id = required(flags, "client")?;
-    let channel = Channel::parse(required(flags, "channel")?).ok_or("--channel is sms or email")?;
-    let length: u8 = required(flags, "length")?
-        .parse()
-        .map_err(|_| "--length is a number of digits")?;
-    let ttl: u64 = required(flags, "ttl")?
-        .parse()
-        .map_err(|_| "--ttl is a number of seconds")?;
-    let profile = Profile::new(length, Duration::from_secs(ttl))?;
-    let template = required(flags, "template")?;
-    if !template.contains("{code}") {
-        return Err("--template must contain {code}".to_owned());
-    }
-    let sender = required(flags, "sender")?;
-    match channel {
-        Channel::Sms if !valid_sender_id(sender) => {
-            return Err("--sender of an sms configuration is an SMS sender ID: 1 to 11 letters and digits".to_owned());
-        }
-        Channel::Email if sender.chars().count() > 64 || sender.chars().any(char::is_control) => {
-            return Err("--sender of an email configuration is a display name of at most 64 characters".to_owned());
-        }
-        _ => {}
-    }
-    if admin
-        .store
-        .client(client_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_none()
-    {
-        return Err(format!("no client {client_id}"));
-    }
-    let uid = uuid::Uuid::new_v4().to_string();
-    admin
-        .store
-        .put_config(&OtpConfig {
-            uid: uid.clone(),
-            client_id: client_id.to_owned(),
-            channel,
-            profile,
-            template: template.to_owned(),
-            sender: sender.to_owned(),
-        })
-        .await
-        .map_err(|error| error.to_string())?;
-    Ok(json!({"otp_config_uid": uid}))
-}
-
-async fn import_user(admin: &Admin, flags: &HashMap<&str, &str>) -> Result<Value, String> {
-    let user = UserRef::new(
-        flags.get("issuer").copied().unwrap_or_default().trim(),
-        required(flags, "user-id")?,
-    );
-    let mut contacts = Vec::new();
-    if let Some(phone) = flags.get("phone") {
-        contacts.push(Destination::e164(phone).map_err(|_| format!("--phone {phone} is not an E.164 number"))?);
-    }
-    if let Some(email) = flags.get("email") {
-        contacts.push(Destination::email(email).map_err(|_| format!("--email {email} is not an email address"))?);
-    }
-    if contacts.is_empty() {
-        return Err("give --phone, --email or both".to_owned());
-    }
-    let now = SystemClock.now();
-    let mut linked = Vec::new();
-    for contact in &contacts {
-        let moved_from = admin.store.link(contact, &user, now).await.map_err(|e| e.to_string())?;
-        linked.push(json!({
-            "contact": contact.as_str(),
-            "moved_from": moved_from.map(|previous| json!({"issuer": previous.issuer, "user_id": previous.id})),
-        }));
-    }
-    Ok(json!({"user": {"issuer": user.issuer, "user_id": user.id}, "linked": linked}))
 }

@@ -1,8 +1,11 @@
 use std::process::ExitCode;
 
+use clap::Parser;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--help`, `--version` and usage errors end here, before anything is reached.
+    let cli = otp_admin::Cli::parse();
     let Some(table) = std::env::var("TABLE_NAME").ok().filter(|t| !t.is_empty()) else {
         eprintln!("{}", serde_json::json!({"error": "TABLE_NAME is required"}));
         return ExitCode::from(2);
@@ -13,7 +16,7 @@ async fn main() -> ExitCode {
         ses: aws_sdk_sesv2::Client::new(&sdk),
         email_from: std::env::var("EMAIL_FROM").ok().filter(|from| !from.is_empty()),
     };
-    match otp_admin::execute(&args, &admin).await {
+    match otp_admin::run(cli.command, &admin).await {
         Ok(answer) => {
             println!("{answer}");
             ExitCode::SUCCESS

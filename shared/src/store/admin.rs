@@ -1,0 +1,212 @@
+//! What only the operator's commands do with the registry: list it, rotate a client's
+//! secrets, disable a client, change or delete a configuration, unlink a contact. Listing
+//! scans the table (the registry has no index of its own): an operator's occasional
+//! command, never a request's path.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+
+use crate::destination::Destination;
+use crate::ports::{ClientRecord, OtpConfig, Permission, StoreError, UserDirectory};
+use crate::scope::{UserRef, unescape};
+
+use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
+use super::registry::{client_from, config_from};
+
+impl DynamoStore {
+    /// Every item whose key starts with `prefix`, with the rest of its key.
+    async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Item)>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#pk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                if let Some(rest) = item.get(PK).and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix(prefix)) {
+                    found.push((unescape(rest), item.clone()));
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Every API client, by id.
+    pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let mut clients: Vec<ClientRecord> = self
+            .scan_prefix("CLIENT#")
+            .await?
+            .iter()
+            .filter_map(|(id, item)| client_from(id, item))
+            .collect();
+        clients.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(clients)
+    }
+
+    /// Every OTP configuration, of one client or of all, by uid.
+    pub async fn list_configs(&self, client: Option<&str>) -> Result<Vec<OtpConfig>, StoreError> {
+        let mut configs: Vec<OtpConfig> = self
+            .scan_prefix("CONFIG#")
+            .await?
+            .iter()
+            .filter_map(|(uid, item)| config_from(uid, item))
+            .filter(|config| client.is_none_or(|client| config.client_id == client))
+            .collect();
+        configs.sort_by(|a, b| a.uid.cmp(&b.uid));
+        Ok(configs)
+    }
+
+    /// Replaces a client's secret and API key hashes in one write: the old ones stop
+    /// working with the next request (every request reads the record strongly
+    /// consistent). False when there is no such client.
+    pub async fn replace_client_secrets(
+        &self,
+        id: &str,
+        secret_hash: &[u8],
+        api_key_hash: &[u8],
+    ) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(id)))
+                .update_expression("SET secret_hash = :secret, api_key_hash = :key")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":secret", b(secret_hash))
+                .expression_attribute_values(":key", b(api_key_hash))
+                .send()
+                .await,
+        )
+    }
+
+    /// Disables (or enables again) a client. False when there is no such client.
+    pub async fn set_client_disabled(&self, id: &str, disabled: bool) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(id)))
+                .update_expression("SET disabled = :disabled")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":disabled", AttributeValue::Bool(disabled))
+                .send()
+                .await,
+        )
+    }
+
+    /// Renames a client and sets its permissions. False when there is no such client.
+    pub async fn set_client_profile(
+        &self,
+        id: &str,
+        name: &str,
+        permissions: &BTreeSet<Permission>,
+    ) -> Result<bool, StoreError> {
+        let permissions = permissions.iter().map(|p| s(p.name())).collect();
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(id)))
+                .update_expression("SET #name = :name, #permissions = :permissions")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_names("#permissions", "permissions")
+                .expression_attribute_values(":name", s(name))
+                .expression_attribute_values(":permissions", AttributeValue::L(permissions))
+                .send()
+                .await,
+        )
+    }
+
+    /// Replaces a configuration's settings (not its client). False when there is none of
+    /// that uid and client.
+    pub async fn replace_config(&self, config: &OtpConfig) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(config_pk(&config.uid)))
+                .update_expression(
+                    "SET channel = :channel, code_length = :length, lifetime = :lifetime, \
+                     template = :template, sender = :sender",
+                )
+                .condition_expression("client_id = :client")
+                .expression_attribute_values(":client", s(&config.client_id))
+                .expression_attribute_values(":channel", s(config.channel.name()))
+                .expression_attribute_values(":length", n(config.profile.code_length))
+                .expression_attribute_values(":lifetime", n(config.profile.lifetime.as_secs()))
+                .expression_attribute_values(":template", s(&config.template))
+                .expression_attribute_values(":sender", s(&config.sender))
+                .send()
+                .await,
+        )
+    }
+
+    /// Deletes a configuration: its sends and Twilio services stop at once (their
+    /// requests find no configuration). False when there was none.
+    pub async fn delete_config(&self, uid: &str) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(config_pk(uid)))
+                .condition_expression("attribute_exists(pk)")
+                .send()
+                .await,
+        )
+    }
+
+    /// Unlinks a contact from its user: the contact item and the user's record of it go
+    /// together. The user it was linked to, or None when it was nobody's.
+    pub async fn unlink(&self, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
+        let Some(owner) = self.owner_of(destination).await? else {
+            return Ok(None);
+        };
+        let attribute = match destination {
+            Destination::Phone(_) => "phone",
+            Destination::Email(_) => "email",
+        };
+        let contact = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(contact_pk(destination)))
+            .condition_expression("user_key = :user")
+            .expression_attribute_values(":user", s(owner.key()))
+            .build()
+            .expect("complete delete");
+        let recorded = self
+            .get(user_pk(&owner))
+            .await?
+            .and_then(|item| item.get(attribute).and_then(|v| v.as_s().ok()).cloned());
+        let mut items = vec![TransactWriteItem::builder().delete(contact).build()];
+        // The user's record names this contact (as given, in any case): it goes too.
+        if let Some(recorded) = recorded.filter(|recorded| super::items::stored_destination(recorded) == *destination) {
+            let release = Update::builder()
+                .table_name(&self.table)
+                .key(PK, s(user_pk(&owner)))
+                .update_expression("REMOVE #contact")
+                .condition_expression("#contact = :recorded")
+                .expression_attribute_names("#contact", attribute)
+                .expression_attribute_values(":recorded", s(recorded))
+                .build()
+                .expect("complete update");
+            items.push(TransactWriteItem::builder().update(release).build());
+        }
+        match self.transact(items).await? {
+            Ok(()) => Ok(Some(owner)),
+            Err(_) => Err(StoreError::Contended),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `otp-admin config ...`: OTP configurations (BizMagnets' configurations, Twilio's
+//! services), each owned by one client.
+
+use std::time::Duration;
+
+use otp_shared::policy::Profile;
+use otp_shared::ports::{Channel, ClientRegistry, ConfigRegistry, OtpConfig};
+use serde_json::{Value, json};
+
+use crate::{Admin, ConfigCommand};
+
+pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, String> {
+    match command {
+        ConfigCommand::Create {
+            client,
+            channel,
+            length,
+            ttl,
+            template,
+            sender,
+        } => {
+            let config = checked(OtpConfig {
+                uid: uuid::Uuid::new_v4().to_string(),
+                client_id: client.clone(),
+                channel: channel_of(&channel)?,
+                profile: Profile::new(length, Duration::from_secs(ttl))?,
+                template,
+                sender,
+            })?;
+            let known = admin.store.client(&client).await.map_err(|e| e.to_string())?;
+            if known.is_none() {
+                return Err(format!("no client {client}"));
+            }
+            admin.store.put_config(&config).await.map_err(|e| e.to_string())?;
+            Ok(json!({"otp_config_uid": config.uid}))
+        }
+        ConfigCommand::List { client } => {
+            let configs = admin
+                .store
+                .list_configs(client.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"configs": configs.iter().map(shown).collect::<Vec<_>>()}))
+        }
+        ConfigCommand::Show { config } => Ok(shown(&existing(admin, &config).await?)),
+        ConfigCommand::Update {
+            config,
+            channel,
+            length,
+            ttl,
+            template,
+            sender,
+        } => {
+            let current = existing(admin, &config).await?;
+            let profile = Profile::new(
+                length.unwrap_or(current.profile.code_length),
+                ttl.map_or(current.profile.lifetime, Duration::from_secs),
+            )?;
+            let updated = checked(OtpConfig {
+                channel: channel.as_deref().map_or(Ok(current.channel), channel_of)?,
+                profile,
+                template: template.unwrap_or(current.template),
+                sender: sender.unwrap_or(current.sender),
+                ..current
+            })?;
+            if !admin.store.replace_config(&updated).await.map_err(|e| e.to_string())? {
+                return Err(format!("no configuration {config}"));
+            }
+            Ok(shown(&updated))
+        }
+        ConfigCommand::Delete { config } => {
+            if !admin.store.delete_config(&config).await.map_err(|e| e.to_string())? {
+                return Err(format!("no configuration {config}"));
+            }
+            Ok(json!({"otp_config_uid": config, "deleted": true}))
+        }
+    }
+}
+
+fn channel_of(name: &str) -> Result<Channel, String> {
+    Channel::parse(name).ok_or_else(|| "--channel is sms or email".to_owned())
+}
+
+/// An SMS sender ID: 1 to 11 letters and digits, at least one letter.
+fn valid_sender_id(sender: &str) -> bool {
+    (1..=11).contains(&sender.len())
+        && sender.bytes().all(|b| b.is_ascii_alphanumeric())
+        && sender.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// The configuration, if its template and sender suit its channel.
+fn checked(config: OtpConfig) -> Result<OtpConfig, String> {
+    if !config.template.contains("{code}") {
+        return Err("--template must contain {code}".to_owned());
+    }
+    match config.channel {
+        Channel::Sms if !valid_sender_id(&config.sender) => {
+            Err("--sender of an sms configuration is an SMS sender ID: 1 to 11 letters and digits".to_owned())
+        }
+        Channel::Email if config.sender.chars().count() > 64 || config.sender.chars().any(char::is_control) => {
+            Err("--sender of an email configuration is a display name of at most 64 characters".to_owned())
+        }
+        _ => Ok(config),
+    }
+}
+
+async fn existing(admin: &Admin, uid: &str) -> Result<OtpConfig, String> {
+    admin
+        .store
+        .config(uid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no configuration {uid}"))
+}
+
+fn shown(config: &OtpConfig) -> Value {
+    json!({
+        "otp_config_uid": config.uid,
+        "client_id": config.client_id,
+        "channel": config.channel.name(),
+        "length": config.profile.code_length,
+        "ttl": config.profile.lifetime.as_secs(),
+        "template": config.template,
+        "sender": config.sender,
+    })
+}
