@@ -260,7 +260,7 @@ async fn users_are_imported_with_their_contacts() {
 
 #[test]
 fn every_command_has_help() {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
     let cli = otp_admin::Cli::command();
     cli.clone().debug_assert();
     let help = |words: &[&str]| {
@@ -305,7 +305,10 @@ async fn clients_are_listed_rotated_disabled_and_changed() {
     let clients = listed["clients"].as_array().expect("a list");
     assert_eq!(clients.len(), 1);
     assert_eq!(clients[0]["client_id"], id.as_str());
-    assert!(clients[0].get("client_secret").is_none(), "no secret is ever shown again");
+    assert!(
+        clients[0].get("client_secret").is_none(),
+        "no secret is ever shown again"
+    );
     assert_eq!(clients[0]["disabled"], false);
 
     // A rotated secret: the old one and the old key stop working at once.
@@ -317,34 +320,77 @@ async fn clients_are_listed_rotated_disabled_and_changed() {
         rotated["api_key"].as_str().expect("key"),
     );
     assert_ne!(new_secret, secret);
-    assert!(authenticate_client(store, Some(&id), Some(&secret), Permission::Twilio).await.is_err());
+    assert!(
+        authenticate_client(store, Some(&id), Some(&secret), Permission::Twilio)
+            .await
+            .is_err()
+    );
     assert!(authenticate_api_key(store, Some(&key), Permission::Zap).await.is_err());
-    assert!(authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio).await.is_ok());
-    assert!(authenticate_api_key(store, Some(new_key), Permission::Zap).await.is_ok());
+    assert!(
+        authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio)
+            .await
+            .is_ok()
+    );
+    assert!(
+        authenticate_api_key(store, Some(new_key), Permission::Zap)
+            .await
+            .is_ok()
+    );
 
     // Disabled: refused whatever the credentials; enabled again: accepted.
-    let disabled = execute(&args(&["client", "disable", "--client", &id]), &admin).await.expect("disabled");
+    let disabled = execute(&args(&["client", "disable", "--client", &id]), &admin)
+        .await
+        .expect("disabled");
     assert_eq!(disabled["disabled"], true);
-    assert!(authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio).await.is_err());
-    assert!(authenticate_api_key(store, Some(new_key), Permission::Zap).await.is_err());
-    execute(&args(&["client", "enable", "--client", &id]), &admin).await.expect("enabled");
-    assert!(authenticate_api_key(store, Some(new_key), Permission::Zap).await.is_ok());
+    assert!(
+        authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio)
+            .await
+            .is_err()
+    );
+    assert!(
+        authenticate_api_key(store, Some(new_key), Permission::Zap)
+            .await
+            .is_err()
+    );
+    execute(&args(&["client", "enable", "--client", &id]), &admin)
+        .await
+        .expect("enabled");
+    assert!(
+        authenticate_api_key(store, Some(new_key), Permission::Zap)
+            .await
+            .is_ok()
+    );
 
     // Name, permissions and limits change together; the show says so.
     let updated = execute(
         &args(&[
-            "client", "update", "--client", &id, "--name", "Shop EU", "--permissions", "zap",
-            "--sends-per-hour", "5000",
+            "client",
+            "update",
+            "--client",
+            &id,
+            "--name",
+            "Shop EU",
+            "--permissions",
+            "zap",
+            "--sends-per-hour",
+            "5000",
         ]),
         &admin,
     )
     .await
     .expect("updated");
     assert_eq!(updated["permissions"], serde_json::json!(["zap"]));
-    let shown = execute(&args(&["client", "show", "--client", &id]), &admin).await.expect("shown");
+    let shown = execute(&args(&["client", "show", "--client", &id]), &admin)
+        .await
+        .expect("shown");
     assert_eq!(shown["name"], "Shop EU");
     assert_eq!(shown["limits"]["sends_per_hour"], 5000);
-    assert!(authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio).await.is_err(), "no longer permitted");
+    assert!(
+        authenticate_client(store, Some(&id), Some(new_secret), Permission::Twilio)
+            .await
+            .is_err(),
+        "no longer permitted"
+    );
 
     for bad in [
         vec!["client", "show", "--client", "nobody"],
@@ -365,12 +411,28 @@ async fn clients_are_listed_rotated_disabled_and_changed() {
 async fn configurations_are_listed_changed_and_deleted() {
     let (admin, _) = admin().await;
     execute(&args(&["init"]), &admin).await.expect("init");
-    let client = execute(&args(&["client", "create", "--name", "A"]), &admin).await.expect("client");
-    let other = execute(&args(&["client", "create", "--name", "B"]), &admin).await.expect("client");
+    let client = execute(&args(&["client", "create", "--name", "A"]), &admin)
+        .await
+        .expect("client");
+    let other = execute(&args(&["client", "create", "--name", "B"]), &admin)
+        .await
+        .expect("client");
     let create = |client: &str| {
         args(&[
-            "config", "create", "--client", client, "--channel", "sms", "--length", "6", "--ttl", "300",
-            "--template", "{code}", "--sender", "ACME",
+            "config",
+            "create",
+            "--client",
+            client,
+            "--channel",
+            "sms",
+            "--length",
+            "6",
+            "--ttl",
+            "300",
+            "--template",
+            "{code}",
+            "--sender",
+            "ACME",
         ])
     };
     let a = client["client_id"].as_str().expect("id");
@@ -382,19 +444,36 @@ async fn configurations_are_listed_changed_and_deleted() {
     execute(&create(b), &admin).await.expect("config");
     let all = execute(&args(&["config", "list"]), &admin).await.expect("listed");
     assert_eq!(all["configs"].as_array().map(Vec::len), Some(2));
-    let mine = execute(&args(&["config", "list", "--client", a]), &admin).await.expect("listed");
+    let mine = execute(&args(&["config", "list", "--client", a]), &admin)
+        .await
+        .expect("listed");
     assert_eq!(mine["configs"][0]["otp_config_uid"], uid.as_str());
     assert_eq!(mine["configs"].as_array().map(Vec::len), Some(1));
 
     let updated = execute(
-        &args(&["config", "update", "--config", &uid, "--length", "8", "--template", "Code: {code}"]),
+        &args(&[
+            "config",
+            "update",
+            "--config",
+            &uid,
+            "--length",
+            "8",
+            "--template",
+            "Code: {code}",
+        ]),
         &admin,
     )
     .await
     .expect("updated");
-    assert_eq!((updated["length"].clone(), updated["ttl"].clone()), (8.into(), 300.into()));
+    assert_eq!(
+        (updated["length"].clone(), updated["ttl"].clone()),
+        (8.into(), 300.into())
+    );
     let stored = admin.store.config(&uid).await.expect("read").expect("there");
-    assert_eq!((stored.profile.code_length, stored.template.as_str()), (8, "Code: {code}"));
+    assert_eq!(
+        (stored.profile.code_length, stored.template.as_str()),
+        (8, "Code: {code}")
+    );
     for bad in [
         vec!["config", "update", "--config", &uid, "--length", "4"],
         vec!["config", "update", "--config", &uid, "--template", "no code"],
@@ -405,9 +484,16 @@ async fn configurations_are_listed_changed_and_deleted() {
         assert!(execute(&args(&bad), &admin).await.is_err(), "{bad:?}");
     }
 
-    execute(&args(&["config", "delete", "--config", &uid]), &admin).await.expect("deleted");
+    execute(&args(&["config", "delete", "--config", &uid]), &admin)
+        .await
+        .expect("deleted");
     assert_eq!(admin.store.config(&uid).await.expect("read"), None);
-    assert!(execute(&args(&["config", "delete", "--config", &uid]), &admin).await.is_err(), "gone");
+    assert!(
+        execute(&args(&["config", "delete", "--config", &uid]), &admin)
+            .await
+            .is_err(),
+        "gone"
+    );
 }
 
 #[tokio::test]
@@ -415,7 +501,18 @@ async fn users_are_shown_and_contacts_unlinked() {
     let (admin, _) = admin().await;
     execute(&args(&["init"]), &admin).await.expect("init");
     execute(
-        &args(&["user", "import", "--user-id", "u-9", "--issuer", "qt", "--phone", "+919876500009", "--email", "U9@Example.com"]),
+        &args(&[
+            "user",
+            "import",
+            "--user-id",
+            "u-9",
+            "--issuer",
+            "qt",
+            "--phone",
+            "+919876500009",
+            "--email",
+            "U9@Example.com",
+        ]),
         &admin,
     )
     .await
@@ -433,9 +530,21 @@ async fn users_are_shown_and_contacts_unlinked() {
     let shown = execute(&args(&["user", "show", "--user-id", "u-9", "--issuer", "qt"]), &admin)
         .await
         .expect("shown");
-    assert_eq!((shown["phone"].clone(), shown["email"].clone()), ("+919876500009".into(), serde_json::Value::Null));
+    assert_eq!(
+        (shown["phone"].clone(), shown["email"].clone()),
+        ("+919876500009".into(), serde_json::Value::Null)
+    );
     let address = Destination::email("u9@example.com").expect("valid");
     assert_eq!(admin.store.owner_of(&address).await.expect("read"), None);
-    assert!(execute(&args(&["user", "unlink", "--contact", "u9@example.com"]), &admin).await.is_err(), "nobody's now");
-    assert!(execute(&args(&["user", "unlink", "--contact", "12345"]), &admin).await.is_err());
+    assert!(
+        execute(&args(&["user", "unlink", "--contact", "u9@example.com"]), &admin)
+            .await
+            .is_err(),
+        "nobody's now"
+    );
+    assert!(
+        execute(&args(&["user", "unlink", "--contact", "12345"]), &admin)
+            .await
+            .is_err()
+    );
 }

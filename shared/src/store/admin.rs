@@ -33,7 +33,11 @@ impl DynamoStore {
                 .await
                 .map_err(unavailable)?;
             for item in page.items.unwrap_or_default() {
-                if let Some(rest) = item.get(PK).and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix(prefix)) {
+                if let Some(rest) = item
+                    .get(PK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix(prefix))
+                {
                     found.push((unescape(rest), item.clone()));
                 }
             }

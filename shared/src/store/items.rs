@@ -138,6 +138,12 @@ impl ConditionalFailure for aws_sdk_dynamodb::operation::put_item::PutItemError 
     }
 }
 
+impl ConditionalFailure for aws_sdk_dynamodb::operation::delete_item::DeleteItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
 /// Whether a transaction was cancelled, and by which of its items (a condition) or by
 /// contention with another transaction.
 pub(super) enum Cancelled {

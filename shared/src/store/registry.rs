@@ -34,7 +34,11 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
             sends_per_hour: get_n(item, "sends_per_hour"),
             sends_per_number_range_per_hour: get_n(item, "sends_per_number_range_per_hour"),
         },
-        disabled: item.get("disabled").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        disabled: item
+            .get("disabled")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     })
 }
 

@@ -17,11 +17,7 @@ pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, 
             sends_per_hour,
             sends_per_number_range_per_hour,
         } => {
-            let limits = limits(
-                ClientLimits::default(),
-                sends_per_hour,
-                sends_per_number_range_per_hour,
-            )?;
+            let limits = limits(ClientLimits::default(), sends_per_hour, sends_per_number_range_per_hour)?;
             create(admin, &name, permissions, limits).await
         }
         ClientCommand::List => {
@@ -185,7 +181,11 @@ async fn create(
         limits,
         disabled: false,
     };
-    admin.store.put_client(&record).await.map_err(|error| error.to_string())?;
+    admin
+        .store
+        .put_client(&record)
+        .await
+        .map_err(|error| error.to_string())?;
     let mut answer = shown(&record);
     answer["client_secret"] = json!(client_secret);
     answer["api_key"] = json!(api_key(&client_id, &key_secret));
