@@ -34,6 +34,10 @@ impl fmt::Debug for UserRef {
 pub enum Scope {
     /// The user of a verified JWT.
     User(UserRef),
+    /// A contact that user is adding to its account (Bridgekeeper's update-with-otp):
+    /// apart from the user's own scope, so that a code sent to a destination of the
+    /// caller's choosing proves only that destination, never the user's second factor.
+    NewContact(UserRef),
     /// An API client, by its id.
     Client(String),
     /// Nobody in particular (a product's anonymous flows).
@@ -44,6 +48,7 @@ impl Scope {
     pub fn key(&self) -> String {
         match self {
             Self::User(user) => format!("user:{}", user.key()),
+            Self::NewContact(user) => format!("new-contact:{}", user.key()),
             Self::Client(id) => format!("client:{}", escape(id)),
             Self::Anonymous => "anonymous".to_owned(),
         }

@@ -465,3 +465,59 @@ async fn wrong_methods_and_paths_answer_json_in_the_dialects_shape() {
     assert_eq!(status, 404, "a final / matches no route: {answer}");
     assert_eq!(answer["error"]["message"], "Not found");
 }
+
+#[tokio::test]
+async fn a_code_sent_where_the_session_chose_never_passes_verify_otp() {
+    // A session whose second factor is pending (password only) names a phone of its own:
+    // the code proves that phone to update-with-otp, and nothing to verify-otp, which a
+    // site may use as the second factor.
+    let (deployment, user, phone_on_record, _) = with_user("second-factor").await;
+    let cookie = format!("tfa-auth={}", user_token("second-factor"));
+    let (_, chosen) = fresh_phone();
+    let body = json!({"phone-number": chosen}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body))
+            .await
+            .0,
+        200
+    );
+    let code = last_code(&chosen);
+    let verify = json!({"phone-number": chosen, "otp": code}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, Some(&cookie), None, &verify)).await,
+        (401, json!({"error": {"message": "Invalid OTP"}}), None)
+    );
+    let update = json!({"otp": code, "user": {"phone-number": chosen}}).to_string();
+    let (status, _, _) = call_verify(&deployment, request(UPDATE, Some(&cookie), None, &update)).await;
+    assert_eq!(status, 200, "the same code still proves the phone for an update");
+    let phone = otp_shared::destination::Destination::e164(&chosen).expect("valid");
+    assert_eq!(
+        deployment.store.owner_of(&phone).await.expect("read"),
+        Some(user.clone())
+    );
+
+    // The phone is now the one on record (the earlier one released); asked for by
+    // `mediums`, its code is what verify-otp takes.
+    let on_record = deployment
+        .store
+        .contact_of(&user, otp_shared::ports::ContactKind::Phone)
+        .await;
+    assert_eq!(on_record.expect("read"), Some(phone));
+    let released = otp_shared::destination::Destination::e164(&phone_on_record).expect("valid");
+    assert_eq!(deployment.store.owner_of(&released).await.expect("read"), None);
+    deployment.clock.advance(30);
+    let mediums = json!({"mediums": ["phone-number"]}).to_string();
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&cookie), None, &mediums))
+            .await
+            .0,
+        200
+    );
+    let verify = json!({"phone-number": chosen, "otp": last_code(&chosen)}).to_string();
+    assert_eq!(
+        call_verify(&deployment, request(VERIFY, Some(&cookie), None, &verify))
+            .await
+            .0,
+        200
+    );
+}

@@ -165,12 +165,13 @@ where
         // uses it: a bad value is never silently ignored.
         let kinds = mediums(&fields)?;
         match (user, named) {
-            // A logged-in user proving a destination of their own (the update-with-otp
-            // flow): the code goes where the body says, in the user's scope.
+            // A logged-in user proving a destination to add (the update-with-otp flow): the
+            // code goes where the body says, in a scope only update-with-otp verifies, so
+            // a code sent where the caller chose never passes verify-otp (a second factor).
             (Some(user), Some(destination)) => {
                 super::send_default(
                     app,
-                    Scope::User(user),
+                    Scope::NewContact(user),
                     &destination,
                     &requester,
                     async { Ok(()) },
@@ -227,25 +228,32 @@ where
     super::respond(app.request_deadline, work, render_error).await
 }
 
-/// The code of a request, for the destination the caller names in `named` or, in a
-/// session without one, the user's email on record.
+/// The code of a session's request, for the destination the caller names in `named` or,
+/// without one, the user's email on record. Only `adding` (update-with-otp) takes the
+/// codes sent to a named destination (the new-contact scope); verify-otp takes those sent
+/// to the contacts on record.
 async fn session_attempt<S: UserDirectory, D>(
     app: &App<S, D>,
     user: UserRef,
     named: Option<Destination>,
     code: crate::code::Code,
-    link: bool,
+    adding: bool,
 ) -> Result<Attempt, OtpError> {
-    let destination = match named {
-        Some(destination) => destination,
-        None => app
-            .store()
-            .contact_of(&user, ContactKind::Email)
-            .await?
-            .ok_or_else(|| OtpError::invalid("email", "is required: none on record for this user"))?,
+    let (scope, destination) = match named {
+        Some(destination) if adding => (Scope::NewContact(user.clone()), destination),
+        Some(destination) => (Scope::User(user.clone()), destination),
+        None => {
+            let email = app
+                .store()
+                .contact_of(&user, ContactKind::Email)
+                .await?
+                .ok_or_else(|| OtpError::invalid("email", "is required: none on record for this user"))?;
+            (Scope::User(user.clone()), email)
+        }
     };
+    let link = adding;
     Ok(Attempt {
-        scope: Scope::User(user.clone()),
+        scope,
         destination,
         handle: Handle::Open,
         code,

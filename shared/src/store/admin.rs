@@ -3,12 +3,10 @@
 //! scans the table (the registry has no index of its own): an operator's occasional
 //! command, never a request's path.
 
-use std::collections::BTreeSet;
-
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 
 use crate::destination::Destination;
-use crate::ports::{ClientRecord, OtpConfig, Permission, StoreError, UserDirectory};
+use crate::ports::{ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{UserRef, unescape};
 
 use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
@@ -111,28 +109,48 @@ impl DynamoStore {
         )
     }
 
-    /// Renames a client and sets its permissions. False when there is no such client.
-    pub async fn set_client_profile(
-        &self,
-        id: &str,
-        name: &str,
-        permissions: &BTreeSet<Permission>,
-    ) -> Result<bool, StoreError> {
-        let permissions = permissions.iter().map(|p| s(p.name())).collect();
-        written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(client_pk(id)))
-                .update_expression("SET #name = :name, #permissions = :permissions")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#name", "name")
-                .expression_attribute_names("#permissions", "permissions")
-                .expression_attribute_values(":name", s(name))
-                .expression_attribute_values(":permissions", AttributeValue::L(permissions))
-                .send()
-                .await,
-        )
+    /// Sets a client's name, permissions and own limits in one write (a limit left unset
+    /// returns to the deployment's). False when there is no such client.
+    pub async fn set_client_settings(&self, record: &ClientRecord) -> Result<bool, StoreError> {
+        let permissions = record.permissions.iter().map(|p| s(p.name())).collect();
+        let mut set = vec!["#name = :name", "#permissions = :permissions"];
+        let mut remove = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(&record.id)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#permissions", "permissions")
+            .expression_attribute_values(":name", s(&record.name))
+            .expression_attribute_values(":permissions", AttributeValue::L(permissions));
+        for (attribute, assignment, value) in [
+            (
+                "sends_per_hour",
+                "sends_per_hour = :per_hour",
+                record.limits.sends_per_hour,
+            ),
+            (
+                "sends_per_number_range_per_hour",
+                "sends_per_number_range_per_hour = :per_range",
+                record.limits.sends_per_number_range_per_hour,
+            ),
+        ] {
+            match value {
+                Some(limit) => {
+                    set.push(assignment);
+                    let placeholder = assignment.rsplit(' ').next().unwrap_or_default();
+                    update = update.expression_attribute_values(placeholder, n(limit));
+                }
+                None => remove.push(attribute),
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        written(update.update_expression(expression).send().await)
     }
 
     /// Replaces a configuration's settings (not its client). False when there is none of
@@ -196,17 +214,38 @@ impl DynamoStore {
             .and_then(|item| item.get(attribute).and_then(|v| v.as_s().ok()).cloned());
         let mut items = vec![TransactWriteItem::builder().delete(contact).build()];
         // The user's record names this contact (as given, in any case): it goes too.
-        if let Some(recorded) = recorded.filter(|recorded| super::items::stored_destination(recorded) == *destination) {
+        // Otherwise the record must still be as read, so that a link written meanwhile
+        // is never left naming a contact that no longer exists.
+        let naming = recorded
+            .as_ref()
+            .is_some_and(|recorded| super::items::stored_destination(recorded) == *destination);
+        if naming {
             let release = Update::builder()
                 .table_name(&self.table)
                 .key(PK, s(user_pk(&owner)))
                 .update_expression("REMOVE #contact")
                 .condition_expression("#contact = :recorded")
                 .expression_attribute_names("#contact", attribute)
-                .expression_attribute_values(":recorded", s(recorded))
+                .expression_attribute_values(":recorded", s(recorded.clone().unwrap_or_default()))
                 .build()
                 .expect("complete update");
             items.push(TransactWriteItem::builder().update(release).build());
+        } else {
+            let unchanged = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, s(user_pk(&owner)))
+                .expression_attribute_names("#contact", attribute);
+            let unchanged = match &recorded {
+                Some(other) => unchanged
+                    .condition_expression("#contact = :recorded")
+                    .expression_attribute_values(":recorded", s(other)),
+                None => unchanged.condition_expression("attribute_not_exists(#contact)"),
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(unchanged.build().expect("complete check"))
+                    .build(),
+            );
         }
         match self.transact(items).await? {
             Ok(()) => Ok(Some(owner)),

@@ -34,11 +34,10 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
             sends_per_hour: get_n(item, "sends_per_hour"),
             sends_per_number_range_per_hour: get_n(item, "sends_per_number_range_per_hour"),
         },
+        // Anything but an explicit false under `disabled` reads as disabled.
         disabled: item
             .get("disabled")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
+            .is_some_and(|v| v.as_bool().map_or(true, |disabled| *disabled)),
     })
 }
 

@@ -40,12 +40,12 @@ pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, 
             if let Some(permissions) = permissions {
                 record.permissions = permitted(permissions)?;
             }
-            let store = &admin.store;
-            let (profile, limits) = tokio::join!(
-                store.set_client_profile(&client, &record.name, &record.permissions),
-                store.set_client_limits(&client, &record.limits)
-            );
-            if !(profile.map_err(|e| e.to_string())? && limits.map_err(|e| e.to_string())?) {
+            let written = admin
+                .store
+                .set_client_settings(&record)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !written {
                 return Err(format!("no client {client}"));
             }
             Ok(shown(&record))
@@ -56,7 +56,8 @@ pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, 
                 .store
                 .replace_client_secrets(&client, &hash_secret(&secret), &hash_secret(&key_secret))
                 .await
-                .map_err(|e| e.to_string())?;
+                // The write may have landed with its answer lost: the old secret may be dead.
+                .map_err(|e| format!("{e}; the secret may have been replaced: rotate again to get one that works"))?;
             if !replaced {
                 return Err(format!("no client {client}"));
             }
