@@ -197,10 +197,7 @@ impl DynamoStore {
         let Some(owner) = self.owner_of(destination).await? else {
             return Ok(None);
         };
-        let attribute = match destination {
-            Destination::Phone(_) => "phone",
-            Destination::Email(_) => "email",
-        };
+        let attribute = super::users::contact_attribute(destination);
         let contact = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(contact_pk(destination)))

@@ -16,7 +16,7 @@ use super::items::{DynamoStore, PK, back_off, contact_pk, get_s, n, s, stored_de
 const LINK_TRIES: u32 = 4;
 
 /// The user attribute that holds a destination of this kind.
-fn contact_attribute(destination: &Destination) -> &'static str {
+pub(super) fn contact_attribute(destination: &Destination) -> &'static str {
     match destination {
         Destination::Phone(_) => "phone",
         Destination::Email(_) => "email",
