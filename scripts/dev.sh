@@ -48,6 +48,8 @@ export TABLE_NAME="${TABLE_NAME:-otp-local}"
 export OTP_HMAC_KEYS="${OTP_HMAC_KEYS:-local-hmac-key-not-for-production-0123456789}"
 export JWT_SECRET="${JWT_SECRET:-local-development-jwt-secret-not-for-production}"
 export EMAIL_FROM="${EMAIL_FROM:-otp@example.com}"
+# Locally, otp-admin test-destination can be tried; a deployment keeps them off by default.
+export OTP_ALLOW_TEST_DESTINATIONS="${OTP_ALLOW_TEST_DESTINATIONS:-true}"
 echo "local AWS at $AWS_ENDPOINT_URL" >&2
 
 if [ -z "${OTP_LOCAL_BIN:-}" ]; then

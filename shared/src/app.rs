@@ -35,6 +35,7 @@ impl<S, D> App<S, D> {
                 policy: settings.policy,
                 keys: settings.keys,
                 sms_countries: settings.sms_countries,
+                allow_test_destinations: settings.allow_test_destinations,
                 clock,
             },
             delivery,

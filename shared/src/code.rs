@@ -57,12 +57,16 @@ impl fmt::Debug for Code {
 pub struct SealedCode {
     pub key_id: String,
     pub tag: Vec<u8>,
+    /// What the code is sealed to when it is not its challenge's id: a test destination
+    /// (its known code verifies on any challenge of that destination).
+    pub bound_to: Option<String>,
 }
 
 impl fmt::Debug for SealedCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SealedCode")
             .field("key_id", &self.key_id)
+            .field("bound_to", &self.bound_to)
             .finish_non_exhaustive()
     }
 }
@@ -128,15 +132,18 @@ impl CodeKeys {
         SealedCode {
             key_id: id.clone(),
             tag: tag.as_ref().to_vec(),
+            bound_to: None,
         }
     }
 
-    /// Whether `code` is the one sealed for `challenge_id`; constant time in the tag.
+    /// Whether `code` is the one sealed for `challenge_id` (or for what the seal is bound
+    /// to instead); constant time in the tag.
     pub fn matches(&self, challenge_id: &str, code: &Code, sealed: &SealedCode) -> bool {
+        let sealed_to = sealed.bound_to.as_deref().unwrap_or(challenge_id);
         self.keys
             .iter()
             .find(|(id, _)| *id == sealed.key_id)
-            .is_some_and(|(_, key)| hmac::verify(key, &Self::message(challenge_id, code), &sealed.tag).is_ok())
+            .is_some_and(|(_, key)| hmac::verify(key, &Self::message(sealed_to, code), &sealed.tag).is_ok())
     }
 }
 

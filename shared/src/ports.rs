@@ -11,6 +11,7 @@ use crate::code::SealedCode;
 use crate::destination::Destination;
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::{Scope, UserRef};
+use crate::test_destinations::{TestDestination, TestOwner};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -238,12 +239,13 @@ impl std::fmt::Debug for ClientRecord {
 pub trait ClientRegistry: Send + Sync {
     fn client(&self, id: &str) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
     fn put_client(&self, record: &ClientRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Sets a client's own limits; false when there is no such client.
-    fn set_client_limits(
+    /// The test destination `owner` has for `destination`, expired or not: read beside a
+    /// send's first write, only where the deployment allows test destinations.
+    fn test_destination(
         &self,
-        id: &str,
-        limits: &ClientLimits,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        owner: &TestOwner,
+        destination: &Destination,
+    ) -> impl Future<Output = Result<Option<TestDestination>, StoreError>> + Send;
 }
 
 /// How an OTP configuration delivers.

@@ -22,6 +22,8 @@ pub struct Settings {
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
     pub zap_requires_api_key: bool,
+    /// Test destinations take their known code (the template's `AllowTestDestinations`).
+    pub allow_test_destinations: bool,
     /// How long each call to DynamoDB, SNS or SESv2 may take, retries included.
     pub deadlines: Deadlines,
 }
@@ -142,6 +144,11 @@ impl Settings {
             Some("false") => false,
             Some(other) => return Err(format!("ZAP_REQUIRE_API_KEY={other}: use true or false")),
         };
+        let allow_test_destinations = match get("OTP_ALLOW_TEST_DESTINATIONS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(format!("OTP_ALLOW_TEST_DESTINATIONS={other}: use true or false")),
+        };
         let email_from = get("EMAIL_FROM");
         if let Some(from) = &email_from
             && crate::destination::Destination::email(from).is_err()
@@ -166,6 +173,7 @@ impl Settings {
             sms_sender_id: get("SMS_SENDER_ID"),
             email_from,
             zap_requires_api_key,
+            allow_test_destinations,
             deadlines,
         })
     }
@@ -192,6 +200,13 @@ mod tests {
         let defaults = settings(&BASE).unwrap();
         assert_eq!(defaults.policy, Policy::default());
         assert_eq!(defaults.sms_countries, SmsCountries(None));
+        assert!(
+            !defaults.allow_test_destinations,
+            "test destinations are off by default"
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("OTP_ALLOW_TEST_DESTINATIONS", "yes"));
+        assert!(settings(&pairs).unwrap_err().contains("OTP_ALLOW_TEST_DESTINATIONS"));
         let mut pairs = BASE.to_vec();
         pairs.push(("OTP_MAX_ATTEMPTS", "20"));
         assert!(settings(&pairs).unwrap_err().contains("OTP_MAX_ATTEMPTS"));

@@ -21,6 +21,7 @@ async fn admin() -> (Admin, aws_sdk_dynamodb::Client) {
         store: DynamoStore::new(client.clone(), table),
         ses: aws_sdk_sesv2::Client::new(&sdk),
         email_from: Some("admin-test@example.com".into()),
+        code_keys: Some(otp_shared::code::CodeKeys::parse(otp_tests::HMAC_KEYS).expect("test key")),
     };
     (admin, client)
 }
@@ -270,7 +271,7 @@ fn every_command_has_help() {
         error.to_string()
     };
     let top = help(&["--help"]);
-    for command in ["init", "client", "config", "user"] {
+    for command in ["init", "client", "config", "user", "test-destination"] {
         assert!(top.contains(command), "{top}");
     }
     let clients = help(&["client", "--help"]);
@@ -285,7 +286,12 @@ fn every_command_has_help() {
     for command in ["import", "show", "unlink"] {
         assert!(users.contains(command), "{users}");
     }
+    let tests = help(&["test-destination", "--help"]);
+    for command in ["add", "list", "remove"] {
+        assert!(tests.contains(command), "{tests}");
+    }
     assert!(help(&["client", "update", "--help"]).contains("--sends-per-hour"));
+    assert!(help(&["test-destination", "add", "--help"]).contains("--expires"));
 }
 
 #[tokio::test]

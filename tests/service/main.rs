@@ -12,6 +12,7 @@ mod kgen;
 mod load;
 mod logs;
 mod round_trips;
+mod test_destinations;
 mod twilio;
 mod zap;
 

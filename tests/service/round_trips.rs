@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::*;
 
 /// The usage a test expects: `(request, how many)`, and the round trips.
-fn expected(requests: &[(&str, usize)], dynamodb_round_trips: usize, round_trips: usize) -> Usage {
+pub(crate) fn expected(requests: &[(&str, usize)], dynamodb_round_trips: usize, round_trips: usize) -> Usage {
     let mut list: Vec<String> = requests
         .iter()
         .flat_map(|(request, times)| std::iter::repeat_n((*request).to_owned(), *times))
@@ -26,18 +26,18 @@ fn expected(requests: &[(&str, usize)], dynamodb_round_trips: usize, round_trips
 }
 
 /// Runs one call with the deployment's meter reset before it.
-async fn metered(deployment: &Deployment, call: impl Future<Output = Answer>) -> (Answer, Usage) {
+pub(crate) async fn metered(deployment: &Deployment, call: impl Future<Output = Answer>) -> (Answer, Usage) {
     deployment.meter.reset();
     let answer = call.await;
     (answer, deployment.meter.usage())
 }
 
-const GET: &str = "dynamodb:GetItem";
-const UPDATE: &str = "dynamodb:UpdateItem";
-const PUT: &str = "dynamodb:PutItem";
-const TRANSACT: &str = "dynamodb:TransactWriteItems";
-const SMS: &str = "sns:Publish";
-const EMAIL: &str = "sesv2:SendEmail";
+pub(crate) const GET: &str = "dynamodb:GetItem";
+pub(crate) const UPDATE: &str = "dynamodb:UpdateItem";
+pub(crate) const PUT: &str = "dynamodb:PutItem";
+pub(crate) const TRANSACT: &str = "dynamodb:TransactWriteItems";
+pub(crate) const SMS: &str = "sns:Publish";
+pub(crate) const EMAIL: &str = "sesv2:SendEmail";
 
 #[tokio::test]
 async fn kgen_register_resend_and_verify() {

@@ -13,7 +13,7 @@ use crate::challenge::{Attempt, Handle};
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path};
-use crate::ports::{ChallengeStore, ClientLimits, ContactKind, Delivery, QuotaStore, UserDirectory};
+use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 pub fn is_send(request: &Request) -> bool {
@@ -147,7 +147,7 @@ async fn recorded_destinations<S: UserDirectory, D>(
 /// destination, and so is what the request spends.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + UserDirectory,
+    S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     let work = async {

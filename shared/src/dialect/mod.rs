@@ -27,7 +27,7 @@ use crate::engine::Requester;
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
-use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, Delivery, QuotaStore};
+use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Delivery, QuotaStore};
 use crate::scope::Scope;
 
 /// A route no dialect serves (a request that reached a function by the `$default` route).
@@ -131,7 +131,7 @@ pub(crate) async fn send_default<S, D, T>(
     limits: impl FnOnce(&T) -> ClientLimits,
 ) -> Result<(T, Sent), OtpError>
 where
-    S: ChallengeStore + QuotaStore,
+    S: ChallengeStore + QuotaStore + ClientRegistry,
     D: Delivery,
 {
     let (reads, pending) = app

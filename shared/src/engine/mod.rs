@@ -55,6 +55,8 @@ pub struct Otp<S> {
     pub policy: Policy,
     pub keys: CodeKeys,
     pub sms_countries: SmsCountries,
+    /// Whether this deployment's operator allows test destinations (off by default).
+    pub allow_test_destinations: bool,
     pub clock: Arc<dyn Clock>,
 }
 

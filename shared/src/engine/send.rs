@@ -11,8 +11,9 @@ use crate::code::Code;
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
-use crate::ports::{ChallengeStore, ClientLimits, Delivery, Message, QuotaStore};
+use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, Delivery, Message, QuotaStore};
 use crate::scope::Scope;
+use crate::test_destinations::{TestDestination, TestOwner};
 
 use super::budgets::Spent;
 use super::{Otp, Requester, new_auth_code};
@@ -27,7 +28,16 @@ pub struct PendingSend {
     indexed_by_id: bool,
     spent: Spent,
     challenge: Option<Challenge>,
+    /// The requester's test destination for `destination`, when one applies.
+    test: Option<TestDestination>,
     at: UnixSeconds,
+}
+
+/// What a send makes live: a code it generates and delivers, or a test destination's
+/// known code, already sealed, delivered to nobody.
+enum Sealing {
+    Fresh(Code),
+    Known(TestDestination),
 }
 
 /// The `Retry-After` a store failure answers with (and logs it, as every store failure).
@@ -44,10 +54,11 @@ fn retry_after_of(error: crate::ports::StoreError) -> u64 {
 /// that makes a delivered code live (a verify used or spent it meanwhile).
 const LIVE_TRIES: usize = 2;
 
-impl<S: ChallengeStore + QuotaStore> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
     /// The first round trip of a send to `destination` for `scope`: every budget spent
     /// and the challenge read, at once with the dialect's `reads` (its caller's
-    /// credentials, configuration, registry). When `reads` fails, everything spent is
+    /// credentials, configuration, registry) and, where the deployment allows them, the
+    /// requester's test destination. When `reads` fails, everything spent is
     /// given back and its error returned. `indexed_by_id`: the challenge can be verified
     /// by its id alone (BizMagnets).
     pub async fn begin_send<T>(
@@ -66,18 +77,26 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
         let at = self.clock.now();
         // Each store call's future is large: on the heap, so that deep request futures
         // stay well inside a thread's stack.
-        let (reads, spent, loaded) = tokio::join!(
+        let owner = TestOwner::of(requester.client.as_deref());
+        let test_lookup = async {
+            match self.allow_test_destinations {
+                true => self.store.test_destination(&owner, &destination).await,
+                false => Ok(None),
+            }
+        };
+        let (reads, spent, loaded, test) = tokio::join!(
             Box::pin(reads),
             Box::pin(self.spend_send(&destination, requester, at)),
-            Box::pin(self.store.load(&scope, &destination))
+            Box::pin(self.store.load(&scope, &destination)),
+            Box::pin(test_lookup)
         );
-        let outcome = match (reads, loaded) {
-            (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(error.into()),
-            (Ok(reads), Ok(challenge)) => Ok((reads, challenge)),
+        let outcome = match (reads, loaded, test) {
+            (Err(error), _, _) => Err(error),
+            (_, Err(error), _) | (_, _, Err(error)) => Err(error.into()),
+            (Ok(reads), Ok(challenge), Ok(test)) => Ok((reads, challenge, test.filter(|test| test.applies_at(at)))),
         };
         match outcome {
-            Ok((reads, challenge)) => Ok((
+            Ok((reads, challenge, test)) => Ok((
                 reads,
                 PendingSend {
                     scope,
@@ -85,6 +104,7 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
                     indexed_by_id,
                     spent,
                     challenge,
+                    test,
                     at,
                 },
             )),
@@ -112,7 +132,8 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
     /// Ends a send: the budgets decide under the client's `limits`, a fresh code goes out
     /// (on the open challenge, keeping its handle and attempts, or on a new one), and
     /// once delivered it becomes the challenge's one verifiable code. Budgets count
-    /// requests, not deliveries: a failed delivery keeps what it spent.
+    /// requests, not deliveries: a failed delivery keeps what it spent. A test
+    /// destination gets nothing: its known code becomes the verifiable one.
     pub async fn finish_send<D: Delivery>(
         &self,
         pending: PendingSend,
@@ -127,28 +148,38 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
             destination,
             indexed_by_id,
             challenge,
+            test,
             at,
             ..
         } = pending;
-        let code_length = match &challenge {
-            Some(open) if open.is_open(at, self.policy.attempts_per_challenge) => open.code_length,
-            _ => profile.code_length,
-        };
-        let code = Code::generate(code_length);
-        let message = compose(&code, profile);
         // From here on the send has counted against the destination's budget: a failure
         // says to come back once its cooldown has passed, not sooner (a 429 would meet it).
         let after_cooldown = |retry_after: u64| OtpError::Unavailable {
             retry_after: retry_after.max(self.policy.send_cooldown.as_secs()),
         };
-        if let Err(error) = delivery.deliver(&destination, &message).await {
-            tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
-            return Err(after_cooldown(error.retry_after()));
-        }
+        let sealing = match test {
+            Some(test) => {
+                tracing::info!(destination = %destination, "test destination: nothing delivered, its known code is live");
+                Sealing::Known(test)
+            }
+            None => {
+                let code_length = match &challenge {
+                    Some(open) if open.is_open(at, self.policy.attempts_per_challenge) => open.code_length,
+                    _ => profile.code_length,
+                };
+                let code = Code::generate(code_length);
+                let message = compose(&code, profile);
+                if let Err(error) = delivery.deliver(&destination, &message).await {
+                    tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
+                    return Err(after_cooldown(error.retry_after()));
+                }
+                Sealing::Fresh(code)
+            }
+        };
 
         let mut current = challenge;
         for _ in 0..LIVE_TRIES {
-            let live = self.live_code(current.as_ref(), &code, profile, at, indexed_by_id);
+            let live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id);
             let written = Box::pin(self.store.put_live(&scope, &destination, &live)).await;
             if written.map_err(|error| after_cooldown(retry_after_of(error)))? {
                 tracing::info!(
@@ -189,12 +220,12 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
         Ok(())
     }
 
-    /// The write that makes `code` live: a refresh of the open challenge `current`, or a
+    /// The write that makes a code live: a refresh of the open challenge `current`, or a
     /// new challenge in place of the dead (or absent) one.
     fn live_code(
         &self,
         current: Option<&Challenge>,
-        code: &Code,
+        sealing: &Sealing,
         profile: &Profile,
         at: UnixSeconds,
         indexed_by_id: bool,
@@ -209,12 +240,16 @@ impl<S: ChallengeStore + QuotaStore> Otp<S> {
             ),
         };
         let expires_at = at + profile.lifetime.as_secs() as i64;
+        let (sealed, code_length) = match sealing {
+            Sealing::Fresh(code) => (self.keys.seal(&challenge_id, code), code.reveal().len() as u8),
+            Sealing::Known(test) => (test.sealed.clone(), test.code_length),
+        };
         LiveCode {
-            sealed: self.keys.seal(&challenge_id, code),
+            sealed,
             replaces: current.map(|c| c.id.clone()),
             challenge_id,
             auth_code,
-            code_length: code.reveal().len() as u8,
+            code_length,
             now: at,
             expires_at,
             cleanup_at: expires_at + CLEANUP_GRACE.as_secs() as i64,

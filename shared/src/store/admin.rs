@@ -14,7 +14,7 @@ use super::registry::{client_from, config_from};
 
 impl DynamoStore {
     /// Every item whose key starts with `prefix`, with the rest of its key.
-    async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Item)>, StoreError> {
+    pub(super) async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Item)>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         loop {

@@ -30,6 +30,7 @@ fn challenge_from(item: &Item) -> Option<Challenge> {
         (Some(tag), Some(key_id)) => Some(SealedCode {
             tag: tag.to_vec(),
             key_id: key_id.to_owned(),
+            bound_to: get_s(item, "code_for").map(str::to_owned),
         }),
         _ => None,
     };
@@ -80,7 +81,7 @@ impl DynamoStore {
         Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(scope, destination)))
-            .update_expression("SET #state = :used, used_at = :now REMOVE code_tag, code_key")
+            .update_expression("SET #state = :used, used_at = :now REMOVE code_tag, code_key, code_for")
             .condition_expression("id = :id AND #state = :open AND code_tag = :tag AND expires_at > :now")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":used", s(USED))
@@ -108,6 +109,9 @@ impl DynamoStore {
             .item("code_tag", b(&live.sealed.tag))
             .item("code_key", s(&live.sealed.key_id))
             .item(TTL, n(live.cleanup_at));
+        if let Some(bound_to) = &live.sealed.bound_to {
+            put = put.item("code_for", s(bound_to));
+        }
         put = match &live.replaces {
             Some(previous) => put
                 .condition_expression("id = :previous")
@@ -150,12 +154,16 @@ impl ChallengeStore for DynamoStore {
             return self.open_live(scope, destination, live).await;
         }
         // The previous code stops working now; the delivered one works from now on.
-        let result = self
+        let (set_bound_to, remove_bound_to) = match &live.sealed.bound_to {
+            Some(_) => (", code_for = :for", ""),
+            None => ("", " REMOVE code_for"),
+        };
+        let mut update = self
             .challenge_update(scope, destination)
-            .update_expression(
+            .update_expression(format!(
                 "SET code_tag = :tag, code_key = :key, code_length = :length, expires_at = :expires, \
-                 sent_at = :now, #ttl = :ttl",
-            )
+                 sent_at = :now, #ttl = :ttl{set_bound_to}{remove_bound_to}"
+            ))
             .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", TTL)
@@ -167,10 +175,11 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":ttl", n(live.cleanup_at))
             .expression_attribute_values(":id", s(&live.challenge_id))
             .expression_attribute_values(":open", s(OPEN))
-            .expression_attribute_values(":max", n(live.max_attempts))
-            .send()
-            .await;
-        written(result)
+            .expression_attribute_values(":max", n(live.max_attempts));
+        if let Some(bound_to) = &live.sealed.bound_to {
+            update = update.expression_attribute_values(":for", s(bound_to));
+        }
+        written(update.send().await)
     }
 
     async fn locate(&self, challenge_id: &str) -> Result<Option<Located>, StoreError> {
@@ -257,7 +266,7 @@ impl ChallengeStore for DynamoStore {
         let result = self
             .challenge_update(scope, destination)
             .update_expression(format!(
-                "SET #state = :settled, {stamp} = :now REMOVE code_tag, code_key"
+                "SET #state = :settled, {stamp} = :now REMOVE code_tag, code_key, code_for"
             ))
             .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
             .expression_attribute_names("#state", "state")

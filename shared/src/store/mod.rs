@@ -16,6 +16,7 @@
 //! | user | `USER#<issuer>:<user id>` | `issuer`, `user_id`, `phone`, `email` (as given) |
 //! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour` |
 //! | configuration | `CONFIG#<uid>` | `client_id`, `channel`, `code_length`, `lifetime`, `template`, `sender` |
+//! | test destination | `TESTDEST#client:<client id>#<destination key>` or `TESTDEST#public#<destination key>` | `destination`, `code_tag`/`code_key` (the known code's seal), `code_length`, `expires_at`, `added_at`, `ttl` |
 //!
 //! A destination key is the E.164 number or the case-folded address. Scope, issuer and
 //! user ids are escaped (`%`, `:`, `#`) so keys never collide. `ttl` (epoch seconds) lets
@@ -28,7 +29,9 @@ mod challenges;
 mod items;
 mod registry;
 mod table;
+mod test_destinations;
 mod users;
 
 pub use items::DynamoStore;
 pub use table::create_table;
+pub use test_destinations::ListedTestDestination;

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
+use crate::destination::Destination;
 use crate::policy::Profile;
 use crate::ports::{
     Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, StoreError,
 };
+use crate::test_destinations::{TestDestination, TestOwner};
 
-use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s, written};
+use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s};
 
 /// A client record from its item; `id` is the item's.
 pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
@@ -91,39 +93,12 @@ impl ClientRegistry for DynamoStore {
         }
     }
 
-    async fn set_client_limits(&self, id: &str, limits: &ClientLimits) -> Result<bool, StoreError> {
-        // A limit left unset returns to the deployment's default.
-        let mut set = Vec::new();
-        let mut remove = Vec::new();
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(client_pk(id)))
-            .condition_expression("attribute_exists(pk)");
-        for (attribute, value) in [
-            ("sends_per_hour", limits.sends_per_hour),
-            (
-                "sends_per_number_range_per_hour",
-                limits.sends_per_number_range_per_hour,
-            ),
-        ] {
-            match value {
-                Some(limit) => {
-                    set.push(format!("{attribute} = :{attribute}"));
-                    update = update.expression_attribute_values(format!(":{attribute}"), n(limit));
-                }
-                None => remove.push(attribute),
-            }
-        }
-        let mut expression = String::new();
-        if !set.is_empty() {
-            expression.push_str(&format!("SET {}", set.join(", ")));
-        }
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
-        written(update.update_expression(expression.trim()).send().await)
+    async fn test_destination(
+        &self,
+        owner: &TestOwner,
+        destination: &Destination,
+    ) -> Result<Option<TestDestination>, StoreError> {
+        self.read_test_destination(owner, destination).await
     }
 }
 

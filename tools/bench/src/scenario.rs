@@ -113,7 +113,7 @@ pub struct Prepared {
 /// Opens `count` challenges through the engine itself, each for its own user and phone.
 pub async fn prepare<S>(app: &App<S, KeepCodes>, count: usize) -> Result<Vec<Prepared>, String>
 where
-    S: otp_shared::ports::ChallengeStore + otp_shared::ports::QuotaStore,
+    S: otp_shared::ports::ChallengeStore + otp_shared::ports::QuotaStore + otp_shared::ports::ClientRegistry,
 {
     let mut prepared = Vec::with_capacity(count);
     for _ in 0..count {

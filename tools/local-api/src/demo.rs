@@ -26,6 +26,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         store: store.clone(),
         ses: aws_sdk_sesv2::Client::new(sdk),
         email_from: settings.email_from.clone(),
+        code_keys: Some(settings.keys.clone()),
     };
     admin(&["init"], &tools).await?;
     let client = admin(&["client", "create", "--name", "Local demo"], &tools).await?;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 mod clients;
 mod configs;
+mod test_destinations;
 mod users;
 
 /// The operator's commands. The table is `TABLE_NAME`, wherever the AWS SDK points
@@ -34,6 +35,10 @@ pub enum Command {
     /// The user registry: users and the contacts linked to them.
     #[command(subcommand)]
     User(UserCommand),
+    /// Test destinations: phone numbers or addresses that take a known code and get no
+    /// message, where the deployment allows them (`AllowTestDestinations`).
+    #[command(subcommand)]
+    TestDestination(TestDestinationCommand),
 }
 
 /// A client's own limit: a number, or `default` for the deployment's.
@@ -198,6 +203,51 @@ pub enum UserCommand {
     },
 }
 
+/// Whose requests a test destination answers: one client's, or those that name none.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct OwnerArgs {
+    /// The API client whose requests it answers.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// Requests that name no API client (Bridgekeeper, ZAP without an API key).
+    #[arg(long)]
+    pub public: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestDestinationCommand {
+    /// Adds (or replaces) a test destination: its sends deliver nothing and make `--code`
+    /// the code to verify, until the end of `--expires` (UTC). Budgets and attempts apply
+    /// as to any destination; every use is logged. Needs `OTP_HMAC_KEYS` (the code is
+    /// stored sealed).
+    Add {
+        #[command(flatten)]
+        owner: OwnerArgs,
+        /// A phone number (E.164) or an email address.
+        #[arg(long)]
+        to: String,
+        /// The known code: 6 to 10 digits.
+        #[arg(long)]
+        code: String,
+        /// The last day it applies, YYYY-MM-DD (at most a year ahead).
+        #[arg(long)]
+        expires: String,
+    },
+    /// Lists the test destinations of a client (or the public ones), expired ones marked.
+    List {
+        #[command(flatten)]
+        owner: OwnerArgs,
+    },
+    /// Removes a test destination: its next send is delivered as any other.
+    Remove {
+        #[command(flatten)]
+        owner: OwnerArgs,
+        #[arg(long)]
+        to: String,
+    },
+}
+
 /// What the commands work on.
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -205,6 +255,8 @@ pub struct Admin {
     pub ses: aws_sdk_sesv2::Client,
     /// The sender address of the deployment's email (`EMAIL_FROM`).
     pub email_from: Option<String>,
+    /// The deployment's code keys (`OTP_HMAC_KEYS`), to seal a test destination's code.
+    pub code_keys: Option<otp_shared::code::CodeKeys>,
 }
 
 /// Parses `args` (the words after `otp-admin`) and runs the command; the answer to
@@ -222,6 +274,7 @@ pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
         Command::Client(command) => clients::run(command, admin).await,
         Command::Config(command) => configs::run(command, admin).await,
         Command::User(command) => users::run(command, admin).await,
+        Command::TestDestination(command) => test_destinations::run(command, admin).await,
     }
 }
 

@@ -10,11 +10,25 @@ async fn main() -> ExitCode {
         eprintln!("{}", serde_json::json!({"error": "TABLE_NAME is required"}));
         return ExitCode::from(2);
     };
+    let code_keys = match std::env::var("OTP_HMAC_KEYS")
+        .ok()
+        .filter(|keys| !keys.trim().is_empty())
+    {
+        None => None,
+        Some(list) => match otp_shared::code::CodeKeys::parse(&list) {
+            Ok(keys) => Some(keys),
+            Err(error) => {
+                eprintln!("{}", serde_json::json!({"error": error.to_string()}));
+                return ExitCode::from(2);
+            }
+        },
+    };
     let sdk = otp_shared::app::sdk_config().await;
     let admin = otp_admin::Admin {
         store: otp_shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         ses: aws_sdk_sesv2::Client::new(&sdk),
         email_from: std::env::var("EMAIL_FROM").ok().filter(|from| !from.is_empty()),
+        code_keys,
     };
     match otp_admin::run(cli.command, &admin).await {
         Ok(answer) => {

@@ -50,7 +50,7 @@ fn user(issuer: &str, user_id: &str) -> Result<UserRef, String> {
 }
 
 /// A phone number (`+` and digits) or an address.
-fn contact_of(contact: &str) -> Result<Destination, String> {
+pub(crate) fn contact_of(contact: &str) -> Result<Destination, String> {
     if contact.trim_start().starts_with('+') {
         Destination::e164(contact).map_err(|_| format!("{contact} is not an E.164 number"))
     } else {
