@@ -21,6 +21,9 @@ pub struct App<S, D> {
     pub zap_requires_api_key: bool,
     /// How long a whole request may take (its AWS clients have their own deadlines).
     pub request_deadline: std::time::Duration,
+    /// The EMF recorder a deployed function flushes after each invocation (None: metrics
+    /// off, or not a deployed function).
+    pub metrics: Option<crate::telemetry::Emf>,
 }
 
 /// A function that sends nothing (verify) carries this in place of a delivery.
@@ -36,6 +39,9 @@ impl<S, D> App<S, D> {
                 keys: settings.keys,
                 sms_countries: settings.sms_countries,
                 allow_test_destinations: settings.allow_test_destinations,
+                telemetry: crate::telemetry::Telemetry {
+                    metrics: settings.metrics,
+                },
                 clock,
             },
             delivery,
@@ -43,6 +49,7 @@ impl<S, D> App<S, D> {
             messages: settings.messages,
             zap_requires_api_key: settings.zap_requires_api_key,
             request_deadline: settings.deadlines.request,
+            metrics: None,
         }
     }
 
@@ -104,6 +111,14 @@ pub fn settings_or_exit() -> Settings {
     }
 }
 
+/// The EMF recorder of a deployed function, when its settings turn metrics on.
+fn metrics_of(settings: &Settings) -> Option<crate::telemetry::Emf> {
+    settings
+        .metrics
+        .then(|| crate::telemetry::install(&settings.service_name))
+        .flatten()
+}
+
 /// The clock of a deployed function.
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
@@ -117,7 +132,11 @@ pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier
     let sdk = sdk_config().await;
     let store = dynamo_store(&sdk, &settings);
     let courier = courier(&sdk, &settings);
-    App::new(settings, store, courier, system_clock())
+    let metrics = metrics_of(&settings);
+    App {
+        metrics,
+        ..App::new(settings, store, courier, system_clock())
+    }
 }
 
 /// A function that only checks codes: the store alone.
@@ -125,5 +144,9 @@ pub async fn checking_app_from_env() -> App<DynamoStore, NoDelivery> {
     let settings = settings_or_exit();
     let sdk = sdk_config().await;
     let store = dynamo_store(&sdk, &settings);
-    App::new(settings, store, NoDelivery, system_clock())
+    let metrics = metrics_of(&settings);
+    App {
+        metrics,
+        ..App::new(settings, store, NoDelivery, system_clock())
+    }
 }

@@ -116,6 +116,8 @@ pub struct Attempt {
     pub code: Code,
     /// Link the destination to this user when the code is right.
     pub link: Option<UserRef>,
+    /// The dialect that asked, for the status events and metrics.
+    pub dialect: &'static str,
 }
 
 /// Where a challenge id (BizMagnets' `id`) points: its scope and destination.

@@ -22,6 +22,7 @@ pub mod quota;
 pub mod scope;
 pub mod settings;
 pub mod store;
+pub mod telemetry;
 pub mod test_destinations;
 
 pub use app::{App, NoDelivery};

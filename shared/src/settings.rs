@@ -24,6 +24,10 @@ pub struct Settings {
     pub zap_requires_api_key: bool,
     /// Test destinations take their known code (the template's `AllowTestDestinations`).
     pub allow_test_destinations: bool,
+    /// Counts and latencies go out as CloudWatch metrics (EMF lines on standard output).
+    pub metrics: bool,
+    /// The `Service` dimension of every metric: the stack's name.
+    pub service_name: String,
     /// How long each call to DynamoDB, SNS or SESv2 may take, retries included.
     pub deadlines: Deadlines,
 }
@@ -149,6 +153,11 @@ impl Settings {
             Some("true") => true,
             Some(other) => return Err(format!("OTP_ALLOW_TEST_DESTINATIONS={other}: use true or false")),
         };
+        let metrics = match get("OTP_METRICS").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => return Err(format!("OTP_METRICS={other}: use true or false")),
+        };
         let email_from = get("EMAIL_FROM");
         if let Some(from) = &email_from
             && crate::destination::Destination::email(from).is_err()
@@ -174,6 +183,8 @@ impl Settings {
             email_from,
             zap_requires_api_key,
             allow_test_destinations,
+            metrics,
+            service_name: get("OTP_SERVICE_NAME").unwrap_or_else(|| "otp-service".to_owned()),
             deadlines,
         })
     }

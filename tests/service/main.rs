@@ -12,6 +12,7 @@ mod kgen;
 mod load;
 mod logs;
 mod round_trips;
+mod telemetry;
 mod test_destinations;
 mod twilio;
 mod zap;

@@ -6,5 +6,8 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     otp_shared::logging::init();
     let app = otp_shared::app::sending_app_from_env().await;
-    run(service_fn(|event| resend::http_handler::function_handler(&app, event))).await
+    run(service_fn(|event| {
+        otp_shared::telemetry::flushed(app.metrics, resend::http_handler::function_handler(&app, event))
+    }))
+    .await
 }

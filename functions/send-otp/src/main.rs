@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     otp_shared::logging::init();
     let app = otp_shared::app::sending_app_from_env().await;
     run(service_fn(|event| {
-        send_otp::http_handler::function_handler(&app, event)
+        otp_shared::telemetry::flushed(app.metrics, send_otp::http_handler::function_handler(&app, event))
     }))
     .await
 }

@@ -17,6 +17,9 @@ use crate::ports::{
 };
 use crate::scope::Scope;
 
+/// This dialect's name in status events and metrics.
+const DIALECT: &str = "bizmagnets";
+
 /// The path parameter before `suffix` (`/otp/{it}/sendOTP`).
 fn path_parameter<'a>(request: &'a Request, suffix: &str) -> Option<&'a str> {
     let path = route_path(request).strip_suffix(suffix)?;
@@ -150,7 +153,7 @@ where
                 destination(&fields, config.channel)?
             }
         };
-        let requester = super::requester(&request, Some(claimed));
+        let requester = super::requester(&request, Some(claimed), DIALECT);
         let scope = Scope::Client(claimed.to_owned());
         let ((client, config), mut pending) = app
             .otp
@@ -224,6 +227,7 @@ where
             handle: Handle::Id(id.to_owned()),
             code,
             link: None,
+            dialect: DIALECT,
         };
         let (_, verified) = app.otp.verify(&attempt, key_check()).await?;
         Ok((

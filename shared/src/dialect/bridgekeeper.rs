@@ -16,6 +16,9 @@ use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, r
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
+/// This dialect's name in status events and metrics.
+const DIALECT: &str = "bridgekeeper";
+
 pub fn is_send(request: &Request) -> bool {
     route_path(request).ends_with("/api/auth/v1/users/send-otp")
 }
@@ -159,7 +162,7 @@ where
             Some(Value::Bool(flag)) => *flag,
             Some(_) => return Err(OtpError::invalid("always-send", "must be true or false")),
         };
-        let requester = super::requester(&request, None);
+        let requester = super::requester(&request, None, DIALECT);
         let named = named_destination(&fields)?;
         // Checked whatever the case, though only a session without a named destination
         // uses it: a bad value is never silently ignored.
@@ -258,6 +261,7 @@ async fn session_attempt<S: UserDirectory, D>(
         handle: Handle::Open,
         code,
         link: link.then_some(user),
+        dialect: DIALECT,
     })
 }
 
@@ -311,6 +315,7 @@ where
                 handle: Handle::Open,
                 code,
                 link: None,
+                dialect: DIALECT,
             },
             (None, None) => {
                 return Err(OtpError::invalid(

@@ -15,6 +15,9 @@ use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_res
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
+/// This dialect's name in status events and metrics.
+const DIALECT: &str = "kgen";
+
 /// Which of the two KGen surfaces a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
@@ -140,7 +143,7 @@ where
                 let (client, owner) = tokio::join!(client_check(app, &request), app.store().owner_of(&destination));
                 Ok((client?, owner?.is_none()))
             };
-            let requester = super::requester(&request, client_id);
+            let requester = super::requester(&request, client_id, DIALECT);
             let ((_, is_new_user), sent) = super::send_default(
                 app,
                 Scope::User(user),
@@ -192,6 +195,7 @@ where
                 handle: Handle::AuthCode(auth_code),
                 code,
                 link: Some(user),
+                dialect: DIALECT,
             };
             app.otp.verify(&attempt, client_check(app, &request)).await?;
             let status = match surface {

@@ -94,10 +94,11 @@ pub(crate) async fn respond(
 
 /// Who sent `request`, for the send budgets: its source address and the API client its
 /// credentials name.
-pub(crate) fn requester(request: &lambda_http::Request, client: Option<&str>) -> Requester {
+pub(crate) fn requester(request: &lambda_http::Request, client: Option<&str>, dialect: &'static str) -> Requester {
     Requester {
         source_ip: crate::http::source_ip(request),
         client: client.map(str::to_owned),
+        dialect,
     }
 }
 

@@ -14,6 +14,9 @@ use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, r
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
+/// This dialect's name in status events and metrics.
+const DIALECT: &str = "zap";
+
 /// Longest `userId` accepted.
 const MAX_USER_ID_CHARS: usize = 256;
 
@@ -151,7 +154,7 @@ where
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false)
             .and_then(|fields| Ok((user(&fields, client)?, destination(&fields)?)));
         let (user, destination) = super::parsed_after(parsed, key_check(app, &request)).await?;
-        let requester = super::requester(&request, client);
+        let requester = super::requester(&request, client, DIALECT);
         super::send_default(
             app,
             Scope::User(user),
@@ -186,6 +189,7 @@ where
             handle: Handle::Open,
             code,
             link: Some(user),
+            dialect: DIALECT,
         };
         app.otp.verify(&attempt, key_check(app, &request)).await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Verified"})))

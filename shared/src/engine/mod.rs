@@ -24,6 +24,7 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::Policy;
 use crate::quota::Exceeded;
+use crate::telemetry::Telemetry;
 
 pub use send::PendingSend;
 
@@ -46,6 +47,8 @@ pub struct Requester {
     pub source_ip: Option<IpAddr>,
     /// The API client the credentials name (checked beside the first round trip).
     pub client: Option<String>,
+    /// The dialect that asked, for the status events and metrics.
+    pub dialect: &'static str,
 }
 
 /// The engine: policy, keys and clock over a store.
@@ -57,6 +60,7 @@ pub struct Otp<S> {
     pub sms_countries: SmsCountries,
     /// Whether this deployment's operator allows test destinations (off by default).
     pub allow_test_destinations: bool,
+    pub telemetry: Telemetry,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -8,6 +8,7 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::ports::ChallengeStore;
 use crate::scope::Scope;
+use crate::telemetry::{Origin, Status, VerifyOutcome};
 
 use super::Otp;
 
@@ -32,14 +33,15 @@ impl<S: ChallengeStore> Otp<S> {
         Ok(self.store.load(scope, destination).await?)
     }
 
-    /// Approves or cancels the open challenge `id`: None when it is not open (used,
-    /// canceled, expired or out of attempts).
+    /// Approves or cancels the open challenge `id` (for `dialect`): None when it is not
+    /// open (used, canceled, expired or out of attempts).
     pub async fn settle(
         &self,
         scope: &Scope,
         destination: &Destination,
         id: &str,
         settlement: Settlement,
+        dialect: &'static str,
     ) -> Result<Option<Challenge>, OtpError> {
         let now = self.clock.now();
         let settled = self
@@ -55,6 +57,13 @@ impl<S: ChallengeStore> Otp<S> {
             .await?;
         if settled.is_some() {
             tracing::info!(destination = %destination, challenge_id = %id, ?settlement, "challenge settled by its owner");
+            let (status, outcome) = match settlement {
+                Settlement::Approve => (Status::Approved, VerifyOutcome::Approved),
+                Settlement::Cancel => (Status::Canceled, VerifyOutcome::Canceled),
+            };
+            let origin = Origin::of(dialect, destination);
+            self.telemetry.verify(origin, outcome);
+            self.telemetry.status(status, origin, Some(id), destination);
         }
         Ok(settled)
     }

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::challenge::{Challenge, LiveCode, Sent};
+use crate::challenge::{Challenge, Lifecycle, LiveCode, Sent};
 use crate::clock::UnixSeconds;
 use crate::code::Code;
 use crate::destination::Destination;
@@ -13,6 +13,7 @@ use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, Delivery, Message, QuotaStore};
 use crate::scope::Scope;
+use crate::telemetry::{Origin, SendOutcome, Status};
 use crate::test_destinations::{TestDestination, TestOwner};
 
 use super::budgets::Spent;
@@ -30,6 +31,7 @@ pub struct PendingSend {
     challenge: Option<Challenge>,
     /// The requester's test destination for `destination`, when one applies.
     test: Option<TestDestination>,
+    origin: Origin,
     at: UnixSeconds,
 }
 
@@ -72,6 +74,8 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         if !self.sms_countries.allows(&destination) {
             // The caller's own failures (credentials) still come first.
             reads.await?;
+            self.telemetry
+                .send(Origin::of(requester.dialect, &destination), SendOutcome::Refused);
             return Err(OtpError::CountryNotAllowed);
         }
         let at = self.clock.now();
@@ -95,6 +99,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             (_, Err(error), _) | (_, _, Err(error)) => Err(error.into()),
             (Ok(reads), Ok(challenge), Ok(test)) => Ok((reads, challenge, test.filter(|test| test.applies_at(at)))),
         };
+        let origin = Origin::of(requester.dialect, &destination);
         match outcome {
             Ok((reads, challenge, test)) => Ok((
                 reads,
@@ -105,6 +110,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                     spent,
                     challenge,
                     test,
+                    origin,
                     at,
                 },
             )),
@@ -126,6 +132,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
     pub async fn finish_count(&self, pending: PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
         self.admit(&pending, limits).await?;
         tracing::info!(destination = %pending.destination, "send counted, nothing sent");
+        self.telemetry.send(pending.origin, SendOutcome::NotSent);
         Ok(())
     }
 
@@ -149,6 +156,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             indexed_by_id,
             challenge,
             test,
+            origin,
             at,
             ..
         } = pending;
@@ -157,10 +165,10 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         let after_cooldown = |retry_after: u64| OtpError::Unavailable {
             retry_after: retry_after.max(self.policy.send_cooldown.as_secs()),
         };
-        let sealing = match test {
+        let (sealing, outcome) = match test {
             Some(test) => {
                 tracing::info!(destination = %destination, "test destination: nothing delivered, its known code is live");
-                Sealing::Known(test)
+                (Sealing::Known(test), SendOutcome::TestDestination)
             }
             None => {
                 let code_length = match &challenge {
@@ -169,11 +177,20 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                 };
                 let code = Code::generate(code_length);
                 let message = compose(&code, profile);
-                if let Err(error) = delivery.deliver(&destination, &message).await {
+                let started = std::time::Instant::now();
+                let delivered = delivery.deliver(&destination, &message).await;
+                self.telemetry.delivery_latency(origin, started.elapsed());
+                if let Err(error) = delivered {
                     tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
+                    self.telemetry.send(origin, SendOutcome::Failed);
+                    let open = challenge
+                        .as_ref()
+                        .filter(|c| c.is_open(at, self.policy.attempts_per_challenge));
+                    self.telemetry
+                        .status(Status::Failed, origin, open.map(|c| c.id.as_str()), &destination);
                     return Err(after_cooldown(error.retry_after()));
                 }
-                Sealing::Fresh(code)
+                (Sealing::Fresh(code), SendOutcome::Sent)
             }
         };
 
@@ -188,6 +205,19 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                     opened = live.opens,
                     "code sent"
                 );
+                self.telemetry.send(origin, outcome);
+                if live.opens {
+                    // The challenge it replaces ended unused: its expiry is seen now, once
+                    // (only this write replaced it).
+                    if let Some(replaced) = &current
+                        && replaced.lifecycle(at, self.policy.attempts_per_challenge) == Lifecycle::Expired
+                    {
+                        self.telemetry
+                            .status(Status::Expired, origin, Some(&replaced.id), &destination);
+                    }
+                    self.telemetry
+                        .status(Status::Pending, origin, Some(&live.challenge_id), &destination);
+                }
                 let opened_at = match &current {
                     Some(refreshed) if !live.opens => refreshed.created_at,
                     _ => at,
@@ -214,6 +244,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             if let OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } = error {
                 tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
             }
+            self.telemetry.send(pending.origin, SendOutcome::Refused);
             self.give_back_send(&pending.spent).await;
             return Err(error);
         }

@@ -12,6 +12,7 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::ports::{ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
 use crate::quota::SlidingCharge;
+use crate::telemetry::{Origin, Status, VerifyOutcome};
 
 use super::{Otp, too_many};
 
@@ -109,7 +110,9 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 retry_after: crate::backend::Outage::Failed.retry_after(),
             });
         };
+        let origin = Origin::of(attempt.dialect, &attempt.destination);
         if let Err(exceeded) = admission {
+            self.telemetry.verify(origin, VerifyOutcome::Refused);
             // Refused before any comparison: the attempt counted beside it is given back.
             if let Some(challenge) = &challenge {
                 self.uncount(attempt, &challenge.id).await;
@@ -132,10 +135,12 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             // Unknown, expired, used or spent: nothing compared, but the failure still
             // counts, so that budgets say nothing about which destinations have challenges.
             tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
+            self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
         };
 
         let Some(sealed) = challenge.code.as_ref() else {
+            self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
         };
         // A test destination's known code verifies only while the deployment allows them.
@@ -147,6 +152,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 attempts = challenge.attempts,
                 "wrong code"
             );
+            self.wrong_code_spent(origin, &challenge, &attempt.destination);
             return Err(OtpError::WrongCode);
         }
 
@@ -168,6 +174,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         }
         let Consumed::Used { moved_from } = consumed? else {
             tracing::info!(challenge_id = %challenge.id, "code already used");
+            self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
         };
         if let Some(previous) = &moved_from {
@@ -184,6 +191,9 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             test_destination = sealed.bound_to.is_some(),
             "code verified"
         );
+        self.telemetry.verify(origin, VerifyOutcome::Approved);
+        self.telemetry
+            .status(Status::Approved, origin, Some(&challenge.id), &attempt.destination);
         Ok(Verified {
             challenge_id: challenge.id,
             moved_from,
@@ -205,6 +215,18 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             }
         };
         tokio::join!(budget_back, attempt_back);
+    }
+
+    /// Counts a wrong code on `challenge` (as counted): the one that spent its last
+    /// attempt is the challenge's `max_attempts_reached` transition.
+    fn wrong_code_spent(&self, origin: Origin, challenge: &Challenge, destination: &Destination) {
+        if challenge.attempts >= self.policy.attempts_per_challenge {
+            self.telemetry.verify(origin, VerifyOutcome::MaxAttemptsReached);
+            self.telemetry
+                .status(Status::MaxAttemptsReached, origin, Some(&challenge.id), destination);
+        } else {
+            self.telemetry.verify(origin, VerifyOutcome::WrongCode);
+        }
     }
 
     async fn uncount(&self, attempt: &Attempt, challenge_id: &str) {
@@ -237,7 +259,9 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             ))
         );
         let counted = counted?;
+        let origin = Origin::of(attempt.dialect, real);
         if let Err(exceeded) = taken? {
+            self.telemetry.verify(origin, VerifyOutcome::Refused);
             if let Some(challenge) = &counted
                 && let Err(error) = self.store.uncount_attempt(&attempt.scope, real, &challenge.id).await
             {
@@ -253,9 +277,13 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                     attempts = challenge.attempts,
                     "verify with another destination than the challenge's"
                 );
+                self.wrong_code_spent(origin, &challenge, real);
                 Err(OtpError::NotThisDestination)
             }
-            None => Err(OtpError::Gone),
+            None => {
+                self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
+                Err(OtpError::Gone)
+            }
         }
     }
 }

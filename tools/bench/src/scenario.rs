@@ -122,6 +122,7 @@ where
         let requester = otp_shared::engine::Requester {
             source_ip: fresh_ip().parse().ok(),
             client: None,
+            dialect: "kgen",
         };
         let scope = Scope::User(UserRef::new(EVENTS_ISSUER, &user));
         let (_, pending) = app

@@ -32,6 +32,9 @@ use crate::scope::Scope;
 pub use render::{Operation, challenge_id, render_error, verification_sid};
 use render::{Owner, Verification, channel_disabled};
 
+/// This dialect's name in status events and metrics.
+const DIALECT: &str = "twilio";
+
 /// The routes, by their segments after `/v2/Services/{ServiceSid}/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route<'a> {
@@ -247,7 +250,7 @@ where
         });
         let (destination, channel, friendly_name) =
             super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
-        let requester = super::requester(&request, Some(&claimed));
+        let requester = super::requester(&request, Some(&claimed), DIALECT);
         let scope = Scope::Client(claimed.clone());
         let ((client, config), pending) = app
             .otp
@@ -369,6 +372,7 @@ where
             handle,
             code,
             link: None,
+            dialect: DIALECT,
         };
         let now = app.otp.clock.now();
         let max_attempts = app.otp.policy.attempts_per_challenge;
@@ -474,7 +478,7 @@ where
         let challenge = match settlement {
             Some(settlement) => app
                 .otp
-                .settle(&scope, &destination, &challenge.id, settlement)
+                .settle(&scope, &destination, &challenge.id, settlement, DIALECT)
                 .await?
                 .ok_or(OtpError::NotFound)?,
             None => challenge,
