@@ -88,6 +88,10 @@ pub fn courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::deliv
                 from.clone(),
             )
         }),
+        #[cfg(feature = "whatsapp")]
+        whatsapp: Some(crate::delivery::WhatsApp::new(
+            aws_sdk_socialmessaging::Client::from_conf(crate::backend::socialmessaging_config(sdk, deadline).build()),
+        )),
     }
 }
 

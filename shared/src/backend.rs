@@ -130,6 +130,17 @@ pub fn sesv2_config(sdk: &aws_config::SdkConfig, deadline: Duration) -> aws_sdk_
         .retry_config(retries())
 }
 
+/// An AWS End User Messaging Social client's configuration with its deadline and retries.
+#[cfg(feature = "whatsapp")]
+pub fn socialmessaging_config(
+    sdk: &aws_config::SdkConfig,
+    deadline: Duration,
+) -> aws_sdk_socialmessaging::config::Builder {
+    aws_sdk_socialmessaging::config::Builder::from(sdk)
+        .timeout_config(timeouts(deadline))
+        .retry_config(retries())
+}
+
 /// Why a backend did not serve a call; it says when the caller should come back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outage {
@@ -141,9 +152,9 @@ pub enum Outage {
     Failed,
 }
 
-/// Error codes by which AWS services say "slow down" (DynamoDB, SNS, SESv2 and the
-/// shared ones).
-const THROTTLING_CODES: [&str; 11] = [
+/// Error codes by which AWS services say "slow down" (DynamoDB, SNS, SESv2, End User
+/// Messaging Social and the shared ones).
+const THROTTLING_CODES: [&str; 12] = [
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
@@ -155,6 +166,8 @@ const THROTTLING_CODES: [&str; 11] = [
     "SlowDown",
     "TransactionInProgressException",
     "KMSThrottling",
+    // AWS End User Messaging Social.
+    "ThrottledRequestException",
 ];
 
 impl Outage {

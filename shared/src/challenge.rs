@@ -4,6 +4,7 @@
 use crate::clock::UnixSeconds;
 use crate::code::{Code, SealedCode};
 use crate::destination::Destination;
+use crate::ports::Channel;
 use crate::scope::{Scope, UserRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct Challenge {
     pub sent_at: UnixSeconds,
     /// When it was used or canceled.
     pub settled_at: Option<UnixSeconds>,
+    /// The channel its latest code went by (unknown for items written before it was kept).
+    pub channel: Option<Channel>,
 }
 
 impl Challenge {
@@ -146,6 +149,8 @@ pub struct LiveCode {
     pub max_attempts: u32,
     /// A pointer from the id to the challenge is written with it (verify by id alone).
     pub indexed_by_id: bool,
+    /// The channel that took the code.
+    pub channel: Channel,
 }
 
 #[cfg(test)]
@@ -165,6 +170,7 @@ mod tests {
             created_at: 10,
             sent_at: 40,
             settled_at: None,
+            channel: None,
         };
         assert!(challenge.is_open(99, 5));
         assert_eq!(challenge.lifecycle(99, 5), Lifecycle::Pending);

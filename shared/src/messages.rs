@@ -67,6 +67,7 @@ impl Messages {
             text: render(&self.sms_template, code, profile, "", ""),
             html: None,
             sender: None,
+            whatsapp: None,
         }
     }
 
@@ -121,8 +122,25 @@ impl Messages {
             text,
             html: Some(html),
             sender: sender.map(str::to_owned),
+            whatsapp: None,
         }
     }
+
+    /// The message of an OTP configuration: its template and sender, for a named
+    /// recipient; by WhatsApp, its template with the code (the text is the SMS fallback).
+    pub fn for_config(&self, config: &crate::ports::OtpConfig, code: &Code, profile: &Profile, name: &str) -> Message {
+        let mut message = self.from_template(&config.template, code, profile, name, Some(&config.sender));
+        message.whatsapp = whatsapp_of(config, code);
+        message
+    }
+}
+
+/// The WhatsApp template message of a `whatsapp` configuration, carrying `code`.
+pub fn whatsapp_of(config: &crate::ports::OtpConfig, code: &Code) -> Option<crate::ports::WhatsAppCode> {
+    config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
+        template,
+        code: code.clone(),
+    })
 }
 
 #[cfg(test)]

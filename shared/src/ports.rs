@@ -253,22 +253,28 @@ pub trait ClientRegistry: Send + Sync {
 pub enum Channel {
     Sms,
     Email,
+    /// An approved WhatsApp authentication template, to a phone number.
+    WhatsApp,
 }
 
 impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Sms, Channel::Email, Channel::WhatsApp];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Sms => "sms",
             Self::Email => "email",
+            Self::WhatsApp => "whatsapp",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "sms" => Some(Self::Sms),
-            "email" => Some(Self::Email),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|channel| channel.name() == name)
+    }
+
+    /// Whether the channel reaches a phone number (SMS, WhatsApp) rather than an address.
+    pub fn reaches_phones(self) -> bool {
+        !matches!(self, Self::Email)
     }
 
     /// The channel that reaches `destination`: SMS for a phone, email for an address.
@@ -291,6 +297,55 @@ pub struct OtpConfig {
     pub template: String,
     /// Shown as the sender: an SMS sender ID, or an email's display name.
     pub sender: String,
+    /// The WhatsApp template of a `whatsapp` configuration (and only of one).
+    pub whatsapp: Option<WhatsAppTemplate>,
+}
+
+/// A WhatsApp authentication template approved for the business account, and the number
+/// that sends it, as AWS End User Messaging Social names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppTemplate {
+    /// `phone-number-id-...` (or its ARN): the business number that sends.
+    pub phone_number_id: String,
+    /// The template's name, as approved by Meta.
+    pub name: String,
+    /// Its language, as approved (`en_US`, `pt_BR`).
+    pub language: String,
+    /// When WhatsApp refuses the recipient (not on WhatsApp, not reachable), send the
+    /// configuration's text by SMS instead, in the same request and budgets.
+    pub fallback_to_sms: bool,
+}
+
+impl WhatsAppTemplate {
+    /// Why the names cannot be what the service and Meta take, if they cannot.
+    pub fn problem(&self) -> Option<String> {
+        let id = self
+            .phone_number_id
+            .strip_prefix("phone-number-id-")
+            .or_else(|| self.phone_number_id.split_once(":phone-number-id/").map(|(_, id)| id));
+        if !id.is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            return Some("the WhatsApp phone number id is phone-number-id-<id> (or its ARN)".to_owned());
+        }
+        // Meta's template names: lower-case letters, digits and underscores, up to 512.
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 512
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !name_ok {
+            return Some("a WhatsApp template name has lower-case letters, digits and underscores".to_owned());
+        }
+        // A language code: `en`, `en_US`, `zh_CN`.
+        let language_ok = matches!(self.language.split_once('_'), Some((lang, region))
+                if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())
+                    && (2..=3).contains(&region.len()) && region.bytes().all(|b| b.is_ascii_uppercase()))
+            || (self.language.len() == 2 && self.language.bytes().all(|b| b.is_ascii_lowercase()));
+        if !language_ok {
+            return Some("a WhatsApp template language is a code such as en or en_US".to_owned());
+        }
+        None
+    }
 }
 
 pub trait ConfigRegistry: Send + Sync {
@@ -306,12 +361,23 @@ pub struct Message {
     pub html: Option<String>,
     /// Overrides the deployment's sender (SMS sender ID, email display name).
     pub sender: Option<String>,
+    /// To a phone, by this WhatsApp template with the code as its parameter (the text
+    /// being the SMS fallback).
+    pub whatsapp: Option<WhatsAppCode>,
+}
+
+/// A WhatsApp template message carrying a code (which its Debug never shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppCode {
+    pub template: WhatsAppTemplate,
+    pub code: crate::code::Code,
 }
 
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Message")
             .field("subject", &self.subject)
+            .field("whatsapp", &self.whatsapp.as_ref().map(|whatsapp| &whatsapp.template))
             .finish_non_exhaustive()
     }
 }
@@ -321,6 +387,9 @@ pub enum DeliveryError {
     /// This deployment has no channel for the destination's kind.
     #[error("no channel for this kind of destination")]
     NoChannel,
+    /// The channel refused the recipient itself (WhatsApp: a number it does not reach).
+    #[error("recipient refused: {0}")]
+    RecipientRefused(String),
     /// The provider refused, throttled, or did not answer in time.
     #[error("delivery {outage}: {detail}")]
     Failed { outage: Outage, detail: String },
@@ -340,12 +409,18 @@ impl DeliveryError {
     /// The `Retry-After` of the 503 this failure answers.
     pub fn retry_after(&self) -> u64 {
         match self {
-            Self::NoChannel => Outage::Failed.retry_after(),
+            Self::NoChannel | Self::RecipientRefused(_) => Outage::Failed.retry_after(),
             Self::Failed { outage, .. } => outage.retry_after(),
         }
     }
 }
 
 pub trait Delivery: Send + Sync {
-    fn deliver(&self, to: &Destination, message: &Message) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+    /// Hands the message over; the channel that took it (WhatsApp, or SMS when it fell
+    /// back).
+    fn deliver(
+        &self,
+        to: &Destination,
+        message: &Message,
+    ) -> impl Future<Output = Result<Channel, DeliveryError>> + Send;
 }

@@ -58,6 +58,7 @@ async fn deployment_for_events() -> Deployment {
             profile: Profile::new(6, Duration::from_secs(300)).expect("in range"),
             template: "{code} is your {sender} code".into(),
             sender: "Acme".into(),
+            whatsapp: None,
         })
         .await
         .expect("configuration stored");

@@ -104,7 +104,7 @@ async fn rig(service: &str) -> Rig {
 /// A destination of the channel: `(as the request gives it, as messages are addressed)`.
 fn destination(channel: Channel) -> (String, String) {
     match channel {
-        Channel::Sms => fresh_phone(),
+        Channel::Sms | Channel::WhatsApp => fresh_phone(),
         Channel::Email => {
             let address = fresh_email();
             (address.clone(), address)
@@ -150,6 +150,7 @@ async fn send(
             let (uid, body) = match channel {
                 Channel::Sms => (&rig.sms_config, crate::bizmagnets::mobile(given)),
                 Channel::Email => (&rig.email_config, json!({"email": given})),
+                Channel::WhatsApp => panic!("WhatsApp's faults are in whatsapp.rs"),
             };
             let request = crate::bizmagnets::send_request(uid, &rig.client.api_key, &body);
             call_send_otp(deployment, request).await

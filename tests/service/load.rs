@@ -230,15 +230,15 @@ struct Noting<D> {
 }
 
 impl<D: Delivery> Delivery for Noting<D> {
-    async fn deliver(&self, to: &Destination, message: &Message) -> Result<(), DeliveryError> {
-        self.inner.deliver(to, message).await?;
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
+        let channel = self.inner.deliver(to, message).await?;
         otp_tests::audit::note_codes(&message.text);
         let mut accepted = self.accepted.0.lock().expect("accepted messages");
         accepted
             .entry(to.as_str().to_owned())
             .or_default()
             .push(message.text.clone());
-        Ok(())
+        Ok(channel)
     }
 }
 

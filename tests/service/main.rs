@@ -15,6 +15,7 @@ mod round_trips;
 mod telemetry;
 mod test_destinations;
 mod twilio;
+mod whatsapp;
 mod zap;
 
 use lambda_http::Request;

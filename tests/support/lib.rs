@@ -21,7 +21,7 @@ use otp_shared::app::NoDelivery;
 use otp_shared::backend;
 use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::ManualClock;
-use otp_shared::delivery::{Courier, SesEmail, SnsSms};
+use otp_shared::delivery::{Courier, SesEmail, SnsSms, WhatsApp};
 use otp_shared::destination::Destination;
 use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
@@ -30,6 +30,7 @@ use otp_shared::settings::Settings;
 use otp_shared::store::{DynamoStore, create_table};
 use rand::RngExt;
 use serde_json::{Value, json};
+pub use whatsapp_stand_in::StandIn;
 
 /// The HS256 secret of the events in `events/` (local use only).
 pub const EVENTS_JWT_SECRET: &str = "local-development-jwt-secret-not-for-production";
@@ -326,6 +327,9 @@ pub struct Deployment {
     pub checker: App<DynamoStore, NoDelivery>,
     /// Every AWS request the deployment's clients made since its last reset.
     pub meter: Meter,
+    /// The stand-in for WhatsApp (AWS End User Messaging Social), which no local AWS
+    /// emulates: what it accepted, and the recipients it refuses.
+    pub whatsapp: StandIn,
 }
 
 /// Where each service of a deployment points.
@@ -334,6 +338,8 @@ pub struct Endpoints {
     pub dynamodb: Option<String>,
     pub sns: Option<String>,
     pub sesv2: Option<String>,
+    /// WhatsApp; the deployment's own stand-in when not given.
+    pub socialmessaging: Option<String>,
 }
 
 /// An API client of a deployment, with its credentials in clear.
@@ -402,10 +408,18 @@ impl Deployment {
                 .interceptor(meter.tap("sesv2"))
                 .build(),
         );
+        let whatsapp = StandIn::start().await.expect("the WhatsApp stand-in listens");
+        let social_sdk = sdk_config(endpoints.socialmessaging.as_deref().unwrap_or(&whatsapp.url())).await;
+        let social = aws_sdk_socialmessaging::Client::from_conf(
+            backend::socialmessaging_config(&social_sdk, deadlines.delivery)
+                .interceptor(meter.tap("socialmessaging"))
+                .build(),
+        );
         let store = DynamoStore::new(dynamodb, table.clone());
         let courier = Courier {
             sms: Some(SnsSms::new(sns, None)),
             email: Some(SesEmail::new(ses, EMAIL_FROM)),
+            whatsapp: Some(WhatsApp::new(social)),
         };
         let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
         let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
@@ -416,6 +430,7 @@ impl Deployment {
             sender,
             checker,
             meter,
+            whatsapp,
         }
     }
 
@@ -477,6 +492,7 @@ impl Deployment {
                 profile: Profile::new(length, std::time::Duration::from_secs(lifetime)).expect("profile in range"),
                 template: template.to_owned(),
                 sender: "Acme".to_owned(),
+                whatsapp: None,
             })
             .await
             .expect("configuration stored");

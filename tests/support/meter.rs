@@ -81,13 +81,16 @@ impl Meter {
 }
 
 /// The service and operation of an AWS request, from what goes on the wire: DynamoDB's
-/// `X-Amz-Target`, SESv2's path, SNS's `Action` form field.
+/// `X-Amz-Target`, SESv2's and End User Messaging Social's paths, SNS's `Action` form field.
 pub fn wire_operation(target: Option<&str>, path: &str, body: &[u8]) -> (&'static str, String) {
     if let Some(target) = target {
         return ("dynamodb", target.rsplit('.').next().unwrap_or(target).to_owned());
     }
     if path.contains("/v2/email/outbound-emails") {
         return ("sesv2", "SendEmail".to_owned());
+    }
+    if path.ends_with("/v1/whatsapp/send") {
+        return ("socialmessaging", "SendWhatsAppMessage".to_owned());
     }
     let body = std::str::from_utf8(body).unwrap_or("");
     match body.split('&').find_map(|pair| pair.strip_prefix("Action=")) {

@@ -1,32 +1,39 @@
-//! Delivery of codes: SMS through SNS, email through SESv2. A new channel (WhatsApp, a
-//! voice call) is one more implementation of [`Delivery`](crate::ports::Delivery).
+//! Delivery of codes: SMS through SNS, email through SESv2, WhatsApp through AWS End User
+//! Messaging Social (send-otp only). Each function links only the clients it calls.
 
 #[cfg(feature = "email")]
 mod ses;
 #[cfg(feature = "sms")]
 mod sns;
+#[cfg(feature = "whatsapp")]
+mod whatsapp;
 
 #[cfg(feature = "email")]
 pub use ses::SesEmail;
 #[cfg(feature = "sms")]
 pub use sns::SnsSms;
+#[cfg(feature = "whatsapp")]
+pub use whatsapp::WhatsApp;
 
 use crate::destination::Destination;
-use crate::ports::{Delivery, DeliveryError, Message};
+use crate::ports::{Channel, Delivery, DeliveryError, Message};
 
-/// Routes each message to the channel for its destination's kind.
+/// Routes each message to its channel: WhatsApp when the message is a WhatsApp template
+/// (falling back to SMS when its configuration says so and WhatsApp refuses the
+/// recipient), otherwise SMS to a phone and email to an address.
 #[derive(Debug, Clone, Default)]
 pub struct Courier {
     #[cfg(feature = "sms")]
     pub sms: Option<SnsSms>,
     #[cfg(feature = "email")]
     pub email: Option<SesEmail>,
+    #[cfg(feature = "whatsapp")]
+    pub whatsapp: Option<WhatsApp>,
 }
 
-impl Delivery for Courier {
-    // Built without a channel (verify), nothing reads the message.
+impl Courier {
     #[cfg_attr(not(any(feature = "sms", feature = "email")), allow(unused_variables))]
-    async fn deliver(&self, to: &Destination, message: &Message) -> Result<(), DeliveryError> {
+    async fn by_destination(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
         match to {
             #[cfg(feature = "sms")]
             Destination::Phone(_) => match &self.sms {
@@ -40,6 +47,34 @@ impl Delivery for Courier {
             },
             #[allow(unreachable_patterns)]
             _ => Err(DeliveryError::NoChannel),
+        }
+    }
+}
+
+impl Delivery for Courier {
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
+        let Some(whatsapp) = &message.whatsapp else {
+            return self.by_destination(to, message).await;
+        };
+        #[cfg(feature = "whatsapp")]
+        {
+            let Some(sender) = &self.whatsapp else {
+                return Err(DeliveryError::NoChannel);
+            };
+            match sender.send(to, whatsapp).await {
+                Ok(()) => Ok(Channel::WhatsApp),
+                Err(DeliveryError::RecipientRefused(reason)) if whatsapp.template.fallback_to_sms => {
+                    tracing::warn!(destination = %to, reason = %reason, "WhatsApp refused the recipient; sending by SMS");
+                    self.by_destination(to, message).await
+                }
+                Err(error) => Err(error),
+            }
+        }
+        // A function built without WhatsApp (only send-otp has it) cannot send one.
+        #[cfg(not(feature = "whatsapp"))]
+        {
+            let _ = whatsapp;
+            Err(DeliveryError::NoChannel)
         }
     }
 }

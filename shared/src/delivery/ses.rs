@@ -2,7 +2,7 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination as SesDestination, EmailContent, Message as SesMessage};
 
 use crate::destination::Destination;
-use crate::ports::{Delivery, DeliveryError, Message};
+use crate::ports::{Channel, Delivery, DeliveryError, Message};
 
 /// Email through SESv2 `SendEmail`, from a verified sender identity.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ fn content(text: &str) -> Content {
 }
 
 impl Delivery for SesEmail {
-    async fn deliver(&self, to: &Destination, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
         let Destination::Email(address) = to else {
             return Err(DeliveryError::NoChannel);
         };
@@ -63,7 +63,7 @@ impl Delivery for SesEmail {
             .content(email)
             .send()
             .await
-            .map(|_| ())
+            .map(|_| Channel::Email)
             .map_err(super::failed)
     }
 }

@@ -2,7 +2,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::destination::Destination;
-use crate::ports::{Delivery, DeliveryError, Message};
+use crate::ports::{Channel, Delivery, DeliveryError, Message};
 
 /// SMS through SNS `Publish` to a phone number, marked Transactional (routed for
 /// reliability, as codes need, rather than for cost).
@@ -27,7 +27,7 @@ fn string_attribute(value: &str) -> MessageAttributeValue {
 }
 
 impl Delivery for SnsSms {
-    async fn deliver(&self, to: &Destination, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
         let Destination::Phone(number) = to else {
             return Err(DeliveryError::NoChannel);
         };
@@ -40,6 +40,6 @@ impl Delivery for SnsSms {
         if let Some(sender_id) = message.sender.as_ref().or(self.sender_id.as_ref()) {
             publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id));
         }
-        publish.send().await.map(|_| ()).map_err(super::failed)
+        publish.send().await.map(|_| Channel::Sms).map_err(super::failed)
     }
 }

@@ -67,7 +67,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
 fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpError> {
     let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
     match channel {
-        Channel::Sms if present("email") => {
+        Channel::Sms | Channel::WhatsApp if present("email") => {
             Destination::email(fields.string("email")?)
                 .map_err(|_| OtpError::invalid("email", "is not a valid email address"))?;
         }
@@ -83,7 +83,7 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
     match channel {
         Channel::Email => Destination::email(fields.string("email")?)
             .map_err(|_| OtpError::invalid("email", "is not a valid email address")),
-        Channel::Sms => {
+        Channel::Sms | Channel::WhatsApp => {
             Destination::phone(fields.string("countryCode")?, fields.string("mobileNumber")?).map_err(|error| {
                 match error {
                     InvalidDestination::CountryCode => {
@@ -165,7 +165,7 @@ where
                 key_and_config(app, &request, uid),
             )
             .await?;
-        if config.channel != guessed {
+        if config.channel.reaches_phones() != guessed.reaches_phones() {
             // The body named both kinds and the guess was wrong: send to the other.
             app.otp.abandon(pending).await;
             let corrected = destination(&fields, config.channel)?;
@@ -182,10 +182,7 @@ where
                 &app.delivery,
                 &client.limits,
                 &config.profile,
-                |code, profile| {
-                    app.messages
-                        .from_template(&config.template, code, profile, name, Some(&config.sender))
-                },
+                |code, profile| app.messages.for_config(&config, code, profile, name),
             )
             .await?;
         Ok((

@@ -11,7 +11,7 @@ use crate::code::Code;
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
-use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, Delivery, Message, QuotaStore};
+use crate::ports::{ChallengeStore, Channel, ClientLimits, ClientRegistry, Delivery, Message, QuotaStore};
 use crate::scope::Scope;
 use crate::telemetry::{Origin, SendOutcome, Status};
 use crate::test_destinations::{TestDestination, TestOwner};
@@ -165,10 +165,10 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         let after_cooldown = |retry_after: u64| OtpError::Unavailable {
             retry_after: retry_after.max(self.policy.send_cooldown.as_secs()),
         };
-        let (sealing, outcome) = match test {
+        let (sealing, outcome, origin) = match test {
             Some(test) => {
                 tracing::info!(destination = %destination, "test destination: nothing delivered, its known code is live");
-                (Sealing::Known(test), SendOutcome::TestDestination)
+                (Sealing::Known(test), SendOutcome::TestDestination, origin)
             }
             None => {
                 let code_length = match &challenge {
@@ -177,26 +177,38 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                 };
                 let code = Code::generate(code_length);
                 let message = compose(&code, profile);
+                // Counted under the channel it was meant for, until one took it.
+                let origin = Origin {
+                    channel: if message.whatsapp.is_some() {
+                        Channel::WhatsApp
+                    } else {
+                        origin.channel
+                    },
+                    ..origin
+                };
                 let started = std::time::Instant::now();
                 let delivered = delivery.deliver(&destination, &message).await;
                 self.telemetry.delivery_latency(origin, started.elapsed());
-                if let Err(error) = delivered {
-                    tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
-                    self.telemetry.send(origin, SendOutcome::Failed);
-                    let open = challenge
-                        .as_ref()
-                        .filter(|c| c.is_open(at, self.policy.attempts_per_challenge));
-                    self.telemetry
-                        .status(Status::Failed, origin, open.map(|c| c.id.as_str()), &destination);
-                    return Err(after_cooldown(error.retry_after()));
-                }
-                (Sealing::Fresh(code), SendOutcome::Sent)
+                let channel = match delivered {
+                    Ok(channel) => channel,
+                    Err(error) => {
+                        tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
+                        self.telemetry.send(origin, SendOutcome::Failed);
+                        let open = challenge
+                            .as_ref()
+                            .filter(|c| c.is_open(at, self.policy.attempts_per_challenge));
+                        self.telemetry
+                            .status(Status::Failed, origin, open.map(|c| c.id.as_str()), &destination);
+                        return Err(after_cooldown(error.retry_after()));
+                    }
+                };
+                (Sealing::Fresh(code), SendOutcome::Sent, Origin { channel, ..origin })
             }
         };
 
         let mut current = challenge;
         for _ in 0..LIVE_TRIES {
-            let live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id);
+            let live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id, origin.channel);
             let written = Box::pin(self.store.put_live(&scope, &destination, &live)).await;
             if written.map_err(|error| after_cooldown(retry_after_of(error)))? {
                 tracing::info!(
@@ -260,6 +272,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         profile: &Profile,
         at: UnixSeconds,
         indexed_by_id: bool,
+        channel: Channel,
     ) -> LiveCode {
         let max_attempts = self.policy.attempts_per_challenge;
         let (challenge_id, auth_code, opens) = match current {
@@ -287,6 +300,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             opens,
             max_attempts,
             indexed_by_id,
+            channel,
         }
     }
 }

@@ -139,6 +139,11 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             return Err(OtpError::Gone);
         };
 
+        // Counted under the channel its code went by.
+        let origin = Origin {
+            channel: challenge.channel.unwrap_or(origin.channel),
+            ..origin
+        };
         let Some(sealed) = challenge.code.as_ref() else {
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
@@ -220,6 +225,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
     /// Counts a wrong code on `challenge` (as counted): the one that spent its last
     /// attempt is the challenge's `max_attempts_reached` transition.
     fn wrong_code_spent(&self, origin: Origin, challenge: &Challenge, destination: &Destination) {
+        let origin = Origin {
+            channel: challenge.channel.unwrap_or(origin.channel),
+            ..origin
+        };
         if challenge.attempts >= self.policy.attempts_per_challenge {
             self.telemetry.verify(origin, VerifyOutcome::MaxAttemptsReached);
             self.telemetry

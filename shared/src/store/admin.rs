@@ -10,7 +10,7 @@ use crate::ports::{ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{UserRef, unescape};
 
 use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
-use super::registry::{client_from, config_from};
+use super::registry::{client_from, config_from, whatsapp_attributes};
 
 impl DynamoStore {
     /// Every item whose key starts with `prefix`, with the rest of its key.
@@ -156,25 +156,32 @@ impl DynamoStore {
     /// Replaces a configuration's settings (not its client). False when there is none of
     /// that uid and client.
     pub async fn replace_config(&self, config: &OtpConfig) -> Result<bool, StoreError> {
-        written(
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(config_pk(&config.uid)))
-                .update_expression(
-                    "SET channel = :channel, code_length = :length, lifetime = :lifetime, \
-                     template = :template, sender = :sender",
-                )
-                .condition_expression("client_id = :client")
-                .expression_attribute_values(":client", s(&config.client_id))
-                .expression_attribute_values(":channel", s(config.channel.name()))
-                .expression_attribute_values(":length", n(config.profile.code_length))
-                .expression_attribute_values(":lifetime", n(config.profile.lifetime.as_secs()))
-                .expression_attribute_values(":template", s(&config.template))
-                .expression_attribute_values(":sender", s(&config.sender))
-                .send()
-                .await,
-        )
+        let mut set = String::from(
+            "channel = :channel, code_length = :length, lifetime = :lifetime, template = :template, sender = :sender",
+        );
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(config_pk(&config.uid)))
+            .condition_expression("client_id = :client")
+            .expression_attribute_values(":client", s(&config.client_id))
+            .expression_attribute_values(":channel", s(config.channel.name()))
+            .expression_attribute_values(":length", n(config.profile.code_length))
+            .expression_attribute_values(":lifetime", n(config.profile.lifetime.as_secs()))
+            .expression_attribute_values(":template", s(&config.template))
+            .expression_attribute_values(":sender", s(&config.sender));
+        let whatsapp = whatsapp_attributes(config);
+        let expression = if whatsapp.is_empty() {
+            format!("SET {set} REMOVE wa_phone_number_id, wa_template, wa_language, wa_fallback_sms")
+        } else {
+            for (name, value) in whatsapp {
+                set.push_str(&format!(", {name} = :{name}"));
+                update = update.expression_attribute_values(format!(":{name}"), value);
+            }
+            format!("SET {set}")
+        };
+        written(update.update_expression(expression).send().await)
     }
 
     /// Deletes a configuration: its sends and Twilio services stop at once (their

@@ -9,7 +9,7 @@ use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
-use crate::ports::{ChallengeStore, Consumed, LinkState, StoreError, UserDirectory};
+use crate::ports::{ChallengeStore, Channel, Consumed, LinkState, StoreError, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 use super::items::{
@@ -54,6 +54,7 @@ fn challenge_from(item: &Item) -> Option<Challenge> {
         // Items written before it was kept: their latest send is what is known.
         created_at: get_n(item, "created_at").unwrap_or(sent_at),
         settled_at: get_n(item, "used_at").or_else(|| get_n(item, "canceled_at")),
+        channel: get_s(item, "channel").and_then(Channel::parse),
     })
 }
 
@@ -103,6 +104,7 @@ impl DynamoStore {
             .item("state", s(OPEN))
             .item("attempts", n(0))
             .item("code_length", n(live.code_length))
+            .item("channel", s(live.channel.name()))
             .item("expires_at", n(live.expires_at))
             .item("sent_at", n(live.now))
             .item("created_at", n(live.now))
@@ -162,7 +164,7 @@ impl ChallengeStore for DynamoStore {
             .challenge_update(scope, destination)
             .update_expression(format!(
                 "SET code_tag = :tag, code_key = :key, code_length = :length, expires_at = :expires, \
-                 sent_at = :now, #ttl = :ttl{set_bound_to}{remove_bound_to}"
+                 sent_at = :now, #ttl = :ttl, channel = :channel{set_bound_to}{remove_bound_to}"
             ))
             .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
             .expression_attribute_names("#state", "state")
@@ -170,6 +172,7 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":tag", b(&live.sealed.tag))
             .expression_attribute_values(":key", s(&live.sealed.key_id))
             .expression_attribute_values(":length", n(live.code_length))
+            .expression_attribute_values(":channel", s(live.channel.name()))
             .expression_attribute_values(":expires", n(live.expires_at))
             .expression_attribute_values(":now", n(live.now))
             .expression_attribute_values(":ttl", n(live.cleanup_at))

@@ -9,6 +9,7 @@ use crate::destination::Destination;
 use crate::policy::Profile;
 use crate::ports::{
     Channel, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, StoreError,
+    WhatsAppTemplate,
 };
 use crate::test_destinations::{TestDestination, TestOwner};
 
@@ -50,14 +51,43 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
         Duration::from_secs(get_n(item, "lifetime")?),
     )
     .ok()?;
+    let channel = Channel::parse(get_s(item, "channel")?)?;
+    // A WhatsApp configuration without its template is no configuration at all.
+    let whatsapp = match channel {
+        Channel::WhatsApp => Some(WhatsAppTemplate {
+            phone_number_id: get_s(item, "wa_phone_number_id")?.to_owned(),
+            name: get_s(item, "wa_template")?.to_owned(),
+            language: get_s(item, "wa_language")?.to_owned(),
+            fallback_to_sms: item
+                .get("wa_fallback_sms")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+        }),
+        _ => None,
+    };
     Some(OtpConfig {
         uid: uid.to_owned(),
         client_id: get_s(item, "client_id")?.to_owned(),
-        channel: Channel::parse(get_s(item, "channel")?)?,
+        channel,
         profile,
         template: get_s(item, "template")?.to_owned(),
         sender: get_s(item, "sender")?.to_owned(),
+        whatsapp,
     })
+}
+
+/// The attributes of a configuration's WhatsApp template (none for another channel).
+pub(super) fn whatsapp_attributes(config: &OtpConfig) -> Vec<(&'static str, AttributeValue)> {
+    match &config.whatsapp {
+        Some(template) => vec![
+            ("wa_phone_number_id", s(&template.phone_number_id)),
+            ("wa_template", s(&template.name)),
+            ("wa_language", s(&template.language)),
+            ("wa_fallback_sms", AttributeValue::Bool(template.fallback_to_sms)),
+        ],
+        None => Vec::new(),
+    }
 }
 
 impl ClientRegistry for DynamoStore {
@@ -108,7 +138,7 @@ impl ConfigRegistry for DynamoStore {
     }
 
     async fn put_config(&self, config: &OtpConfig) -> Result<(), StoreError> {
-        let put = Put::builder()
+        let mut put = Put::builder()
             .table_name(&self.table)
             .item(PK, s(config_pk(&config.uid)))
             .item("client_id", s(&config.client_id))
@@ -117,9 +147,11 @@ impl ConfigRegistry for DynamoStore {
             .item("lifetime", n(config.profile.lifetime.as_secs()))
             .item("template", s(&config.template))
             .item("sender", s(&config.sender))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .expect("complete put");
+            .condition_expression("attribute_not_exists(pk)");
+        for (name, value) in whatsapp_attributes(config) {
+            put = put.item(name, value);
+        }
+        let put = put.build().expect("complete put");
         if self.put_one(put).await? {
             Ok(())
         } else {

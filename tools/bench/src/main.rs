@@ -150,6 +150,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
             profile: Profile::new(6, Duration::from_secs(300))?,
             template: "Hi {name}, {code} is your {sender} code.".into(),
             sender: "Bench".into(),
+            whatsapp: None,
         })
         .await
         .map_err(|e| e.to_string())?;

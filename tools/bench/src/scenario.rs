@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use otp_shared::App;
 use otp_shared::code::Code;
 use otp_shared::destination::Destination;
-use otp_shared::ports::{Delivery, DeliveryError, Message};
+use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
 use otp_shared::scope::{Scope, UserRef};
 use otp_tests::{EVENTS_ISSUER, api_event, user_token};
 use rand::RngExt;
@@ -89,7 +89,7 @@ pub fn fresh_ip() -> String {
 pub struct KeepCodes(pub Arc<Mutex<Vec<String>>>);
 
 impl Delivery for KeepCodes {
-    async fn deliver(&self, _to: &Destination, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
         let code: String = message
             .text
             .split(|c: char| !c.is_ascii_digit())
@@ -97,7 +97,7 @@ impl Delivery for KeepCodes {
             .unwrap_or_default()
             .to_owned();
         self.0.lock().expect("codes").push(code);
-        Ok(())
+        Ok(Channel::of(to))
     }
 }
 

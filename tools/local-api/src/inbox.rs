@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use otp_shared::destination::Destination;
 use otp_shared::messages::escape_html;
-use otp_shared::ports::{Delivery, DeliveryError, Message};
+use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
 use serde_json::{Value, json};
 
 /// The messages delivered so far, oldest first.
@@ -16,18 +16,23 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    fn record(&self, to: &Destination, message: &Message) {
+    fn record(&self, to: &Destination, message: &Message, channel: Channel) {
         let sent_at = otp_shared::http::rfc3339(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default(),
         );
-        let entry = match to {
-            Destination::Phone(number) => json!({
+        let entry = match (to, &message.whatsapp) {
+            (Destination::Phone(number), Some(whatsapp)) if channel == Channel::WhatsApp => json!({
+                "channel": "whatsapp", "to": number, "template": whatsapp.template.name,
+                "language": whatsapp.template.language, "code": whatsapp.code.reveal(),
+                "from": whatsapp.template.phone_number_id, "sent_at": sent_at,
+            }),
+            (Destination::Phone(number), _) => json!({
                 "channel": "sms", "to": number, "text": message.text, "sent_at": sent_at,
             }),
-            Destination::Email(address) => json!({
+            (Destination::Email(address), _) => json!({
                 "channel": "email", "to": address, "subject": message.subject, "text": message.text,
                 "html": message.html, "sender": message.sender, "sent_at": sent_at,
             }),
@@ -51,10 +56,10 @@ pub struct Recording<D> {
 }
 
 impl<D: Delivery> Delivery for Recording<D> {
-    async fn deliver(&self, to: &Destination, message: &Message) -> Result<(), DeliveryError> {
-        self.inner.deliver(to, message).await?;
-        self.inbox.record(to, message);
-        Ok(())
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
+        let channel = self.inner.deliver(to, message).await?;
+        self.inbox.record(to, message, channel);
+        Ok(channel)
     }
 }
 

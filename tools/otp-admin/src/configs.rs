@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, ClientRegistry, ConfigRegistry, OtpConfig};
+use otp_shared::ports::{Channel, ClientRegistry, ConfigRegistry, OtpConfig, WhatsAppTemplate};
 use serde_json::{Value, json};
 
-use crate::{Admin, ConfigCommand};
+use crate::{Admin, ConfigCommand, WhatsAppArgs};
 
 pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, String> {
     match command {
@@ -18,14 +18,17 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
             ttl,
             template,
             sender,
+            whatsapp,
         } => {
+            let channel = channel_of(&channel)?;
             let config = checked(OtpConfig {
                 uid: uuid::Uuid::new_v4().to_string(),
                 client_id: client.clone(),
-                channel: channel_of(&channel)?,
+                channel,
                 profile: Profile::new(length, Duration::from_secs(ttl))?,
                 template,
                 sender,
+                whatsapp: whatsapp_of(channel, whatsapp, None)?,
             })?;
             let known = admin.store.client(&client).await.map_err(|e| e.to_string())?;
             if known.is_none() {
@@ -50,17 +53,20 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
             ttl,
             template,
             sender,
+            whatsapp,
         } => {
             let current = existing(admin, &config).await?;
             let profile = Profile::new(
                 length.unwrap_or(current.profile.code_length),
                 ttl.map_or(current.profile.lifetime, Duration::from_secs),
             )?;
+            let channel = channel.as_deref().map_or(Ok(current.channel), channel_of)?;
             let updated = checked(OtpConfig {
-                channel: channel.as_deref().map_or(Ok(current.channel), channel_of)?,
+                channel,
                 profile,
                 template: template.unwrap_or(current.template),
                 sender: sender.unwrap_or(current.sender),
+                whatsapp: whatsapp_of(channel, whatsapp, current.whatsapp.as_ref())?,
                 ..current
             })?;
             if !admin.store.replace_config(&updated).await.map_err(|e| e.to_string())? {
@@ -78,7 +84,52 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
 }
 
 fn channel_of(name: &str) -> Result<Channel, String> {
-    Channel::parse(name).ok_or_else(|| "--channel is sms or email".to_owned())
+    Channel::parse(name).ok_or_else(|| "--channel is sms, email or whatsapp".to_owned())
+}
+
+/// The WhatsApp template of a configuration on `channel`: the flags given over the
+/// `current` template; none, and no such flag, for another channel.
+fn whatsapp_of(
+    channel: Channel,
+    given: WhatsAppArgs,
+    current: Option<&WhatsAppTemplate>,
+) -> Result<Option<WhatsAppTemplate>, String> {
+    if channel != Channel::WhatsApp {
+        let named = given.whatsapp_phone_number_id.is_some()
+            || given.whatsapp_template.is_some()
+            || given.whatsapp_language.is_some()
+            || given.fallback_to_sms.is_some();
+        return match named {
+            true => Err("the --whatsapp-* and --fallback-to-sms flags are for a whatsapp configuration".to_owned()),
+            false => Ok(None),
+        };
+    }
+    let required = |given: Option<String>, current: Option<&String>, flag: &str| {
+        given
+            .or_else(|| current.cloned())
+            .ok_or_else(|| format!("a whatsapp configuration needs {flag}"))
+    };
+    let template = WhatsAppTemplate {
+        phone_number_id: required(
+            given.whatsapp_phone_number_id,
+            current.map(|c| &c.phone_number_id),
+            "--whatsapp-phone-number-id",
+        )?,
+        name: required(given.whatsapp_template, current.map(|c| &c.name), "--whatsapp-template")?,
+        language: required(
+            given.whatsapp_language,
+            current.map(|c| &c.language),
+            "--whatsapp-language",
+        )?,
+        fallback_to_sms: given
+            .fallback_to_sms
+            .or(current.map(|c| c.fallback_to_sms))
+            .unwrap_or(false),
+    };
+    match template.problem() {
+        Some(problem) => Err(problem),
+        None => Ok(Some(template)),
+    }
 }
 
 /// An SMS sender ID: 1 to 11 letters and digits, at least one letter.
@@ -94,9 +145,10 @@ fn checked(config: OtpConfig) -> Result<OtpConfig, String> {
         return Err("--template must contain {code}".to_owned());
     }
     match config.channel {
-        Channel::Sms if !valid_sender_id(&config.sender) => {
-            Err("--sender of an sms configuration is an SMS sender ID: 1 to 11 letters and digits".to_owned())
-        }
+        Channel::Sms | Channel::WhatsApp if !valid_sender_id(&config.sender) => Err(format!(
+            "--sender of an {} configuration is an SMS sender ID: 1 to 11 letters and digits",
+            config.channel.name()
+        )),
         Channel::Email if config.sender.chars().count() > 64 || config.sender.chars().any(char::is_control) => {
             Err("--sender of an email configuration is a display name of at most 64 characters".to_owned())
         }
@@ -122,5 +174,11 @@ fn shown(config: &OtpConfig) -> Value {
         "ttl": config.profile.lifetime.as_secs(),
         "template": config.template,
         "sender": config.sender,
+        "whatsapp": config.whatsapp.as_ref().map(|template| json!({
+            "phone_number_id": template.phone_number_id,
+            "template": template.name,
+            "language": template.language,
+            "fallback_to_sms": template.fallback_to_sms,
+        })),
     })
 }

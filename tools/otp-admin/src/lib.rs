@@ -128,7 +128,7 @@ pub enum ConfigCommand {
     Create {
         #[arg(long)]
         client: String,
-        #[arg(long, value_parser = ["sms", "email"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
         channel: String,
         /// Digits per code (6 to 10).
         #[arg(long)]
@@ -136,12 +136,15 @@ pub enum ConfigCommand {
         /// Seconds a code stays valid (60 to 600).
         #[arg(long)]
         ttl: u64,
-        /// The message: `{code}` required; `{minutes}`, `{name}`, `{sender}` optional.
+        /// The message: `{code}` required; `{minutes}`, `{name}`, `{sender}` optional. For
+        /// whatsapp, the SMS text when it falls back.
         #[arg(long)]
         template: String,
         /// An SMS sender ID (1 to 11 letters and digits), or an email's display name.
         #[arg(long)]
         sender: String,
+        #[command(flatten)]
+        whatsapp: WhatsAppArgs,
     },
     /// Lists the configurations, of one client or of all.
     List {
@@ -157,7 +160,7 @@ pub enum ConfigCommand {
     Update {
         #[arg(long)]
         config: String,
-        #[arg(long, value_parser = ["sms", "email"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
         channel: Option<String>,
         #[arg(long)]
         length: Option<u8>,
@@ -167,12 +170,31 @@ pub enum ConfigCommand {
         template: Option<String>,
         #[arg(long)]
         sender: Option<String>,
+        #[command(flatten)]
+        whatsapp: WhatsAppArgs,
     },
     /// Deletes a configuration: its sends stop at once.
     Delete {
         #[arg(long)]
         config: String,
     },
+}
+
+/// The WhatsApp template of a `whatsapp` configuration (AWS End User Messaging Social).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WhatsAppArgs {
+    /// The business number that sends: `phone-number-id-...` (or its ARN).
+    #[arg(long)]
+    pub whatsapp_phone_number_id: Option<String>,
+    /// The approved authentication template's name.
+    #[arg(long)]
+    pub whatsapp_template: Option<String>,
+    /// The template's language, as approved (`en_US`).
+    #[arg(long)]
+    pub whatsapp_language: Option<String>,
+    /// Send the text by SMS when WhatsApp refuses the recipient (true or false).
+    #[arg(long)]
+    pub fallback_to_sms: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -262,7 +262,7 @@ where
                 account_and_service(app, &request, service),
             )
             .await?;
-        let kind_matches = Channel::of(&destination) == config.channel;
+        let kind_matches = Channel::of(&destination).reaches_phones() == config.channel.reaches_phones();
         if channel != config.channel.name() || !kind_matches {
             app.otp.abandon(pending).await;
             return Ok(if channel != config.channel.name() {
@@ -289,6 +289,7 @@ where
                         .messages
                         .from_template(&config.template, code, profile, "", Some(shown_name));
                     message.sender = Some(config.sender.clone());
+                    message.whatsapp = crate::messages::whatsapp_of(&config, code);
                     message
                 },
             )
@@ -305,6 +306,7 @@ where
             account_sid: &client.id,
             service_sid: service,
             base_url: &base_url(&request),
+            channel: config.channel,
         };
         Ok(json_response(StatusCode::CREATED, &verification.resource(&owner), None))
     };
@@ -338,7 +340,7 @@ where
         let (code, named) = super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
         // The account and the verification as they stood: read beside the attempt (by
         // `To`), or before it (by sid: the attempt counts on the verification's destination).
-        let snapshot: OnceLock<(ClientRecord, Option<Challenge>)> = OnceLock::new();
+        let snapshot: OnceLock<(ClientRecord, Channel, Option<Challenge>)> = OnceLock::new();
         let (destination, handle) = match named {
             Named::Sid(sid) => {
                 let id = challenge_id(&sid);
@@ -348,10 +350,10 @@ where
                         None => Ok(None),
                     }
                 });
-                let (account, _) = account?;
+                let (account, config) = account?;
                 let (destination, challenge) = found?.ok_or(OtpError::NotFound)?;
                 let handle = Handle::Id(challenge.id.clone());
-                let _ = snapshot.set((account, Some(challenge)));
+                let _ = snapshot.set((account, config.channel, Some(challenge)));
                 (destination, handle)
             }
             Named::To(destination) => (destination, Handle::Open),
@@ -362,7 +364,8 @@ where
                     account_and_service(app, &request, service),
                     app.otp.current(&scope, &destination)
                 );
-                let _ = snapshot.set((account?.0, challenge?));
+                let (account, config) = account?;
+                let _ = snapshot.set((account, config.channel, challenge?));
             }
             Ok(())
         };
@@ -384,7 +387,7 @@ where
                 // destination's cooldown allows); anything else is no pending verification.
                 let spent = snapshot
                     .get()
-                    .and_then(|(_, challenge)| challenge.as_ref())
+                    .and_then(|(_, _, challenge)| challenge.as_ref())
                     .is_some_and(|challenge| challenge.lifecycle(now, max_attempts) == Lifecycle::MaxAttemptsReached);
                 return Err(if spent {
                     OtpError::TooMany {
@@ -396,7 +399,7 @@ where
             }
             Err(other) => return Err(other),
         };
-        let (account, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
+        let (account, channel, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
         let mut verification = match (challenge, &verified) {
             (Some(challenge), _) => Verification::of(challenge, &destination, now, max_attempts),
             // The code was used, though the read beside it found no challenge (one opened
@@ -422,6 +425,7 @@ where
             account_sid: &account.id,
             service_sid: service,
             base_url: &base_url(&request),
+            channel: *channel,
         };
         Ok(json_response(StatusCode::OK, &verification.check(&owner), None))
     };
@@ -473,7 +477,7 @@ where
             }
         };
         let (account, found) = tokio::join!(account_and_service(app, &request, service), found);
-        let (client, _) = account?;
+        let (client, config) = account?;
         let (destination, challenge) = found?.ok_or(OtpError::NotFound)?;
         let challenge = match settlement {
             Some(settlement) => app
@@ -489,6 +493,7 @@ where
             account_sid: &client.id,
             service_sid: service,
             base_url: &base_url(&request),
+            channel: config.channel,
         };
         Ok(json_response(StatusCode::OK, &verification.resource(&owner), None))
     };

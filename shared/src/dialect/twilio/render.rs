@@ -139,10 +139,6 @@ fn status_name(lifecycle: Lifecycle) -> &'static str {
     }
 }
 
-fn channel_of(destination: &Destination) -> &'static str {
-    crate::ports::Channel::of(destination).name()
-}
-
 /// Who and what a resource belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
@@ -150,6 +146,8 @@ pub struct Owner<'a> {
     pub service_sid: &'a str,
     /// `https://host` as the request reached it, for the resource's `url`.
     pub base_url: &'a str,
+    /// The service's channel: every verification of it goes by that one.
+    pub channel: crate::ports::Channel,
 }
 
 /// A verification as it stands.
@@ -178,7 +176,7 @@ impl<'a> Verification<'a> {
     /// The verification resource (create, fetch, update).
     pub fn resource(&self, owner: &Owner) -> Value {
         let sid = verification_sid(self.challenge_id);
-        let channel = channel_of(self.destination);
+        let channel = owner.channel.name();
         json!({
             "sid": sid,
             "service_sid": owner.service_sid,
@@ -210,7 +208,7 @@ impl<'a> Verification<'a> {
             "service_sid": owner.service_sid,
             "account_sid": owner.account_sid,
             "to": self.destination.as_str(),
-            "channel": channel_of(self.destination),
+            "channel": owner.channel.name(),
             "status": status_name(self.lifecycle),
             "valid": self.lifecycle == Lifecycle::Approved,
             "amount": null,
