@@ -25,8 +25,8 @@ for bootstrap in .aws-sam/build/*/bootstrap; do
     printf '%-40s %8d bytes\n' "$bootstrap" "$(stat -c %s "$bootstrap")"
 done
 
-# What each package links, checked in the artefacts themselves: verify sends nothing, and
-# only send-otp and generate send email.
+# What each package links, checked in the artefacts themselves: verify sends nothing, only
+# send-otp and generate send email, and only send-otp sends WhatsApp.
 status=0
 links() { grep -c "$2" <(strings ".aws-sam/build/$1/bootstrap") || true; }
 for function in RegisterFunction ResendFunction VerifyFunction; do
@@ -39,4 +39,15 @@ if [ "$(links VerifyFunction aws_sdk_sns)" != 0 ]; then
     echo "VerifyFunction links the SNS client, which it never calls" >&2
     status=1
 fi
+# WhatsApp (AWS End User Messaging Social) is send-otp's alone.
+if [ "$(links SendOtpFunction aws_sdk_socialmessaging)" = 0 ]; then
+    echo "SendOtpFunction does not link the WhatsApp client its configurations need" >&2
+    status=1
+fi
+for function in RegisterFunction ResendFunction VerifyFunction GenerateFunction; do
+    if [ "$(links "$function" aws_sdk_socialmessaging)" != 0 ]; then
+        echo "$function links the WhatsApp client, which it never calls" >&2
+        status=1
+    fi
+done
 exit "$status"

@@ -13,6 +13,8 @@ pub const DEMO_ISSUER: &str = "local-demo";
 pub const DEMO_USER: &str = "demo-user";
 pub const DEMO_PHONE: &str = "+919876543219";
 pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo's WhatsApp business number, as the stand-in takes it.
+const DEMO_WHATSAPP_NUMBER: &str = "phone-number-id-0000000000000000000000000000demo";
 
 async fn admin(words: &[&str], admin: &Admin) -> Result<Value, String> {
     let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
@@ -71,6 +73,34 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         &tools,
     )
     .await?;
+    let whatsapp_config = admin(
+        &[
+            "config",
+            "create",
+            "--client",
+            &client_id,
+            "--channel",
+            "whatsapp",
+            "--length",
+            "6",
+            "--ttl",
+            "300",
+            "--template",
+            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            "--sender",
+            "DEMO",
+            "--whatsapp-phone-number-id",
+            DEMO_WHATSAPP_NUMBER,
+            "--whatsapp-template",
+            "login_code",
+            "--whatsapp-language",
+            "en_US",
+            "--fallback-to-sms",
+            "true",
+        ],
+        &tools,
+    )
+    .await?;
     admin(
         &[
             "user",
@@ -107,6 +137,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         "api_key": client["api_key"],
         "otp_config_uid": config["otp_config_uid"],
         "email_config_uid": email_config["otp_config_uid"],
+        "whatsapp_config_uid": whatsapp_config["otp_config_uid"],
         "jwt": jwt,
         "user": {"issuer": DEMO_ISSUER, "user_id": DEMO_USER, "phone": DEMO_PHONE, "email": DEMO_EMAIL},
     }))
@@ -117,7 +148,8 @@ pub fn exports(url: &str, demo: &Value) -> String {
     let field = |name: &str| demo[name].as_str().unwrap_or_default().to_owned();
     format!(
         "Demo credentials (paste into your shell):\n  export API={url}\n  export JWT={}\n  export CLIENT_ID={}\n  \
-         export CLIENT_SECRET={}\n  export API_KEY={}\n  export OTP_CONFIG_UID={}\n\
+         export CLIENT_SECRET={}\n  export API_KEY={}\n  export OTP_CONFIG_UID={}\n  \
+         export WHATSAPP_CONFIG_UID={}\n\
          For Twilio's SDKs (the client's id and secret, its SMS and its email configuration):\n  \
          export TWILIO_ACCOUNT_SID={}\n  export TWILIO_AUTH_TOKEN={}\n  export VERIFY_SERVICE_SID={}\n  \
          export VERIFY_EMAIL_SERVICE_SID={}\n\
@@ -127,6 +159,7 @@ pub fn exports(url: &str, demo: &Value) -> String {
         field("client_secret"),
         field("api_key"),
         field("otp_config_uid"),
+        field("whatsapp_config_uid"),
         field("client_id"),
         field("client_secret"),
         field("otp_config_uid"),

@@ -25,8 +25,12 @@ impl Inbox {
         );
         let entry = match (to, &message.whatsapp) {
             (Destination::Phone(number), Some(whatsapp)) if channel == Channel::WhatsApp => json!({
-                "channel": "whatsapp", "to": number, "template": whatsapp.template.name,
-                "language": whatsapp.template.language, "code": whatsapp.code.reveal(),
+                "channel": "whatsapp", "to": number,
+                "text": format!(
+                    "template {} ({}), code {}",
+                    whatsapp.template.name, whatsapp.template.language, whatsapp.code.reveal()
+                ),
+                "template": whatsapp.template.name, "language": whatsapp.template.language,
                 "from": whatsapp.template.phone_number_id, "sent_at": sent_at,
             }),
             (Destination::Phone(number), _) => json!({

@@ -112,9 +112,23 @@ async fn run() -> Result<(), String> {
         None
     };
 
+    // No local AWS emulates WhatsApp (End User Messaging Social): its stand-in serves
+    // here, unless AWS_ENDPOINT_URL_SOCIALMESSAGING points elsewhere.
+    let whatsapp = whatsapp_stand_in::StandIn::start()
+        .await
+        .map_err(|e| format!("the WhatsApp stand-in cannot listen: {e}"))?;
+    let mut courier = courier(&sdk, &settings);
+    if std::env::var_os("AWS_ENDPOINT_URL_SOCIALMESSAGING").is_none() {
+        let config = otp_shared::backend::socialmessaging_config(&sdk, settings.deadlines.delivery)
+            .endpoint_url(whatsapp.url())
+            .build();
+        courier.whatsapp = Some(otp_shared::delivery::WhatsApp::new(
+            aws_sdk_socialmessaging::Client::from_conf(config),
+        ));
+    }
     let inbox = Arc::new(Inbox::default());
     let delivery = Recording {
-        inner: courier(&sdk, &settings),
+        inner: courier,
         inbox: Arc::clone(&inbox),
     };
     let local = Arc::new(Local {
@@ -141,7 +155,7 @@ async fn run() -> Result<(), String> {
     let aws = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     println!(
         "{}",
-        json!({"url": url, "inbox": format!("{url}/_dev/inbox.json"), "aws": aws, "demo": demo})
+        json!({"url": url, "inbox": format!("{url}/_dev/inbox.json"), "aws": aws, "whatsapp": whatsapp.url(), "demo": demo})
     );
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

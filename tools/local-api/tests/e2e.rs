@@ -153,6 +153,31 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
     );
     assert_eq!((status, body), (200, json!({"id": id, "message": "success"})));
 
+    // BizMagnets by WhatsApp: the stand-in of End User Messaging Social takes the
+    // template, and the inbox shows it.
+    let whatsapp_uid = text("whatsapp_config_uid");
+    let send = json!({"name": "Asha", "mobileNumber": "9876543213", "countryCode": "+91"});
+    let (status, body) = post(
+        &server,
+        &format!("/otp/{whatsapp_uid}/sendOTP"),
+        &[("X-API-KEY", &api_key)],
+        &send,
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let (_, inbox) = exchange(&server.url, "GET", "/_dev/inbox.json", &[], "");
+    let inbox: Value = serde_json::from_str(&inbox).expect("inbox JSON");
+    assert_eq!(inbox["messages"][0]["channel"], "whatsapp", "{inbox}");
+    assert_eq!(inbox["messages"][0]["template"], "login_code");
+    let verify = json!({"otp": code_for(&server, "+919876543213"), "mobileNumber": "9876543213", "countryCode": "+91"});
+    let (status, body) = post(
+        &server,
+        &format!("/otp/{id}/verifyOTP"),
+        &[("X-API-KEY", &api_key)],
+        &verify,
+    );
+    assert_eq!((status, body), (200, json!({"id": id, "message": "success"})));
+
     // ZAP, on the documented path with its final slash.
     let generate = json!({"email": "zap-e2e@example.com", "userId": "63fcedad5ab92b52bfbf5125"});
     let (status, body) = post(&server, "/v1/otp/", &[("X-API-KEY", &api_key)], &generate);
