@@ -38,11 +38,14 @@ impl WhatsApp {
             .await;
         match result {
             Ok(_) => Ok(()),
+            // Only the error's code is kept: the service's message may quote the number.
             Err(error) => match error.as_service_error() {
                 Some(
                     refusal @ (SendWhatsAppMessageError::InvalidParametersException(_)
                     | SendWhatsAppMessageError::ValidationException(_)),
-                ) => Err(DeliveryError::RecipientRefused(refusal.to_string())),
+                ) => Err(DeliveryError::RecipientRefused(
+                    refusal.meta().code().unwrap_or("refused").to_owned(),
+                )),
                 _ => Err(super::failed(error)),
             },
         }
