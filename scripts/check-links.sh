@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Each function links only the AWS SDK crates it calls: verify sends nothing, so it must
 # not depend on SNS or SES; register and resend send SMS only; send-otp and generate send
-# SMS and email.
+# SMS and email; send-otp alone sends WhatsApp (AWS End User Messaging Social).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -32,5 +32,9 @@ for function in send-otp generate; do
     require "$function" aws-sdk-sns
     require "$function" aws-sdk-sesv2
 done
-[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS; send-otp and generate add SNS and SESv2"
+require send-otp aws-sdk-socialmessaging
+for function in register resend verify generate; do
+    forbid "$function" aws-sdk-socialmessaging
+done
+[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS; send-otp and generate add SNS and SESv2; send-otp alone adds WhatsApp"
 exit "$status"
