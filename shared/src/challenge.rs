@@ -100,6 +100,8 @@ pub struct Sent {
     /// When the challenge was opened (now, or by an earlier send), and when this code went out.
     pub opened_at: UnixSeconds,
     pub sent_at: UnixSeconds,
+    /// The channel that took the code.
+    pub channel: Channel,
 }
 
 /// What a successful verify did.

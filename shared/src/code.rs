@@ -66,7 +66,8 @@ impl fmt::Debug for SealedCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SealedCode")
             .field("key_id", &self.key_id)
-            .field("bound_to", &self.bound_to)
+            // What it is bound to names a destination: only whether it is bound shows.
+            .field("bound", &self.bound_to.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +135,12 @@ impl CodeKeys {
             tag: tag.as_ref().to_vec(),
             bound_to: None,
         }
+    }
+
+    /// Whether the key `key_id` is still one of these (a seal under a retired key verifies
+    /// nothing).
+    pub fn knows(&self, key_id: &str) -> bool {
+        self.keys.iter().any(|(id, _)| id == key_id)
     }
 
     /// Whether `code` is the one sealed for `challenge_id` (or for what the seal is bound

@@ -24,6 +24,7 @@ pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod test_destinations;
+pub mod whatsapp;
 
 pub use app::{App, NoDelivery};
 pub use error::OtpError;

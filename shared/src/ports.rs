@@ -12,6 +12,7 @@ use crate::destination::Destination;
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::{Scope, UserRef};
 use crate::test_destinations::{TestDestination, TestOwner};
+pub use crate::whatsapp::{WhatsAppCode, WhatsAppTemplate};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -301,53 +302,6 @@ pub struct OtpConfig {
     pub whatsapp: Option<WhatsAppTemplate>,
 }
 
-/// A WhatsApp authentication template approved for the business account, and the number
-/// that sends it, as AWS End User Messaging Social names them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhatsAppTemplate {
-    /// `phone-number-id-...` (or its ARN): the business number that sends.
-    pub phone_number_id: String,
-    /// The template's name, as approved by Meta.
-    pub name: String,
-    /// Its language, as approved (`en_US`, `pt_BR`).
-    pub language: String,
-    /// When WhatsApp refuses the recipient (not on WhatsApp, not reachable), send the
-    /// configuration's text by SMS instead, in the same request and budgets.
-    pub fallback_to_sms: bool,
-}
-
-impl WhatsAppTemplate {
-    /// Why the names cannot be what the service and Meta take, if they cannot.
-    pub fn problem(&self) -> Option<String> {
-        let id = self
-            .phone_number_id
-            .strip_prefix("phone-number-id-")
-            .or_else(|| self.phone_number_id.split_once(":phone-number-id/").map(|(_, id)| id));
-        if !id.is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
-            return Some("the WhatsApp phone number id is phone-number-id-<id> (or its ARN)".to_owned());
-        }
-        // Meta's template names: lower-case letters, digits and underscores, up to 512.
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 512
-            && self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !name_ok {
-            return Some("a WhatsApp template name has lower-case letters, digits and underscores".to_owned());
-        }
-        // A language code: `en`, `en_US`, `zh_CN`.
-        let language_ok = matches!(self.language.split_once('_'), Some((lang, region))
-                if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())
-                    && (2..=3).contains(&region.len()) && region.bytes().all(|b| b.is_ascii_uppercase()))
-            || (self.language.len() == 2 && self.language.bytes().all(|b| b.is_ascii_lowercase()));
-        if !language_ok {
-            return Some("a WhatsApp template language is a code such as en or en_US".to_owned());
-        }
-        None
-    }
-}
-
 pub trait ConfigRegistry: Send + Sync {
     fn config(&self, uid: &str) -> impl Future<Output = Result<Option<OtpConfig>, StoreError>> + Send;
     fn put_config(&self, config: &OtpConfig) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -364,13 +318,6 @@ pub struct Message {
     /// To a phone, by this WhatsApp template with the code as its parameter (the text
     /// being the SMS fallback).
     pub whatsapp: Option<WhatsAppCode>,
-}
-
-/// A WhatsApp template message carrying a code (which its Debug never shows).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhatsAppCode {
-    pub template: WhatsAppTemplate,
-    pub code: crate::code::Code,
 }
 
 impl std::fmt::Debug for Message {

@@ -30,6 +30,9 @@ pub enum SendOutcome {
     Refused,
     /// The provider refused it or did not answer in time: no code is live.
     Failed,
+    /// The store failed or did not answer in time (before the delivery, or after it:
+    /// then the message went out but its code is not live).
+    Error,
 }
 
 impl SendOutcome {
@@ -40,6 +43,7 @@ impl SendOutcome {
             Self::NotSent => "not_sent",
             Self::Refused => "refused",
             Self::Failed => "failed",
+            Self::Error => "error",
         }
     }
 }
@@ -57,6 +61,8 @@ pub enum VerifyOutcome {
     Refused,
     /// Its owner canceled it.
     Canceled,
+    /// The store failed or did not answer in time: nothing was decided.
+    Error,
 }
 
 impl VerifyOutcome {
@@ -68,6 +74,7 @@ impl VerifyOutcome {
             Self::NoChallenge => "no_challenge",
             Self::Refused => "refused",
             Self::Canceled => "canceled",
+            Self::Error => "error",
         }
     }
 }

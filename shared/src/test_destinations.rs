@@ -20,7 +20,8 @@ use crate::scope::escape;
 pub enum TestOwner {
     /// Requests authenticated as this API client.
     Client(String),
-    /// Requests that name no API client (Bridgekeeper, ZAP without an API key).
+    /// Requests that name no API client: Bridgekeeper's, ZAP's without an API key, KGen's
+    /// frontend surface (a user's JWT alone).
     Public,
 }
 

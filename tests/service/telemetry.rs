@@ -131,11 +131,30 @@ async fn every_transition_is_one_event_and_every_outcome_is_counted() {
     let (other_national, other) = fresh_phone();
     assert_eq!(register_fe(&failing, &token, &other_national).await.0, 503);
 
+    // A store that does not answer: neither a send nor a verify is decided.
+    let storeless = deployment
+        .sharing_table_with(
+            &settings,
+            Endpoints {
+                dynamodb: Some(CLOSED_ENDPOINT.into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let (lost_national, _) = fresh_phone();
+    assert_eq!(register_fe(&storeless, &token, &lost_national).await.0, 503);
+    let status = verify_fe(&storeless, &token, &lost_national, &json!("1234"), json!("123456"))
+        .await
+        .0;
+    assert_eq!(status, 503);
+
     let metrics = written(&recorder);
     let expected: BTreeMap<_, f64> = [
         (sends("sent"), 3.0),
         (sends("refused"), 1.0),
         (sends("failed"), 1.0),
+        (sends("error"), 1.0),
+        (verifications("error"), 1.0),
         (key("DeliveryFailures", &[]), 1.0),
         (key("DeliveryLatency", &[("Dialect", "kgen"), ("Channel", "sms")]), 4.0),
         (verifications("wrong_code"), 1.0),

@@ -2,7 +2,7 @@
 //! message, only where the deployment allows them; budgets, attempts, ownership and expiry
 //! apply as the README says.
 
-use otp_admin::{Admin, execute};
+use otp_admin::execute;
 use otp_shared::ports::Permission;
 use otp_tests::{Deployment, Endpoints, TestClient, audit, captured_logs, fresh_email, fresh_phone, sms_to};
 use serde_json::{Value, json};
@@ -13,21 +13,6 @@ use crate::*;
 
 const KNOWN_CODE: &str = "246810";
 const ALLOWED: [(&str, &str); 1] = [("OTP_ALLOW_TEST_DESTINATIONS", "true")];
-
-async fn operator(deployment: &Deployment) -> Admin {
-    let sdk = otp_tests::sdk_config(&otp_tests::local_aws().endpoint).await;
-    Admin {
-        store: deployment.store.clone(),
-        ses: aws_sdk_sesv2::Client::new(&sdk),
-        email_from: None,
-        code_keys: Some(otp_shared::code::CodeKeys::parse(otp_tests::HMAC_KEYS).expect("test key")),
-    }
-}
-
-async fn admin(deployment: &Deployment, words: &[&str]) -> Result<Value, String> {
-    let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-    execute(&args, &operator(deployment).await).await
-}
 
 /// The last day a test destination added now applies: tomorrow (UTC).
 fn tomorrow() -> String {
@@ -40,7 +25,7 @@ async fn add(deployment: &Deployment, owner: &[&str], to: &str) {
     words.extend_from_slice(owner);
     let expires = tomorrow();
     words.extend(["--to", to, "--code", KNOWN_CODE, "--expires", &expires]);
-    let added = admin(deployment, &words).await.expect("test destination added");
+    let added = deployment.admin(&words).await.expect("test destination added");
     assert_eq!(added["destination"], to);
     assert_eq!(added["code_length"], 6);
 }
@@ -175,7 +160,8 @@ async fn otp_admin_lists_removes_and_refuses_what_it_must() {
     add(&deployment, &["--client", &client.id], &phone).await;
     add(&deployment, &["--client", &client.id], &address).await;
 
-    let listed = admin(&deployment, &["test-destination", "list", "--client", &client.id])
+    let listed = deployment
+        .admin(&["test-destination", "list", "--client", &client.id])
         .await
         .expect("listed");
     let destinations: Vec<&str> = listed["test_destinations"]
@@ -188,6 +174,7 @@ async fn otp_admin_lists_removes_and_refuses_what_it_must() {
     wanted.sort_by_key(|d| d.to_ascii_lowercase());
     assert_eq!(destinations, wanted);
     assert_eq!(listed["test_destinations"][0]["expired"], false);
+    assert_eq!(listed["test_destinations"][0]["key_retired"], false);
     assert!(!listed.to_string().contains(KNOWN_CODE), "the code is never shown");
     let item = deployment
         .item_where(|pk| pk.starts_with("TESTDEST#") && pk.ends_with(&phone))
@@ -198,17 +185,16 @@ async fn otp_admin_lists_removes_and_refuses_what_it_must() {
             .all(|value| value.as_s().map_or(true, |s| !s.contains(KNOWN_CODE))),
         "the code is stored sealed"
     );
-    let public = admin(&deployment, &["test-destination", "list", "--public"])
+    let public = deployment
+        .admin(&["test-destination", "list", "--public"])
         .await
         .expect("listed");
     assert_eq!(public["test_destinations"], json!([]));
 
-    let removed = admin(
-        &deployment,
-        &["test-destination", "remove", "--client", &client.id, "--to", &phone],
-    )
-    .await
-    .expect("removed");
+    let removed = deployment
+        .admin(&["test-destination", "remove", "--client", &client.id, "--to", &phone])
+        .await
+        .expect("removed");
     assert_eq!(removed["removed"], true);
     assert_eq!(generate(&deployment, &client, &phone).await.0, 200);
     assert_eq!(sms_to(&phone).len(), 1, "a removed test destination is delivered to");
@@ -295,10 +281,10 @@ async fn otp_admin_lists_removes_and_refuses_what_it_must() {
         ),
     ];
     for (words, reason) in refusals {
-        let error = admin(&deployment, words).await.expect_err("refused");
+        let error = deployment.admin(words).await.expect_err("refused");
         assert!(error.contains(reason), "{words:?}: {error}");
     }
-    let mut keyless = operator(&deployment).await;
+    let mut keyless = deployment.operator().await;
     keyless.code_keys = None;
     let words: Vec<String> = [
         "test-destination",

@@ -3,7 +3,6 @@
 //! stand-in as the service documents it; SMS when WhatsApp refuses the recipient and the
 //! configuration says so; failures that lose nothing.
 
-use otp_admin::{Admin, execute};
 use otp_shared::ports::Channel;
 use otp_tests::{CLOSED_ENDPOINT, Deployment, Endpoints, TestClient, captured_logs, code_in, fresh_phone, sms_to};
 use serde_json::{Value, json};
@@ -14,24 +13,11 @@ use crate::*;
 
 const PHONE_NUMBER_ID: &str = "phone-number-id-0123456789abcdef0123456789abcdef";
 
-async fn admin(deployment: &Deployment, words: &[&str]) -> Result<Value, String> {
-    let sdk = otp_tests::sdk_config(&otp_tests::local_aws().endpoint).await;
-    let operator = Admin {
-        store: deployment.store.clone(),
-        ses: aws_sdk_sesv2::Client::new(&sdk),
-        email_from: None,
-        code_keys: None,
-    };
-    let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-    execute(&args, &operator).await
-}
-
 /// A WhatsApp configuration of `client`, made as an operator makes it; its uid.
 async fn whatsapp_config(deployment: &Deployment, client: &TestClient, fallback: bool) -> String {
     let fallback = fallback.to_string();
-    let created = admin(
-        deployment,
-        &[
+    let created = deployment
+        .admin(&[
             "config",
             "create",
             "--client",
@@ -54,10 +40,9 @@ async fn whatsapp_config(deployment: &Deployment, client: &TestClient, fallback:
             "en_US",
             "--fallback-to-sms",
             &fallback,
-        ],
-    )
-    .await
-    .expect("configuration created");
+        ])
+        .await
+        .expect("configuration created");
     created["otp_config_uid"].as_str().expect("a uid").to_owned()
 }
 
@@ -142,10 +127,59 @@ async fn a_refused_recipient_gets_an_sms_only_where_the_configuration_falls_back
     assert!(texts[0].ends_with("is your ACME code"), "{}", texts[0]);
     assert!(deployment.whatsapp.accepted_for(&e164).is_empty());
     let id = body["id"].as_str().expect("an id");
+    let challenge = deployment
+        .item_where(|pk| pk.starts_with("CHALLENGE#") && pk.ends_with(&e164))
+        .await
+        .expect("a challenge");
+    assert_eq!(
+        challenge["channel"].as_s().ok().map(String::as_str),
+        Some("sms"),
+        "the channel that took it"
+    );
     assert_eq!(
         verify(&deployment, &client, id, &national, &code_in(&texts[0])).await,
         200
     );
+    let masked = format!("+91******{}", &e164[e164.len() - 4..]);
+    let logs = captured_logs();
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["destination"] == masked.as_str())
+        .collect();
+    assert!(lines.iter().any(
+        |line| line["message"] == "WhatsApp refused the recipient; sending by SMS"
+            && line["reason"] == "WhatsApp error 131026"
+    ));
+    let channels: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["message"] == "challenge status")
+        .map(|line| &line["channel"])
+        .collect();
+    assert_eq!(channels, [&json!("sms"), &json!("sms")]);
+
+    // A refusal of the configuration's own (a template Meta does not have) never falls
+    // back: it is a failure to fix, not a recipient to reach otherwise.
+    let broken = {
+        let uid = whatsapp_config(&deployment, &client, true).await;
+        deployment
+            .admin(&[
+                "config",
+                "update",
+                "--config",
+                &uid,
+                "--whatsapp-template",
+                "missing_template",
+            ])
+            .await
+            .expect("updated");
+        deployment.whatsapp.unknown_template("missing_template");
+        uid
+    };
+    let (national, e164) = fresh_phone();
+    let (status, _, _) = send(&deployment, &client, &broken, &national).await;
+    assert_eq!(status, 503);
+    assert!(sms_to(&e164).is_empty(), "no SMS for the configuration's mistake");
 
     // Without the fallback: a 503, no message, no live code, and the budget spent.
     let (national, e164) = fresh_phone();
@@ -225,23 +259,23 @@ async fn otp_admin_keeps_whatsapp_configurations_whole() {
     let deployment = Deployment::new().await;
     let client = deployment.client().await;
     let uid = whatsapp_config(&deployment, &client, true).await;
-    let shown = admin(&deployment, &["config", "show", "--config", &uid])
+    let shown = deployment
+        .admin(&["config", "show", "--config", &uid])
         .await
         .expect("shown");
     assert_eq!(
         shown["whatsapp"],
         json!({"phone_number_id": PHONE_NUMBER_ID, "template": "login_code", "language": "en_US", "fallback_to_sms": true})
     );
-    let updated = admin(
-        &deployment,
-        &["config", "update", "--config", &uid, "--whatsapp-language", "pt_BR"],
-    )
-    .await
-    .expect("updated");
+    let updated = deployment
+        .admin(&["config", "update", "--config", &uid, "--whatsapp-language", "pt_BR"])
+        .await
+        .expect("updated");
     assert_eq!(updated["whatsapp"]["language"], "pt_BR");
     assert_eq!(updated["whatsapp"]["template"], "login_code", "the rest stays");
     // Back to SMS: the template goes with the channel.
-    let sms = admin(&deployment, &["config", "update", "--config", &uid, "--channel", "sms"])
+    let sms = deployment
+        .admin(&["config", "update", "--config", &uid, "--channel", "sms"])
         .await
         .expect("updated");
     assert_eq!(
@@ -330,7 +364,7 @@ async fn otp_admin_keeps_whatsapp_configurations_whole() {
     for (extra, reason) in refusals {
         let mut words = base.to_vec();
         words.extend_from_slice(extra);
-        let error = admin(&deployment, &words).await.expect_err("refused");
+        let error = deployment.admin(&words).await.expect_err("refused");
         assert!(error.contains(reason), "{extra:?}: {error}");
     }
     let on_sms = [
@@ -351,6 +385,6 @@ async fn otp_admin_keeps_whatsapp_configurations_whole() {
         "--whatsapp-template",
         "t",
     ];
-    let error = admin(&deployment, &on_sms).await.expect_err("refused");
+    let error = deployment.admin(&on_sms).await.expect_err("refused");
     assert!(error.contains("for a whatsapp configuration"), "{error}");
 }

@@ -268,12 +268,22 @@ pub fn fresh_email() -> String {
     address
 }
 
-/// A valid Indian mobile number nobody else in this run uses: (national, E.164).
+/// A valid Indian mobile number nobody else in this run uses: (national, E.164). Its last
+/// four digits are its own too, as long as they can be, so that its masked form
+/// (`+91******3219`) picks out its log lines alone.
 pub fn fresh_phone() -> (String, String) {
+    static ENDINGS: OnceLock<Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    let endings = ENDINGS.get_or_init(Default::default);
+    let mut tries = 0;
     loop {
         let national = format!("9{:09}", rand::rng().random_range(0..1_000_000_000u64));
         // Not every block of the numbering plan is allocated: keep only valid numbers.
-        if let Ok(destination) = otp_shared::destination::Destination::phone("+91", &national) {
+        let Ok(destination) = otp_shared::destination::Destination::phone("+91", &national) else {
+            continue;
+        };
+        tries += 1;
+        let ending = national[national.len() - 4..].to_owned();
+        if endings.lock().expect("endings").insert(ending) || tries > 1_000 {
             audit::note("phone number", &national);
             return (national, destination.as_str().to_owned());
         }
@@ -432,6 +442,23 @@ impl Deployment {
             meter,
             whatsapp,
         }
+    }
+
+    /// The operator's commands on this deployment's table, with its code keys.
+    pub async fn operator(&self) -> otp_admin::Admin {
+        let sdk = sdk_config(&local_aws().endpoint).await;
+        otp_admin::Admin {
+            store: self.store.clone(),
+            ses: aws_sdk_sesv2::Client::new(&sdk),
+            email_from: None,
+            code_keys: Some(otp_shared::code::CodeKeys::parse(HMAC_KEYS).expect("the test keys")),
+        }
+    }
+
+    /// Runs `otp-admin <words>` on this deployment.
+    pub async fn admin(&self, words: &[&str]) -> Result<Value, String> {
+        let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        otp_admin::execute(&args, &self.operator().await).await
     }
 
     /// Registers an API client with these permissions.

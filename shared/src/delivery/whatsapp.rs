@@ -1,10 +1,10 @@
 use aws_sdk_socialmessaging::Client;
-use aws_sdk_socialmessaging::operation::send_whats_app_message::SendWhatsAppMessageError;
 use aws_sdk_socialmessaging::primitives::Blob;
 use serde_json::json;
 
 use crate::destination::Destination;
 use crate::ports::{DeliveryError, WhatsAppCode};
+use crate::whatsapp::{RECIPIENT_REFUSALS, refuses_recipient};
 
 /// The Graph API version the messages are written for.
 const META_API_VERSION: &str = "v20.0";
@@ -21,9 +21,11 @@ impl WhatsApp {
         Self { client }
     }
 
-    /// Sends `whatsapp` to `to`. A recipient the service or Meta refuses (a number not on
-    /// WhatsApp, or not reachable) is `RecipientRefused`, which a configuration may fall
-    /// back from; anything else (throttling, time-outs, access, configuration) is a failure.
+    /// Sends `whatsapp` to `to`. A refusal that names one of Meta's recipient errors (a
+    /// number not on WhatsApp, or not reachable) is `RecipientRefused`, which a
+    /// configuration may fall back from; anything else (a wrong template, language or
+    /// number id, throttling, time-outs, access) is a failure. A message WhatsApp accepts
+    /// and fails later is reported by Meta's status events, not here: it does not fall back.
     pub async fn send(&self, to: &Destination, whatsapp: &WhatsAppCode) -> Result<(), DeliveryError> {
         let Destination::Phone(number) = to else {
             return Err(DeliveryError::NoChannel);
@@ -38,14 +40,16 @@ impl WhatsApp {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // Only the error's code is kept: the service's message may quote the number.
-            Err(error) => match error.as_service_error() {
-                Some(
-                    refusal @ (SendWhatsAppMessageError::InvalidParametersException(_)
-                    | SendWhatsAppMessageError::ValidationException(_)),
-                ) => Err(DeliveryError::RecipientRefused(
-                    refusal.meta().code().unwrap_or("refused").to_owned(),
-                )),
+            // Only Meta's error code is kept: the message may quote the number.
+            Err(error) => match error.as_service_error().and_then(|refusal| refusal.meta().message()) {
+                Some(message) if refuses_recipient(message) => {
+                    let code = RECIPIENT_REFUSALS
+                        .iter()
+                        .find(|code| message.contains(*code))
+                        .copied()
+                        .unwrap_or_default();
+                    Err(DeliveryError::RecipientRefused(format!("WhatsApp error {code}")))
+                }
                 _ => Err(super::failed(error)),
             },
         }

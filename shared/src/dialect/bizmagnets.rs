@@ -178,7 +178,7 @@ where
         let sent = app
             .otp
             .finish_send(
-                pending,
+                pending.going_by(config.channel),
                 &app.delivery,
                 &client.limits,
                 &config.profile,

@@ -35,6 +35,15 @@ pub struct PendingSend {
     at: UnixSeconds,
 }
 
+impl PendingSend {
+    /// The send goes by `channel` (its configuration's: WhatsApp rather than the SMS a
+    /// phone number would take), as its counts and events say.
+    pub fn going_by(mut self, channel: Channel) -> Self {
+        self.origin.channel = channel;
+        self
+    }
+}
+
 /// What a send makes live: a code it generates and delivers, or a test destination's
 /// known code, already sealed, delivered to nobody.
 enum Sealing {
@@ -100,6 +109,9 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             (Ok(reads), Ok(challenge), Ok(test)) => Ok((reads, challenge, test.filter(|test| test.applies_at(at)))),
         };
         let origin = Origin::of(requester.dialect, &destination);
+        if let Err(OtpError::Unavailable { .. }) = &outcome {
+            self.telemetry.send(origin, SendOutcome::Error);
+        }
         match outcome {
             Ok((reads, challenge, test)) => Ok((
                 reads,
@@ -206,11 +218,16 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             }
         };
 
+        // The message went out, but its code cannot be made live: counted as the store's error.
+        let not_live = |retry_after: u64| {
+            self.telemetry.send(origin, SendOutcome::Error);
+            after_cooldown(retry_after)
+        };
         let mut current = challenge;
         for _ in 0..LIVE_TRIES {
             let live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id, origin.channel);
             let written = Box::pin(self.store.put_live(&scope, &destination, &live)).await;
-            if written.map_err(|error| after_cooldown(retry_after_of(error)))? {
+            if written.map_err(|error| not_live(retry_after_of(error)))? {
                 tracing::info!(
                     destination = %destination,
                     challenge_id = %live.challenge_id,
@@ -224,8 +241,12 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                     if let Some(replaced) = &current
                         && replaced.lifecycle(at, self.policy.attempts_per_challenge) == Lifecycle::Expired
                     {
+                        let by = Origin {
+                            channel: replaced.channel.unwrap_or(origin.channel),
+                            ..origin
+                        };
                         self.telemetry
-                            .status(Status::Expired, origin, Some(&replaced.id), &destination);
+                            .status(Status::Expired, by, Some(&replaced.id), &destination);
                     }
                     self.telemetry
                         .status(Status::Pending, origin, Some(&live.challenge_id), &destination);
@@ -240,14 +261,15 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                     opened: live.opens,
                     opened_at,
                     sent_at: at,
+                    channel: origin.channel,
                 });
             }
             // A verify used or spent the challenge since it was read: read it again.
             let loaded = self.store.load(&scope, &destination).await;
-            current = loaded.map_err(|error| after_cooldown(retry_after_of(error)))?;
+            current = loaded.map_err(|error| not_live(retry_after_of(error)))?;
         }
         tracing::error!(destination = %destination, "the challenge kept changing; the delivered code is not live");
-        Err(after_cooldown(1))
+        Err(not_live(1))
     }
 
     /// The budgets' verdict; a refused request gets back what it spent.

@@ -79,11 +79,23 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             Ok(reads) => reads,
             Err(error) => {
                 self.give_back_verify(attempt, &budget, &counted, now).await;
+                self.count_error(attempt, &error);
                 return Err(error);
             }
         };
-        let verified = Box::pin(self.decide(attempt, &budget, counted, now)).await?;
-        Ok((reads, verified))
+        let verified = Box::pin(self.decide(attempt, &budget, counted, now)).await;
+        if let Err(error) = &verified {
+            self.count_error(attempt, error);
+        }
+        Ok((reads, verified?))
+    }
+
+    /// Counts a verify the store failed (every other end is counted where it is decided).
+    fn count_error(&self, attempt: &Attempt, error: &OtpError) {
+        if matches!(error, OtpError::Unavailable { .. }) {
+            self.telemetry
+                .verify(Origin::of(attempt.dialect, &attempt.destination), VerifyOutcome::Error);
+        }
     }
 
     async fn decide(
@@ -150,6 +162,12 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         };
         // A test destination's known code verifies only while the deployment allows them.
         let allowed = sealed.bound_to.is_none() || self.allow_test_destinations;
+        if sealed.bound_to.is_some() && !self.keys.knows(&sealed.key_id) {
+            tracing::warn!(
+                destination = %attempt.destination,
+                "a test destination's code is sealed under a key no longer configured: add it again"
+            );
+        }
         if !allowed || !self.keys.matches(&challenge.id, &attempt.code, sealed) {
             tracing::info!(
                 destination = %attempt.destination,

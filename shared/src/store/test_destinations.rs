@@ -35,6 +35,8 @@ pub struct ListedTestDestination {
     pub code_length: u8,
     pub expires_at: UnixSeconds,
     pub added_at: UnixSeconds,
+    /// The id of the code key its code is sealed under.
+    pub key_id: String,
 }
 
 impl DynamoStore {
@@ -95,6 +97,7 @@ impl DynamoStore {
                     code_length: get_n(item, "code_length")?,
                     expires_at: get_n(item, "expires_at")?,
                     added_at: get_n(item, "added_at")?,
+                    key_id: get_s(item, "code_key")?.to_owned(),
                 })
             })
             .collect();

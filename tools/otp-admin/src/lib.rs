@@ -232,7 +232,8 @@ pub struct OwnerArgs {
     /// The API client whose requests it answers.
     #[arg(long)]
     pub client: Option<String>,
-    /// Requests that name no API client (Bridgekeeper, ZAP without an API key).
+    /// Requests that name no API client (Bridgekeeper, ZAP without an API key, KGen's
+    /// frontend).
     #[arg(long)]
     pub public: bool,
 }

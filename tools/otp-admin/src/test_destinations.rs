@@ -56,13 +56,19 @@ pub(crate) async fn run(command: TestDestinationCommand, admin: &Admin) -> Resul
             let entries: Vec<Value> = listed
                 .iter()
                 .map(|test| {
-                    json!({
+                    let mut entry = json!({
                         "destination": test.destination.as_str(),
                         "code_length": test.code_length,
                         "added_at": rfc3339(test.added_at),
                         "expires_at": rfc3339(test.expires_at),
                         "expired": test.expires_at <= now,
-                    })
+                    });
+                    // Sealed under a key the deployment no longer has: its code verifies
+                    // nothing until it is added again.
+                    if let Some(keys) = &admin.code_keys {
+                        entry["key_retired"] = json!(!keys.knows(&test.key_id));
+                    }
+                    entry
                 })
                 .collect();
             Ok(json!({"owner": owner_json(&owner), "test_destinations": entries}))

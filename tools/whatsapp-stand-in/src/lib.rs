@@ -8,7 +8,8 @@
 //! parameter and as the copy-code button's). A request that passes is recorded and
 //! answered `{"messageId": ...}`; one that does not gets the service's
 //! `ValidationException`, so a test sees the difference. A recipient it is told WhatsApp
-//! does not reach gets `InvalidParametersException`, as the service refuses one.
+//! does not reach, or a template it is told Meta does not have, gets
+//! `InvalidParametersException` with Meta's error, as the service passes one on.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -46,6 +47,7 @@ pub struct Accepted {
 struct State {
     accepted: Vec<Accepted>,
     unreachable: HashSet<String>,
+    unknown_templates: HashSet<String>,
     refusals: Vec<String>,
 }
 
@@ -106,6 +108,16 @@ impl StandIn {
         self.state.lock().expect("stand-in state").unreachable.insert(digits);
     }
 
+    /// From now on, a message of the template `name` is refused as Meta refuses a
+    /// template it does not have (a configuration's mistake, not the recipient's).
+    pub fn unknown_template(&self, name: &str) {
+        self.state
+            .lock()
+            .expect("stand-in state")
+            .unknown_templates
+            .insert(name.to_owned());
+    }
+
     /// Why each request that broke the documented shape was refused, oldest first.
     pub fn refusals(&self) -> Vec<String> {
         self.state.lock().expect("stand-in state").refusals.clone()
@@ -116,23 +128,20 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
     let checked = check(&parts, &body).map(|accepted| {
-        let refused = state
-            .lock()
-            .expect("stand-in state")
-            .unreachable
-            .contains(accepted.to.trim_start_matches('+'));
-        (accepted, refused)
+        let state = state.lock().expect("stand-in state");
+        let refusal = if state.unknown_templates.contains(&accepted.template) {
+            Some("(#132001) Template name does not exist in the translation")
+        } else if state.unreachable.contains(accepted.to.trim_start_matches('+')) {
+            Some("(#131026) Message undeliverable")
+        } else {
+            None
+        };
+        (accepted, refusal)
     });
     Ok(match checked {
-        Ok((accepted, true)) => error(
-            StatusCode::BAD_REQUEST,
-            "InvalidParametersException",
-            &format!(
-                "(#131026) Message undeliverable: {} is not reachable on WhatsApp",
-                accepted.to
-            ),
-        ),
-        Ok((accepted, false)) => {
+        // As the service passes Meta's refusals on.
+        Ok((_, Some(refusal))) => error(StatusCode::BAD_REQUEST, "InvalidParametersException", refusal),
+        Ok((accepted, None)) => {
             let message_id = accepted.message_id.clone();
             state.lock().expect("stand-in state").accepted.push(accepted);
             let mut response = Response::new(Full::new(Bytes::from(json!({"messageId": message_id}).to_string())));

@@ -280,7 +280,7 @@ where
         let sent = app
             .otp
             .finish_send(
-                pending,
+                pending.going_by(config.channel),
                 &app.delivery,
                 &client.limits,
                 &config.profile,
@@ -301,12 +301,12 @@ where
             created_at: sent.opened_at,
             sent_at: sent.sent_at,
             updated_at: sent.sent_at,
+            channel: sent.channel,
         };
         let owner = Owner {
             account_sid: &client.id,
             service_sid: service,
             base_url: &base_url(&request),
-            channel: config.channel,
         };
         Ok(json_response(StatusCode::CREATED, &verification.resource(&owner), None))
     };
@@ -401,7 +401,7 @@ where
         };
         let (account, channel, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
         let mut verification = match (challenge, &verified) {
-            (Some(challenge), _) => Verification::of(challenge, &destination, now, max_attempts),
+            (Some(challenge), _) => Verification::of(challenge, &destination, now, max_attempts, *channel),
             // The code was used, though the read beside it found no challenge (one opened
             // meanwhile): the use stands, shown from what the engine says.
             (None, Some(used)) => Verification {
@@ -411,6 +411,7 @@ where
                 created_at: now,
                 sent_at: now,
                 updated_at: now,
+                channel: *channel,
             },
             (None, None) => return Err(OtpError::Gone),
         };
@@ -425,7 +426,6 @@ where
             account_sid: &account.id,
             service_sid: service,
             base_url: &base_url(&request),
-            channel: *channel,
         };
         Ok(json_response(StatusCode::OK, &verification.check(&owner), None))
     };
@@ -488,12 +488,17 @@ where
             None => challenge,
         };
         let now = app.otp.clock.now();
-        let verification = Verification::of(&challenge, &destination, now, app.otp.policy.attempts_per_challenge);
+        let verification = Verification::of(
+            &challenge,
+            &destination,
+            now,
+            app.otp.policy.attempts_per_challenge,
+            config.channel,
+        );
         let owner = Owner {
             account_sid: &client.id,
             service_sid: service,
             base_url: &base_url(&request),
-            channel: config.channel,
         };
         Ok(json_response(StatusCode::OK, &verification.resource(&owner), None))
     };

@@ -2,6 +2,7 @@
 //! `VE` sids, and the error body `{"code", "message", "more_info", "status"}` with
 //! Twilio's codes.
 
+use crate::ports::Channel;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -146,8 +147,6 @@ pub struct Owner<'a> {
     pub service_sid: &'a str,
     /// `https://host` as the request reached it, for the resource's `url`.
     pub base_url: &'a str,
-    /// The service's channel: every verification of it goes by that one.
-    pub channel: crate::ports::Channel,
 }
 
 /// A verification as it stands.
@@ -159,11 +158,21 @@ pub struct Verification<'a> {
     pub created_at: UnixSeconds,
     pub sent_at: UnixSeconds,
     pub updated_at: UnixSeconds,
+    /// The channel its latest code went by (SMS after a WhatsApp service fell back).
+    pub channel: Channel,
 }
 
 impl<'a> Verification<'a> {
-    pub fn of(challenge: &'a Challenge, destination: &'a Destination, now: UnixSeconds, max_attempts: u32) -> Self {
+    /// The verification of `challenge`, of a service whose channel is `service_channel`.
+    pub fn of(
+        challenge: &'a Challenge,
+        destination: &'a Destination,
+        now: UnixSeconds,
+        max_attempts: u32,
+        service_channel: Channel,
+    ) -> Self {
         Self {
+            channel: challenge.channel.unwrap_or(service_channel),
             challenge_id: &challenge.id,
             destination,
             lifecycle: challenge.lifecycle(now, max_attempts),
@@ -176,7 +185,7 @@ impl<'a> Verification<'a> {
     /// The verification resource (create, fetch, update).
     pub fn resource(&self, owner: &Owner) -> Value {
         let sid = verification_sid(self.challenge_id);
-        let channel = owner.channel.name();
+        let channel = self.channel.name();
         json!({
             "sid": sid,
             "service_sid": owner.service_sid,
@@ -208,7 +217,7 @@ impl<'a> Verification<'a> {
             "service_sid": owner.service_sid,
             "account_sid": owner.account_sid,
             "to": self.destination.as_str(),
-            "channel": owner.channel.name(),
+            "channel": self.channel.name(),
             "status": status_name(self.lifecycle),
             "valid": self.lifecycle == Lifecycle::Approved,
             "amount": null,
