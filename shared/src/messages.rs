@@ -126,21 +126,26 @@ impl Messages {
         }
     }
 
-    /// The message of an OTP configuration: its template and sender, for a named
-    /// recipient; by WhatsApp, its template with the code (the text is the SMS fallback).
-    pub fn for_config(&self, config: &crate::ports::OtpConfig, code: &Code, profile: &Profile, name: &str) -> Message {
-        let mut message = self.from_template(&config.template, code, profile, name, Some(&config.sender));
-        message.whatsapp = whatsapp_of(config, code);
+    /// The message of an OTP configuration for a named recipient, `shown_sender` as its
+    /// `{sender}` (the configuration's own, or a name the request gives) while it goes out
+    /// from the configuration's sender; by WhatsApp, its template with the code (the text
+    /// is the SMS fallback).
+    pub fn for_config(
+        &self,
+        config: &crate::ports::OtpConfig,
+        code: &Code,
+        profile: &Profile,
+        name: &str,
+        shown_sender: &str,
+    ) -> Message {
+        let mut message = self.from_template(&config.template, code, profile, name, Some(shown_sender));
+        message.sender = Some(config.sender.clone());
+        message.whatsapp = config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
+            template,
+            code: code.clone(),
+        });
         message
     }
-}
-
-/// The WhatsApp template message of a `whatsapp` configuration, carrying `code`.
-pub fn whatsapp_of(config: &crate::ports::OtpConfig, code: &Code) -> Option<crate::ports::WhatsAppCode> {
-    config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
-        template,
-        code: code.clone(),
-    })
 }
 
 #[cfg(test)]

@@ -121,6 +121,14 @@ impl Origin {
             channel: Channel::of(destination),
         }
     }
+
+    /// The same origin by `channel` (the one a code went by), when it is known.
+    pub fn by(self, channel: Option<Channel>) -> Self {
+        Self {
+            channel: channel.unwrap_or(self.channel),
+            ..self
+        }
+    }
 }
 
 /// The engine's recorder: logs every transition, and counts when metrics are on.

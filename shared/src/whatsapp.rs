@@ -64,11 +64,11 @@ pub struct WhatsAppCode {
 /// back from.
 pub const RECIPIENT_REFUSALS: [&str; 3] = ["131026", "131030", "131021"];
 
-/// Whether a refusal's message names one of Meta's recipient errors.
-pub fn refuses_recipient(message: &str) -> bool {
+/// The recipient error of Meta's that a refusal's message names, if it names one.
+pub fn recipient_refusal(message: &str) -> Option<&'static str> {
     RECIPIENT_REFUSALS
-        .iter()
-        .any(|code| message.contains(&format!("#{code}")) || message.contains(&format!("code {code}")))
+        .into_iter()
+        .find(|code| message.contains(&format!("#{code}")) || message.contains(&format!("code {code}")))
 }
 
 #[cfg(test)]
@@ -120,13 +120,15 @@ mod tests {
 
     #[test]
     fn only_recipient_errors_are_refusals_of_the_recipient() {
-        assert!(refuses_recipient("(#131026) Message undeliverable"));
-        assert!(refuses_recipient(
-            "Meta returned error code 131030: Recipient not in allowed list"
-        ));
-        assert!(!refuses_recipient(
-            "(#132001) Template name does not exist in the translation"
-        ));
-        assert!(!refuses_recipient("Invalid parameter"));
+        assert_eq!(recipient_refusal("(#131026) Message undeliverable"), Some("131026"));
+        assert_eq!(
+            recipient_refusal("Meta returned error code 131030: Recipient not in allowed list"),
+            Some("131030")
+        );
+        assert_eq!(
+            recipient_refusal("(#132001) Template name does not exist in the translation"),
+            None
+        );
+        assert_eq!(recipient_refusal("Invalid parameter"), None);
     }
 }

@@ -19,13 +19,22 @@ fn tomorrow() -> String {
     otp_shared::http::rfc3339(otp_tests::now() + 86_400)[..10].to_owned()
 }
 
-async fn add(deployment: &Deployment, owner: &[&str], to: &str) {
-    audit::note("test code", KNOWN_CODE);
+/// `otp-admin test-destination add` for `owner` (its flags), of `to` with `code` until
+/// `expires`.
+fn add_words<'a>(owner: &[&'a str], to: &'a str, code: &'a str, expires: &'a str) -> Vec<&'a str> {
     let mut words = vec!["test-destination", "add"];
     words.extend_from_slice(owner);
+    words.extend(["--to", to, "--code", code, "--expires", expires]);
+    words
+}
+
+async fn add(deployment: &Deployment, owner: &[&str], to: &str) {
+    audit::note("test code", KNOWN_CODE);
     let expires = tomorrow();
-    words.extend(["--to", to, "--code", KNOWN_CODE, "--expires", &expires]);
-    let added = deployment.admin(&words).await.expect("test destination added");
+    let added = deployment
+        .admin(&add_words(owner, to, KNOWN_CODE, &expires))
+        .await
+        .expect("test destination added");
     assert_eq!(added["destination"], to);
     assert_eq!(added["code_length"], 6);
 }
@@ -200,106 +209,40 @@ async fn otp_admin_lists_removes_and_refuses_what_it_must() {
     assert_eq!(sms_to(&phone).len(), 1, "a removed test destination is delivered to");
 
     let expires = tomorrow();
-    let refusals: [(&[&str], &str); 7] = [
+    let refusals = [
         (
-            &["test-destination", "remove", "--client", &client.id, "--to", &phone],
+            vec!["test-destination", "remove", "--client", &client.id, "--to", &phone],
             "not a test destination",
         ),
         (
-            &[
-                "test-destination",
-                "add",
-                "--client",
-                "nobody",
-                "--to",
-                &phone,
-                "--code",
-                KNOWN_CODE,
-                "--expires",
-                &expires,
-            ],
+            add_words(&["--client", "nobody"], &phone, KNOWN_CODE, &expires),
             "no client nobody",
         ),
+        (add_words(&["--public"], &phone, "12345", &expires), "6 to 10 digits"),
         (
-            &[
-                "test-destination",
-                "add",
-                "--public",
-                "--to",
-                &phone,
-                "--code",
-                "12345",
-                "--expires",
-                &expires,
-            ],
-            "6 to 10 digits",
-        ),
-        (
-            &[
-                "test-destination",
-                "add",
-                "--public",
-                "--to",
-                &phone,
-                "--code",
-                KNOWN_CODE,
-                "--expires",
-                "2020-01-01",
-            ],
+            add_words(&["--public"], &phone, KNOWN_CODE, "2020-01-01"),
             "after today",
         ),
         (
-            &[
-                "test-destination",
-                "add",
-                "--public",
-                "--to",
-                "0123",
-                "--code",
-                KNOWN_CODE,
-                "--expires",
-                &expires,
-            ],
+            add_words(&["--public"], "0123", KNOWN_CODE, &expires),
             "neither an E.164 number nor an address",
         ),
+        (add_words(&[], &phone, KNOWN_CODE, &expires), "--client"),
         (
-            &[
-                "test-destination",
-                "add",
-                "--to",
-                &phone,
-                "--code",
-                KNOWN_CODE,
-                "--expires",
-                &expires,
-            ],
-            "--client",
-        ),
-        (
-            &["test-destination", "list", "--public", "--client", &client.id],
+            vec!["test-destination", "list", "--public", "--client", &client.id],
             "cannot be used with",
         ),
     ];
     for (words, reason) in refusals {
-        let error = deployment.admin(words).await.expect_err("refused");
+        let error = deployment.admin(&words).await.expect_err("refused");
         assert!(error.contains(reason), "{words:?}: {error}");
     }
     let mut keyless = deployment.operator().await;
     keyless.code_keys = None;
-    let words: Vec<String> = [
-        "test-destination",
-        "add",
-        "--public",
-        "--to",
-        &phone,
-        "--code",
-        KNOWN_CODE,
-        "--expires",
-        &expires,
-    ]
-    .iter()
-    .map(|w| w.to_string())
-    .collect();
+    let words: Vec<String> = add_words(&["--public"], &phone, KNOWN_CODE, &expires)
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
     let error = execute(&words, &keyless).await.expect_err("refused");
     assert!(error.contains("OTP_HMAC_KEYS"), "{error}");
 }

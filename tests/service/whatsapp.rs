@@ -13,34 +13,46 @@ use crate::*;
 
 const PHONE_NUMBER_ID: &str = "phone-number-id-0123456789abcdef0123456789abcdef";
 
+/// `otp-admin config create` of `client` on `channel`, 6 digits for 300 s, and `more`.
+fn config_create<'a>(client: &'a str, channel: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut words = vec![
+        "config",
+        "create",
+        "--client",
+        client,
+        "--channel",
+        channel,
+        "--length",
+        "6",
+        "--ttl",
+        "300",
+    ];
+    words.extend_from_slice(more);
+    words
+}
+
+/// The WhatsApp flags: the SMS sender of a fallback, the number id, template and language.
+fn whatsapp_flags<'a>(sender: &'a str, number_id: &'a str, template: &'a str, language: &'a str) -> [&'a str; 8] {
+    [
+        "--sender",
+        sender,
+        "--whatsapp-phone-number-id",
+        number_id,
+        "--whatsapp-template",
+        template,
+        "--whatsapp-language",
+        language,
+    ]
+}
+
 /// A WhatsApp configuration of `client`, made as an operator makes it; its uid.
 async fn whatsapp_config(deployment: &Deployment, client: &TestClient, fallback: bool) -> String {
     let fallback = fallback.to_string();
+    let mut more = vec!["--template", "{code} is your {sender} code"];
+    more.extend(whatsapp_flags("ACME", PHONE_NUMBER_ID, "login_code", "en_US"));
+    more.extend(["--fallback-to-sms", &fallback]);
     let created = deployment
-        .admin(&[
-            "config",
-            "create",
-            "--client",
-            &client.id,
-            "--channel",
-            "whatsapp",
-            "--length",
-            "6",
-            "--ttl",
-            "300",
-            "--template",
-            "{code} is your {sender} code",
-            "--sender",
-            "ACME",
-            "--whatsapp-phone-number-id",
-            PHONE_NUMBER_ID,
-            "--whatsapp-template",
-            "login_code",
-            "--whatsapp-language",
-            "en_US",
-            "--fallback-to-sms",
-            &fallback,
-        ])
+        .admin(&config_create(&client.id, "whatsapp", &more))
         .await
         .expect("configuration created");
     created["otp_config_uid"].as_str().expect("a uid").to_owned()
@@ -292,99 +304,33 @@ async fn otp_admin_keeps_whatsapp_configurations_whole() {
         .expect("read");
     assert_eq!(config.map(|c| c.channel), Some(Channel::Sms));
 
-    let base = [
-        "config",
-        "create",
-        "--client",
-        &client.id,
-        "--channel",
-        "whatsapp",
-        "--length",
-        "6",
-        "--ttl",
-        "300",
-        "--template",
-        "{code}",
-    ];
-    let refusals: [(&[&str], &str); 5] = [
-        (&["--sender", "ACME"], "needs --whatsapp-phone-number-id"),
+    let refusals = [
+        (vec!["--sender", "ACME"], "needs --whatsapp-phone-number-id"),
+        (whatsapp_flags("ACME", "123", "t", "en").to_vec(), "phone-number-id-"),
         (
-            &[
-                "--sender",
-                "ACME",
-                "--whatsapp-phone-number-id",
-                "123",
-                "--whatsapp-template",
-                "t",
-                "--whatsapp-language",
-                "en",
-            ],
-            "phone-number-id-",
-        ),
-        (
-            &[
-                "--sender",
-                "ACME",
-                "--whatsapp-phone-number-id",
-                PHONE_NUMBER_ID,
-                "--whatsapp-template",
-                "Login Code",
-                "--whatsapp-language",
-                "en",
-            ],
+            whatsapp_flags("ACME", PHONE_NUMBER_ID, "Login Code", "en").to_vec(),
             "lower-case",
         ),
         (
-            &[
-                "--sender",
-                "ACME",
-                "--whatsapp-phone-number-id",
-                PHONE_NUMBER_ID,
-                "--whatsapp-template",
-                "t",
-                "--whatsapp-language",
-                "english",
-            ],
+            whatsapp_flags("ACME", PHONE_NUMBER_ID, "t", "english").to_vec(),
             "en_US",
         ),
-        (
-            &[
-                "--sender",
-                "A B",
-                "--whatsapp-phone-number-id",
-                PHONE_NUMBER_ID,
-                "--whatsapp-template",
-                "t",
-                "--whatsapp-language",
-                "en",
-            ],
-            "sender ID",
-        ),
+        (whatsapp_flags("A B", PHONE_NUMBER_ID, "t", "en").to_vec(), "sender ID"),
     ];
-    for (extra, reason) in refusals {
-        let mut words = base.to_vec();
-        words.extend_from_slice(extra);
-        let error = deployment.admin(&words).await.expect_err("refused");
-        assert!(error.contains(reason), "{extra:?}: {error}");
+    for (flags, reason) in refusals {
+        let mut more = vec!["--template", "{code}"];
+        more.extend(flags);
+        let error = deployment
+            .admin(&config_create(&client.id, "whatsapp", &more))
+            .await
+            .expect_err("refused");
+        assert!(error.contains(reason), "{more:?}: {error}");
     }
-    let on_sms = [
-        "config",
-        "create",
-        "--client",
+    let on_sms = config_create(
         &client.id,
-        "--channel",
         "sms",
-        "--length",
-        "6",
-        "--ttl",
-        "300",
-        "--template",
-        "{code}",
-        "--sender",
-        "ACME",
-        "--whatsapp-template",
-        "t",
-    ];
+        &["--template", "{code}", "--sender", "ACME", "--whatsapp-template", "t"],
+    );
     let error = deployment.admin(&on_sms).await.expect_err("refused");
     assert!(error.contains("for a whatsapp configuration"), "{error}");
 }

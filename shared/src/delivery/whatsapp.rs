@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::destination::Destination;
 use crate::ports::{DeliveryError, WhatsAppCode};
-use crate::whatsapp::{RECIPIENT_REFUSALS, refuses_recipient};
+use crate::whatsapp::recipient_refusal;
 
 /// The Graph API version the messages are written for.
 const META_API_VERSION: &str = "v20.0";
@@ -41,16 +41,13 @@ impl WhatsApp {
         match result {
             Ok(_) => Ok(()),
             // Only Meta's error code is kept: the message may quote the number.
-            Err(error) => match error.as_service_error().and_then(|refusal| refusal.meta().message()) {
-                Some(message) if refuses_recipient(message) => {
-                    let code = RECIPIENT_REFUSALS
-                        .iter()
-                        .find(|code| message.contains(*code))
-                        .copied()
-                        .unwrap_or_default();
-                    Err(DeliveryError::RecipientRefused(format!("WhatsApp error {code}")))
-                }
-                _ => Err(super::failed(error)),
+            Err(error) => match error
+                .as_service_error()
+                .and_then(|refusal| refusal.meta().message())
+                .and_then(recipient_refusal)
+            {
+                Some(code) => Err(DeliveryError::RecipientRefused(format!("WhatsApp error {code}"))),
+                None => Err(super::failed(error)),
             },
         }
     }

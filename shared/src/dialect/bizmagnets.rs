@@ -182,7 +182,7 @@ where
                 &app.delivery,
                 &client.limits,
                 &config.profile,
-                |code, profile| app.messages.for_config(&config, code, profile, name),
+                |code, profile| app.messages.for_config(&config, code, profile, name, &config.sender),
             )
             .await?;
         Ok((

@@ -61,8 +61,7 @@ impl<S: ChallengeStore> Otp<S> {
                 Settlement::Approve => (Status::Approved, VerifyOutcome::Approved),
                 Settlement::Cancel => (Status::Canceled, VerifyOutcome::Canceled),
             };
-            let mut origin = Origin::of(dialect, destination);
-            origin.channel = settled.as_ref().and_then(|c| c.channel).unwrap_or(origin.channel);
+            let origin = Origin::of(dialect, destination).by(settled.as_ref().and_then(|c| c.channel));
             self.telemetry.verify(origin, outcome);
             self.telemetry.status(status, origin, Some(id), destination);
         }

@@ -39,7 +39,7 @@ impl PendingSend {
     /// The send goes by `channel` (its configuration's: WhatsApp rather than the SMS a
     /// phone number would take), as its counts and events say.
     pub fn going_by(mut self, channel: Channel) -> Self {
-        self.origin.channel = channel;
+        self.origin = self.origin.by(Some(channel));
         self
     }
 }
@@ -190,14 +190,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                 let code = Code::generate(code_length);
                 let message = compose(&code, profile);
                 // Counted under the channel it was meant for, until one took it.
-                let origin = Origin {
-                    channel: if message.whatsapp.is_some() {
-                        Channel::WhatsApp
-                    } else {
-                        origin.channel
-                    },
-                    ..origin
-                };
+                let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();
                 let delivered = delivery.deliver(&destination, &message).await;
                 self.telemetry.delivery_latency(origin, started.elapsed());
@@ -214,7 +207,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                         return Err(after_cooldown(error.retry_after()));
                     }
                 };
-                (Sealing::Fresh(code), SendOutcome::Sent, Origin { channel, ..origin })
+                (Sealing::Fresh(code), SendOutcome::Sent, origin.by(Some(channel)))
             }
         };
 
@@ -241,10 +234,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                     if let Some(replaced) = &current
                         && replaced.lifecycle(at, self.policy.attempts_per_challenge) == Lifecycle::Expired
                     {
-                        let by = Origin {
-                            channel: replaced.channel.unwrap_or(origin.channel),
-                            ..origin
-                        };
+                        let by = origin.by(replaced.channel);
                         self.telemetry
                             .status(Status::Expired, by, Some(&replaced.id), &destination);
                     }

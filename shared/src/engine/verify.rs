@@ -152,10 +152,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         };
 
         // Counted under the channel its code went by.
-        let origin = Origin {
-            channel: challenge.channel.unwrap_or(origin.channel),
-            ..origin
-        };
+        let origin = origin.by(challenge.channel);
         let Some(sealed) = challenge.code.as_ref() else {
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
@@ -240,13 +237,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         tokio::join!(budget_back, attempt_back);
     }
 
-    /// Counts a wrong code on `challenge` (as counted): the one that spent its last
-    /// attempt is the challenge's `max_attempts_reached` transition.
+    /// Counts a wrong code on `challenge` (as counted), under `origin` (the channel its
+    /// code went by): the one that spent its last attempt is the challenge's
+    /// `max_attempts_reached` transition.
     fn wrong_code_spent(&self, origin: Origin, challenge: &Challenge, destination: &Destination) {
-        let origin = Origin {
-            channel: challenge.channel.unwrap_or(origin.channel),
-            ..origin
-        };
         if challenge.attempts >= self.policy.attempts_per_challenge {
             self.telemetry.verify(origin, VerifyOutcome::MaxAttemptsReached);
             self.telemetry
@@ -304,7 +298,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                     attempts = challenge.attempts,
                     "verify with another destination than the challenge's"
                 );
-                self.wrong_code_spent(origin, &challenge, real);
+                self.wrong_code_spent(origin.by(challenge.channel), &challenge, real);
                 Err(OtpError::NotThisDestination)
             }
             None => {

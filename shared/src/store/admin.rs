@@ -10,7 +10,7 @@ use crate::ports::{ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{UserRef, unescape};
 
 use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
-use super::registry::{client_from, config_from, whatsapp_attributes};
+use super::registry::{WHATSAPP_ATTRIBUTES, client_from, config_from, whatsapp_attributes};
 
 impl DynamoStore {
     /// Every item whose key starts with `prefix`, with the rest of its key.
@@ -173,7 +173,7 @@ impl DynamoStore {
             .expression_attribute_values(":sender", s(&config.sender));
         let whatsapp = whatsapp_attributes(config);
         let expression = if whatsapp.is_empty() {
-            format!("SET {set} REMOVE wa_phone_number_id, wa_template, wa_language, wa_fallback_sms")
+            format!("SET {set} REMOVE {}", WHATSAPP_ATTRIBUTES.join(", "))
         } else {
             for (name, value) in whatsapp {
                 set.push_str(&format!(", {name} = :{name}"));

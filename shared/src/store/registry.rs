@@ -77,15 +77,22 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
     })
 }
 
+/// The attributes that hold a configuration's WhatsApp template.
+pub(super) const WHATSAPP_ATTRIBUTES: [&str; 4] =
+    ["wa_phone_number_id", "wa_template", "wa_language", "wa_fallback_sms"];
+
 /// The attributes of a configuration's WhatsApp template (none for another channel).
 pub(super) fn whatsapp_attributes(config: &OtpConfig) -> Vec<(&'static str, AttributeValue)> {
     match &config.whatsapp {
-        Some(template) => vec![
-            ("wa_phone_number_id", s(&template.phone_number_id)),
-            ("wa_template", s(&template.name)),
-            ("wa_language", s(&template.language)),
-            ("wa_fallback_sms", AttributeValue::Bool(template.fallback_to_sms)),
-        ],
+        Some(template) => WHATSAPP_ATTRIBUTES
+            .into_iter()
+            .zip([
+                s(&template.phone_number_id),
+                s(&template.name),
+                s(&template.language),
+                AttributeValue::Bool(template.fallback_to_sms),
+            ])
+            .collect(),
         None => Vec::new(),
     }
 }

@@ -284,14 +284,7 @@ where
                 &app.delivery,
                 &client.limits,
                 &config.profile,
-                |code, profile| {
-                    let mut message = app
-                        .messages
-                        .from_template(&config.template, code, profile, "", Some(shown_name));
-                    message.sender = Some(config.sender.clone());
-                    message.whatsapp = crate::messages::whatsapp_of(&config, code);
-                    message
-                },
+                |code, profile| app.messages.for_config(&config, code, profile, "", shown_name),
             )
             .await?;
         let verification = Verification {
