@@ -4,8 +4,7 @@
 
 use std::fmt;
 
-use phonenumber::country::Id as Region;
-use phonenumber::metadata::DATABASE;
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat};
 
 /// Two destinations are equal when their [`key`](Destination::key)s are: `Asha@x.com`
 /// and `asha@x.com` are one mailbox.
@@ -53,24 +52,23 @@ impl Destination {
     pub fn phone(country_code: &str, number: &str) -> Result<Self, InvalidDestination> {
         let calling_code = country_code.trim();
         let calling_code = calling_code.strip_prefix('+').unwrap_or(calling_code);
-        let code: u16 = match calling_code.parse() {
+        let code: i32 = match calling_code.parse() {
             Ok(code) if !calling_code.is_empty() && calling_code.bytes().all(|b| b.is_ascii_digit()) => code,
             _ => return Err(InvalidDestination::CountryCode),
         };
-        let regions = DATABASE.by_code(&code).ok_or(InvalidDestination::CountryCode)?;
+        let regions = PHONE_NUMBER_UTIL
+            .get_regions_for_country_calling_code(code)
+            .ok_or(InvalidDestination::CountryCode)?;
         let number = number.trim();
         if number.is_empty() || number.starts_with('+') {
             return Err(InvalidDestination::PhoneNumber);
         }
         // A nationally written number is parsed in the context of each region sharing the
         // calling code (`+1` is many countries); the first that validates wins.
-        for metadata in regions {
-            let Ok(region) = metadata.id().parse::<Region>() else {
-                continue;
-            };
-            if let Ok(parsed) = phonenumber::parse(Some(region), number)
-                && parsed.code().value() == code
-                && phonenumber::is_valid(&parsed)
+        for region in regions {
+            if let Ok(parsed) = PHONE_NUMBER_UTIL.parse(number, Some(region))
+                && parsed.country_code == code
+                && PHONE_NUMBER_UTIL.is_valid_number(&parsed)
             {
                 return Ok(Self::from_parsed(&parsed));
             }
@@ -85,15 +83,17 @@ impl Destination {
         if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidDestination::PhoneNumber);
         }
-        let parsed = phonenumber::parse(None, number).map_err(|_| InvalidDestination::PhoneNumber)?;
-        if !phonenumber::is_valid(&parsed) {
+        let parsed = PHONE_NUMBER_UTIL
+            .parse(number, None)
+            .map_err(|_| InvalidDestination::PhoneNumber)?;
+        if !PHONE_NUMBER_UTIL.is_valid_number(&parsed) {
             return Err(InvalidDestination::PhoneNumber);
         }
         Ok(Self::from_parsed(&parsed))
     }
 
-    fn from_parsed(parsed: &phonenumber::PhoneNumber) -> Self {
-        Self::Phone(parsed.format().mode(phonenumber::Mode::E164).to_string())
+    fn from_parsed(parsed: &PhoneNumber) -> Self {
+        Self::Phone(PHONE_NUMBER_UTIL.format(parsed, PhoneNumberFormat::E164).into_owned())
     }
 
     /// An address with one `@`, a plausible local part and a dotted domain; the domain is
@@ -158,8 +158,8 @@ impl Destination {
         let Self::Phone(number) = self else {
             return None;
         };
-        let parsed = phonenumber::parse(None, number).ok()?;
-        let calling_code = parsed.code().value().to_string();
+        let parsed = PHONE_NUMBER_UTIL.parse(number, None).ok()?;
+        let calling_code = parsed.country_code.to_string();
         let national = number.strip_prefix('+')?.strip_prefix(calling_code.as_str())?;
         let prefix: String = national.chars().take(usize::from(digits)).collect();
         Some(format!("+{calling_code} {prefix}"))
@@ -168,10 +168,11 @@ impl Destination {
     /// The ISO region of a phone number (`IN`, `US`), for the SMS country allow-list.
     pub fn region(&self) -> Option<String> {
         match self {
-            Self::Phone(number) => phonenumber::parse(None, number)
+            Self::Phone(number) => PHONE_NUMBER_UTIL
+                .parse(number, None)
                 .ok()
-                .and_then(|parsed| parsed.country().id())
-                .map(|id| id.as_ref().to_owned()),
+                .and_then(|parsed| PHONE_NUMBER_UTIL.get_region_for_number(&parsed))
+                .map(|region| (*region.as_region_str()).to_owned()),
             Self::Email(_) => None,
         }
     }
@@ -232,6 +233,8 @@ mod tests {
         assert_eq!(phone("+44", "07911 123456").unwrap(), "+447911123456");
         assert_eq!(phone("+1", "(415) 555-2671").unwrap(), "+14155552671");
         assert_eq!(phone("+234", "8011111111").unwrap(), "+2348011111111");
+        // An Italian landline keeps its leading zero in E.164.
+        assert_eq!(phone("+39", "02 3661 8300").unwrap(), "+390236618300");
     }
 
     #[test]
@@ -256,6 +259,16 @@ mod tests {
             Destination::e164("+919876543219").unwrap().region().as_deref(),
             Some("IN")
         );
+        // `+1` is many regions: the number's own is found.
+        assert_eq!(
+            Destination::e164("+14155552671").unwrap().region().as_deref(),
+            Some("US")
+        );
+        assert_eq!(
+            Destination::e164("+16135550123").unwrap().region().as_deref(),
+            Some("CA")
+        );
+        assert_eq!(Destination::e164("+390236618300").unwrap().as_str(), "+390236618300");
     }
 
     #[test]
