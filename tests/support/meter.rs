@@ -35,6 +35,8 @@ impl Usage {
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<String>,
+    /// Each DynamoDB read's body, for the keys it names.
+    reads: Vec<String>,
     in_flight: usize,
     dynamodb_in_flight: usize,
     round_trips: usize,
@@ -65,6 +67,13 @@ impl Meter {
     /// Forgets everything counted so far.
     pub fn reset(&self) {
         *self.0.lock().expect("meter") = State::default();
+    }
+
+    /// How many DynamoDB reads since the last reset named a key containing `text` (an
+    /// item key's prefix): what a batched read asked for.
+    pub fn reads_naming(&self, text: &str) -> usize {
+        let state = self.0.lock().expect("meter");
+        state.reads.iter().filter(|body| body.contains(text)).count()
     }
 
     /// What was counted since the last reset.
@@ -126,6 +135,10 @@ impl Intercept for Tap {
                 state.dynamodb_round_trips += 1;
             }
             state.dynamodb_in_flight += 1;
+        }
+        if self.service == "dynamodb" && matches!(operation.as_str(), "GetItem" | "BatchGetItem") {
+            let body = context.request().body().bytes().unwrap_or_default();
+            state.reads.push(String::from_utf8_lossy(body).into_owned());
         }
         state.requests.push(format!("{}:{operation}", self.service));
         Ok(())

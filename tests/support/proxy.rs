@@ -30,10 +30,22 @@ pub enum Fault {
     Throttle,
     /// An internal server error (500) in the service's shape.
     ServerError,
+    /// DynamoDB reads none of a `BatchGetItem`'s keys and hands them all back as
+    /// unprocessed, as it does under throttling. Other requests pass.
+    Unprocessed,
 }
 
 impl Fault {
+    /// The faults of every service.
     pub const ALL: [Fault; 4] = [Fault::Refuse, Fault::Hang, Fault::Throttle, Fault::ServerError];
+    /// DynamoDB's: every service's, and a batch of reads left unprocessed.
+    pub const DYNAMODB: [Fault; 5] = [
+        Fault::Refuse,
+        Fault::Hang,
+        Fault::Throttle,
+        Fault::ServerError,
+        Fault::Unprocessed,
+    ];
 }
 
 /// One request that went through the proxy.
@@ -172,6 +184,7 @@ async fn handle(
     let (service, operation) = wire_operation(target, parts.uri.path(), &body);
     let operation = format!("{service}:{operation}");
     let fault = match &state.lock().expect("proxy state").fault {
+        Some((Fault::Unprocessed, _)) if operation != "dynamodb:BatchGetItem" => None,
         Some((fault, matching)) if matching.hits(&operation, &body) => Some(*fault),
         _ => None,
     };
@@ -194,6 +207,11 @@ async fn handle(
             record(Some(Fault::Hang));
             tokio::time::sleep(HANG).await;
             return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "hung"));
+        }
+        Some(Fault::Unprocessed) => {
+            tokio::time::sleep(latency).await;
+            record(Some(Fault::Unprocessed));
+            return Ok(all_unprocessed(&body));
         }
         Some(fault) => {
             tokio::time::sleep(latency).await;
@@ -229,6 +247,18 @@ async fn handle(
     };
     record(None);
     Ok(response)
+}
+
+/// A `BatchGetItem`'s answer that read nothing: every key it asked for, unprocessed.
+fn all_unprocessed(request: &[u8]) -> Response<Full<Bytes>> {
+    let asked: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let body = serde_json::json!({"Responses": {}, "UnprocessedKeys": asked["RequestItems"]});
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    response
 }
 
 /// A throttling or internal error as `service` sends it on the wire.

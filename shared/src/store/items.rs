@@ -14,6 +14,8 @@ use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::scope::{Scope, UserRef, escape};
 
+use super::reads::ReadBatches;
+
 pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// The table's partition key and TTL attribute names.
@@ -24,6 +26,7 @@ pub(super) const TTL: &str = "ttl";
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    pub(super) reads: ReadBatches,
 }
 
 pub(super) fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
@@ -205,6 +208,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            reads: ReadBatches::default(),
         }
     }
 
@@ -216,13 +220,19 @@ impl DynamoStore {
         &self.table
     }
 
-    /// One item by key, strongly consistent.
+    /// One item by key, strongly consistent; read together with the other gets started
+    /// at the same time (`reads.rs`).
     pub(super) async fn get(&self, pk: String) -> Result<Option<Item>, StoreError> {
         // No item has a longer key: a request naming one (an id from a header or a path)
         // names nothing, rather than making DynamoDB refuse the request.
         if pk.len() > MAX_KEY_BYTES {
             return Ok(None);
         }
+        self.get_batched(pk).await
+    }
+
+    /// One item by key, strongly consistent, in a request of its own.
+    pub(super) async fn get_item(&self, pk: String) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()

@@ -27,6 +27,7 @@ mod admin;
 mod budgets;
 mod challenges;
 mod items;
+mod reads;
 mod registry;
 mod table;
 mod test_destinations;

@@ -1,0 +1,97 @@
+//! The store's reads that start together leave as one request: a `BatchGetItem` for
+//! several keys, a `GetItem` for one; and a reader never waits on another that is gone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use otp_shared::destination::Destination;
+use otp_shared::ports::UserDirectory;
+use otp_shared::scope::UserRef;
+use otp_tests::{Deployment, fresh_email};
+
+use crate::round_trips::{BATCH, GET, expected};
+
+/// Two addresses, each linked to its own user.
+async fn linked(deployment: &Deployment) -> [(Destination, UserRef); 2] {
+    let mut pairs = Vec::new();
+    for name in ["first", "second"] {
+        let address = Destination::email(&fresh_email()).expect("valid address");
+        let user = UserRef::new("batched-reads", format!("{name}-{}", uuid::Uuid::new_v4().simple()));
+        deployment
+            .store
+            .link(&address, &user, 1_700_000_000)
+            .await
+            .expect("linked");
+        pairs.push((address, user));
+    }
+    pairs.try_into().expect("two pairs")
+}
+
+/// Polls a future once, as an executor would.
+async fn poll_once<F: Future>(future: &mut Pin<Box<F>>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
+}
+
+#[tokio::test]
+async fn reads_started_together_leave_as_one_request() {
+    let deployment = Deployment::new().await;
+    let [(first, first_user), (second, second_user)] = linked(&deployment).await;
+    let store = &deployment.store;
+
+    let unknown = Destination::email(&fresh_email()).expect("valid address");
+    deployment.meter.reset();
+    let (first_owner, second_owner, nobody) = tokio::join!(
+        store.owner_of(&first),
+        store.owner_of(&second),
+        store.owner_of(&unknown),
+    );
+    assert_eq!(first_owner, Ok(Some(first_user.clone())));
+    assert_eq!(second_owner, Ok(Some(second_user)));
+    assert_eq!(nobody, Ok(None));
+    assert_eq!(deployment.meter.usage(), expected(&[(BATCH, 1)], 1, 1));
+
+    // One key, even asked twice, is one plain read.
+    deployment.meter.reset();
+    let (once, twice) = tokio::join!(store.owner_of(&first), store.owner_of(&first));
+    assert_eq!(once, Ok(Some(first_user.clone())));
+    assert_eq!(twice, once);
+    assert_eq!(deployment.meter.usage(), expected(&[(GET, 1)], 1, 1));
+
+    // Reads started one after the other are not held back for each other.
+    deployment.meter.reset();
+    assert_eq!(store.owner_of(&first).await, Ok(Some(first_user)));
+    assert_eq!(deployment.meter.usage(), expected(&[(GET, 1)], 1, 1));
+}
+
+#[tokio::test]
+async fn a_reader_is_answered_when_the_reader_that_sent_its_batch_is_cancelled() {
+    let deployment = Deployment::new().await;
+    let [(first, first_user), (second, second_user)] = linked(&deployment).await;
+    let store = &deployment.store;
+
+    let mut cancelled = Box::pin(store.owner_of(&first));
+    let mut kept = Box::pin(store.owner_of(&second));
+    // Both join one batch...
+    assert!(poll_once(&mut cancelled).await.is_pending());
+    assert!(poll_once(&mut kept).await.is_pending());
+    // ...which the first takes and sends; then it is dropped, its request in flight.
+    assert!(poll_once(&mut cancelled).await.is_pending());
+    drop(cancelled);
+
+    let answer = tokio::time::timeout(Duration::from_secs(10), kept)
+        .await
+        .expect("the kept reader is answered, not left waiting");
+    assert_eq!(answer, Ok(Some(second_user)));
+
+    // A reader dropped before its batch is sent leaves the batch to the others.
+    let mut gone = Box::pin(store.owner_of(&second));
+    let mut kept = Box::pin(store.owner_of(&first));
+    assert!(poll_once(&mut gone).await.is_pending());
+    assert!(poll_once(&mut kept).await.is_pending());
+    drop(gone);
+    deployment.meter.reset();
+    assert_eq!(kept.await, Ok(Some(first_user)));
+    assert_eq!(deployment.meter.usage(), expected(&[(GET, 1)], 1, 1));
+}
