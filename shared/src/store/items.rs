@@ -228,21 +228,9 @@ impl DynamoStore {
         if pk.len() > MAX_KEY_BYTES {
             return Ok(None);
         }
-        self.get_batched(pk).await
-    }
-
-    /// One item by key, strongly consistent, in a request of its own.
-    pub(super) async fn get_item(&self, pk: String) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(output.item)
+        // On the heap: a batch's future nests several more, and the request futures that
+        // await a get are deep already.
+        Box::pin(self.get_batched(pk)).await
     }
 
     /// Writes every item at once, or none. `Err(Ok(cancelled))`: a condition failed or
