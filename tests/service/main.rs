@@ -12,6 +12,7 @@ mod hostile;
 mod kgen;
 mod load;
 mod logs;
+mod permissions;
 mod round_trips;
 mod telemetry;
 mod test_destinations;

@@ -46,7 +46,7 @@ fn whatsapp_flags<'a>(sender: &'a str, number_id: &'a str, template: &'a str, la
 }
 
 /// A WhatsApp configuration of `client`, made as an operator makes it; its uid.
-async fn whatsapp_config(deployment: &Deployment, client: &TestClient, fallback: bool) -> String {
+pub(crate) async fn whatsapp_config(deployment: &Deployment, client: &TestClient, fallback: bool) -> String {
     let fallback = fallback.to_string();
     let mut more = vec!["--template", "{code} is your {sender} code"];
     more.extend(whatsapp_flags("ACME", PHONE_NUMBER_ID, "login_code", "en_US"));

@@ -5,6 +5,7 @@
 //! one round trip and requests sent one after another as one each. Deterministic: it
 //! counts what the code awaits, not how long anything took.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
@@ -35,8 +36,11 @@ impl Usage {
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<String>,
-    /// Each DynamoDB read's body, for the keys it names.
-    reads: Vec<String>,
+    /// Each DynamoDB request: its operation and body (the keys a read names, the items
+    /// of a transaction).
+    dynamodb: Vec<(String, String)>,
+    /// The IAM action of every request but DynamoDB's transactions (counted by item).
+    actions: Vec<String>,
     in_flight: usize,
     dynamodb_in_flight: usize,
     round_trips: usize,
@@ -73,7 +77,36 @@ impl Meter {
     /// item key's prefix): what a batched read asked for.
     pub fn reads_naming(&self, text: &str) -> usize {
         let state = self.0.lock().expect("meter");
-        state.reads.iter().filter(|body| body.contains(text)).count()
+        state
+            .dynamodb
+            .iter()
+            .filter(|(operation, body)| operation == "BatchGetItem" && body.contains(text))
+            .count()
+    }
+
+    /// The IAM actions the requests since the last reset needed: a transaction needs
+    /// those of its items (`dynamodb:PutItem` for a `Put`), SESv2 is `ses:`, End User
+    /// Messaging Social `social-messaging:`.
+    pub fn iam_actions(&self) -> BTreeSet<String> {
+        let state = self.0.lock().expect("meter");
+        let mut actions: BTreeSet<String> = state.actions.iter().cloned().collect();
+        for (_, body) in state
+            .dynamodb
+            .iter()
+            .filter(|(operation, _)| operation == "TransactWriteItems")
+        {
+            let body: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+            for item in body["TransactItems"].as_array().into_iter().flatten() {
+                for kind in item.as_object().into_iter().flat_map(|item| item.keys()) {
+                    let action = match kind.as_str() {
+                        "ConditionCheck" => "ConditionCheckItem".to_owned(),
+                        other => format!("{other}Item"),
+                    };
+                    actions.insert(format!("dynamodb:{action}"));
+                }
+            }
+        }
+        actions
     }
 
     /// What was counted since the last reset.
@@ -136,9 +169,19 @@ impl Intercept for Tap {
             }
             state.dynamodb_in_flight += 1;
         }
-        if self.service == "dynamodb" && matches!(operation.as_str(), "GetItem" | "BatchGetItem") {
+        if self.service == "dynamodb" {
             let body = context.request().body().bytes().unwrap_or_default();
-            state.reads.push(String::from_utf8_lossy(body).into_owned());
+            state
+                .dynamodb
+                .push((operation.clone(), String::from_utf8_lossy(body).into_owned()));
+        }
+        if operation != "TransactWriteItems" {
+            let prefix = match self.service {
+                "sesv2" => "ses",
+                "socialmessaging" => "social-messaging",
+                other => other,
+            };
+            state.actions.push(format!("{prefix}:{operation}"));
         }
         state.requests.push(format!("{}:{operation}", self.service));
         Ok(())

@@ -434,12 +434,39 @@ fn ratio(value: f64, floor: f64) -> String {
     }
 }
 
-fn print(results: &[(Operation, Figures)], plan: &Plan) {
-    let floor = results
+/// The floor the ratios divide by: the mean of its runs (first and last), so that a
+/// machine that drifts during the run weighs on both sides alike.
+fn floor_of(results: &[(Operation, Figures)]) -> Figures {
+    let runs: Vec<&Figures> = results
         .iter()
-        .find(|(operation, _)| *operation == Operation::Floor)
-        .map(|(_, figures)| figures.clone())
-        .unwrap_or_default();
+        .filter(|(operation, _)| *operation == Operation::Floor)
+        .map(|(_, figures)| figures)
+        .collect();
+    let Some(first) = runs.first() else {
+        return Figures::default();
+    };
+    let mean = |figure: fn(&Figures) -> f64| runs.iter().map(|f| figure(f)).sum::<f64>() / runs.len() as f64;
+    Figures {
+        cold_init_ms: mean(|f| f.cold_init_ms),
+        init_cpu_ms: mean(|f| f.init_cpu_ms),
+        cpu_us: mean(|f| f.cpu_us),
+        ..(*first).clone()
+    }
+}
+
+/// An operation's name in the table; the floor's second run says it is.
+fn label(results: &[(Operation, Figures)], index: usize) -> String {
+    let operation = results[index].0;
+    let earlier = results[..index].iter().any(|(other, _)| *other == operation);
+    if earlier {
+        format!("{}, again at the end", operation.name())
+    } else {
+        operation.name().to_owned()
+    }
+}
+
+fn print(results: &[(Operation, Figures)], plan: &Plan) {
+    let floor = floor_of(results);
     println!(
         "\n{} cold starts and {} warm invocations each; {} ms added to every AWS request\n",
         plan.cold_starts,
@@ -450,10 +477,10 @@ fn print(results: &[(Operation, Figures)], plan: &Plan) {
         "| operation | cold init ms | init CPU ms | warm p50 ms | warm p99 ms | CPU us/inv (kernel share) | peak RSS MiB | AWS requests | DynamoDB round trips | all round trips | write units | bootstrap MB | zip MB |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (operation, f) in results {
+    for (index, (_, f)) in results.iter().enumerate() {
         println!(
             "| {} | {:.1} ({}) | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({:.0}%; {} per DynamoDB round trip) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
-            operation.name(),
+            label(results, index),
             f.cold_init_ms,
             ratio(f.cold_init_ms, floor.cold_init_ms),
             f.init_cpu_ms,
@@ -481,8 +508,8 @@ fn to_json(results: &[(Operation, Figures)], plan: &Plan) -> Value {
         "cold_starts": plan.cold_starts,
         "warm_invocations": plan.warm_invocations,
         "latency_ms": plan.latency.as_millis() as u64,
-        "operations": results.iter().map(|(operation, f)| json!({
-            "operation": operation.name(),
+        "operations": results.iter().enumerate().map(|(index, (operation, f))| json!({
+            "operation": label(results, index),
             "binary": operation.binary(),
             "cold_init_ms": f.cold_init_ms,
             "init_cpu_ms": f.init_cpu_ms,
@@ -529,7 +556,8 @@ async fn run() -> Result<(), String> {
     };
 
     let mut results = Vec::new();
-    for operation in Operation::ALL {
+    // The floor first and again last: the ratios divide by the mean of both runs.
+    for operation in Operation::ALL.into_iter().chain([Operation::Floor]) {
         eprintln!("measuring {}", operation.name());
         // A table of its own: the local AWS's transactions slow down as a table grows,
         // which DynamoDB's do not.
