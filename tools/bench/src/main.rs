@@ -2,8 +2,8 @@
 //! API emulator, against the local AWS behind a fixed latency per request, and prints for
 //! each operation: cold init (median of several starts), warm p50 and p99, CPU per
 //! invocation, peak RSS, AWS requests and sequential round trips, DynamoDB write units,
-//! and the artefact's size; beside the same figures of a bare function (the floor) and
-//! each figure's ratio to it.
+//! and the artefact's size; beside the same figures of a bare function (the floor, run
+//! first and again last) and each figure's ratio to it (to the mean of its two runs).
 //!
 //! Configured by the environment (`scripts/bench.sh` sets it): `BENCH_BIN_DIR` (the
 //! release binaries), `BENCH_ZIP_DIR` (their zipped artefacts), `BENCH_SHORT=1` (a quick
@@ -247,8 +247,50 @@ struct Bench {
     fixtures: Fixtures,
 }
 
-/// One operation's figures, from its binary; the keys it wrote go to `writes`.
-async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, bool)>) -> Result<Figures, String> {
+/// The cold starts of one operation: each init's wall time (to the first `GET /next`)
+/// and CPU time, in milliseconds.
+#[derive(Debug, Clone, Default)]
+struct ColdStarts {
+    inits: Vec<f64>,
+    init_cpus: Vec<f64>,
+}
+
+/// One cold start of `operation`'s binary. Init reads nothing from the table.
+async fn cold_start(bench: &Bench, operation: Operation, starts: &mut ColdStarts) -> Result<(), String> {
+    let binary = bench.bin_dir.join(operation.binary());
+    let aws = format!("http://{}", bench.proxy.address);
+    let runtime = Runtime::start().await.map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut child = spawn(&binary, &runtime, &aws, "otp-bench-cold-start")?;
+    runtime.ready(Duration::from_secs(10)).await?;
+    starts.inits.push(started.elapsed().as_secs_f64() * 1_000.0);
+    if let Some(pid) = child.id() {
+        starts.init_cpus.push(cpu_ns(pid) as f64 / 1e6);
+    }
+    let _ = child.kill().await;
+    Ok(())
+}
+
+/// Every operation's cold starts, in rounds of one start each: a machine whose speed
+/// drifts during the run weighs on every operation alike.
+async fn cold_starts_of(bench: &Bench, operations: &[Operation]) -> Result<Vec<ColdStarts>, String> {
+    let mut starts = vec![ColdStarts::default(); operations.len()];
+    for _ in 0..bench.plan.cold_starts {
+        for (operation, starts) in operations.iter().zip(starts.iter_mut()) {
+            cold_start(bench, *operation, starts).await?;
+        }
+    }
+    Ok(starts)
+}
+
+/// One operation's figures, from its binary (its cold starts already made); the keys it
+/// wrote go to `writes`.
+async fn measure(
+    bench: &Bench,
+    operation: Operation,
+    mut starts: ColdStarts,
+    writes: &mut Vec<(String, bool)>,
+) -> Result<Figures, String> {
     let Bench {
         plan,
         bin_dir,
@@ -259,20 +301,6 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
     } = bench;
     let binary = bin_dir.join(operation.binary());
     let aws = format!("http://{}", proxy.address);
-
-    let mut inits = Vec::with_capacity(plan.cold_starts);
-    let mut init_cpus = Vec::with_capacity(plan.cold_starts);
-    for _ in 0..plan.cold_starts {
-        let runtime = Runtime::start().await.map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let mut child = spawn(&binary, &runtime, &aws, table)?;
-        runtime.ready(Duration::from_secs(10)).await?;
-        inits.push(started.elapsed().as_secs_f64() * 1_000.0);
-        if let Some(pid) = child.id() {
-            init_cpus.push(cpu_ns(pid) as f64 / 1e6);
-        }
-        let _ = child.kill().await;
-    }
 
     let runtime = Runtime::start().await.map_err(|e| e.to_string())?;
     let mut child = spawn(&binary, &runtime, &aws, table)?;
@@ -330,8 +358,8 @@ async fn measure(bench: &Bench, operation: Operation, writes: &mut Vec<(String, 
     }
     let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(Figures {
-        cold_init_ms: median(&mut inits),
-        init_cpu_ms: median(&mut init_cpus),
+        cold_init_ms: median(&mut starts.inits),
+        init_cpu_ms: median(&mut starts.init_cpus),
         warm_p50_ms: percentile(&mut latencies.clone(), 50.0),
         warm_p99_ms: percentile(&mut latencies, 99.0),
         cpu_us: cpu as f64 / 1_000.0 / n,
@@ -555,9 +583,12 @@ async fn run() -> Result<(), String> {
         fixtures: Fixtures::default(),
     };
 
-    let mut results = Vec::new();
     // The floor first and again last: the ratios divide by the mean of both runs.
-    for operation in Operation::ALL.into_iter().chain([Operation::Floor]) {
+    let operations: Vec<Operation> = Operation::ALL.into_iter().chain([Operation::Floor]).collect();
+    eprintln!("cold starts: {} rounds of every operation", bench.plan.cold_starts);
+    let cold_starts = cold_starts_of(&bench, &operations).await?;
+    let mut results = Vec::new();
+    for (operation, starts) in operations.into_iter().zip(cold_starts) {
         eprintln!("measuring {}", operation.name());
         // A table of its own: the local AWS's transactions slow down as a table grows,
         // which DynamoDB's do not.
@@ -565,7 +596,7 @@ async fn run() -> Result<(), String> {
         bench.fixtures = fixtures(&endpoint, &bench.table).await?;
         bench.fixtures.prepared = prepare_for(operation, &endpoint, &bench.table, &bench.plan).await?;
         let mut writes = Vec::new();
-        let mut figures = measure(&bench, operation, &mut writes).await?;
+        let mut figures = measure(&bench, operation, starts, &mut writes).await?;
         let sizes = item_sizes(&endpoint, &bench.table).await;
         figures.write_units = write_units(&writes, &sizes) / plan.warm_invocations.max(1) as f64;
         results.push((operation, figures));
