@@ -216,6 +216,11 @@ mod tests {
         HashMap::from([(PK.to_owned(), s(pk))])
     }
 
+    /// The keys of a taken batch, in order.
+    fn keys(taken: &[(String, Reply)]) -> Vec<&str> {
+        taken.iter().map(|(key, _)| key.as_str()).collect()
+    }
+
     #[test]
     fn reads_started_together_share_a_batch_that_one_of_them_takes() {
         let batches = ReadBatches::default();
@@ -225,8 +230,7 @@ mod tests {
         assert_eq!(batches.join("CONFIG#b".to_owned(), second), number);
 
         let taken = batches.take(number).expect("the batch is open");
-        let keys: Vec<&str> = taken.iter().map(|(key, _)| key.as_str()).collect();
-        assert_eq!(keys, ["CLIENT#a", "CONFIG#b"]);
+        assert_eq!(keys(&taken), ["CLIENT#a", "CONFIG#b"]);
         // The other reader finds it taken and waits for its answer.
         assert!(batches.take(number).is_none());
     }
@@ -254,8 +258,7 @@ mod tests {
         batches.join("USER#a".to_owned(), kept);
         drop(gone_answer);
         let taken = batches.take(number).expect("open");
-        let keys: Vec<&str> = taken.iter().map(|(key, _)| key.as_str()).collect();
-        assert_eq!(keys, ["USER#a"]);
+        assert_eq!(keys(&taken), ["USER#a"]);
     }
 
     #[test]
