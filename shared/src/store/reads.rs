@@ -45,11 +45,11 @@ pub(super) struct ReadBatches {
     state: Arc<Mutex<Batches>>,
 }
 
+/// The open batch: its number, and its reads (none yet when no get has joined it).
 #[derive(Default)]
 struct Batches {
-    /// The number the next batch will have.
-    next: u64,
-    open: Option<(u64, Vec<(String, Reply)>)>,
+    number: u64,
+    readers: Vec<(String, Reply)>,
 }
 
 impl std::fmt::Debug for ReadBatches {
@@ -59,29 +59,30 @@ impl std::fmt::Debug for ReadBatches {
 }
 
 impl ReadBatches {
-    /// Adds a read to the open batch (opening one if none is), and names that batch.
+    /// Adds a read to the open batch, and names that batch.
     fn join(&self, key: String, reply: Reply) -> u64 {
         let mut batches = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let batches = &mut *batches;
-        if batches.open.is_none() {
-            batches.open = Some((batches.next, Vec::new()));
-            batches.next += 1;
-        }
-        let (number, readers) = batches.open.as_mut().expect("a batch is open");
-        readers.push((key, reply));
-        *number
+        batches.readers.push((key, reply));
+        batches.number
     }
 
     /// Closes batch `number` and returns its reads, if it is still open (no other reader
-    /// took it first). Reads whose reader is gone are left out.
+    /// took it first); the next get opens the next batch. Reads whose reader is gone are
+    /// left out.
     fn take(&self, number: u64) -> Option<Vec<(String, Reply)>> {
         let mut batches = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if batches.open.as_ref().is_none_or(|(open, _)| *open != number) {
+        if batches.number != number {
             return None;
         }
-        let (_, readers) = batches.open.take()?;
+        batches.number += 1;
+        let readers = std::mem::take(&mut batches.readers);
         Some(readers.into_iter().filter(|(_, reply)| !reply.is_closed()).collect())
     }
+}
+
+/// An item's key, as a read names it.
+fn key(pk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk))])
 }
 
 /// The distinct keys of a batch, in the order first asked.
@@ -162,12 +163,7 @@ impl DynamoStore {
                 back_off(try_number - 1).await;
             }
             let request = KeysAndAttributes::builder()
-                .set_keys(Some(
-                    wanted
-                        .iter()
-                        .map(|pk| HashMap::from([(PK.to_owned(), s(pk))]))
-                        .collect(),
-                ))
+                .set_keys(Some(wanted.iter().map(|pk| key(pk)).collect()))
                 .consistent_read(true)
                 .build()
                 .expect("keys are set");
@@ -211,10 +207,6 @@ impl DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn item(pk: &str) -> Item {
-        HashMap::from([(PK.to_owned(), s(pk))])
-    }
 
     /// The keys of a taken batch, in order.
     fn keys(taken: &[(String, Reply)]) -> Vec<&str> {
@@ -273,9 +265,9 @@ mod tests {
     #[test]
     fn every_key_is_answered_found_missing_or_throttled() {
         let keys = vec!["K#found".to_owned(), "K#missing".to_owned(), "K#left".to_owned()];
-        let found = HashMap::from([("K#found".to_owned(), item("K#found"))]);
+        let found = HashMap::from([("K#found".to_owned(), key("K#found"))]);
         let answers = answers(keys, found, &["K#left".to_owned()]);
-        assert_eq!(answers["K#found"], Ok(Some(item("K#found"))));
+        assert_eq!(answers["K#found"], Ok(Some(key("K#found"))));
         assert_eq!(answers["K#missing"], Ok(None));
         assert!(matches!(
             answers["K#left"],
