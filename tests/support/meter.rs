@@ -39,8 +39,6 @@ struct State {
     /// Each DynamoDB request: its operation and body (the keys a read names, the items
     /// of a transaction).
     dynamodb: Vec<(String, String)>,
-    /// The IAM action of every request but DynamoDB's transactions (counted by item).
-    actions: Vec<String>,
     in_flight: usize,
     dynamodb_in_flight: usize,
     round_trips: usize,
@@ -89,7 +87,20 @@ impl Meter {
     /// Messaging Social `social-messaging:`.
     pub fn iam_actions(&self) -> BTreeSet<String> {
         let state = self.0.lock().expect("meter");
-        let mut actions: BTreeSet<String> = state.actions.iter().cloned().collect();
+        let mut actions: BTreeSet<String> = state
+            .requests
+            .iter()
+            .filter_map(|request| request.split_once(':'))
+            .filter(|(_, operation)| *operation != "TransactWriteItems")
+            .map(|(service, operation)| {
+                let prefix = match service {
+                    "sesv2" => "ses",
+                    "socialmessaging" => "social-messaging",
+                    other => other,
+                };
+                format!("{prefix}:{operation}")
+            })
+            .collect();
         for (_, body) in state
             .dynamodb
             .iter()
@@ -174,14 +185,6 @@ impl Intercept for Tap {
             state
                 .dynamodb
                 .push((operation.clone(), String::from_utf8_lossy(body).into_owned()));
-        }
-        if operation != "TransactWriteItems" {
-            let prefix = match self.service {
-                "sesv2" => "ses",
-                "socialmessaging" => "social-messaging",
-                other => other,
-            };
-            state.actions.push(format!("{prefix}:{operation}"));
         }
         state.requests.push(format!("{}:{operation}", self.service));
         Ok(())
