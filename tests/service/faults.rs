@@ -42,6 +42,16 @@ fn bound(service: &str) -> Duration {
     waited + Duration::from_secs(1)
 }
 
+/// The `Retry-After` of a request the store failed with `fault`: soon after throttling
+/// (an answer, or keys left unprocessed), later after an outage.
+fn store_retry_after(fault: Fault) -> u64 {
+    if matches!(fault, Fault::Throttle | Fault::Unprocessed) {
+        2
+    } else {
+        5
+    }
+}
+
 /// The destination's cooldown (the default policy): a failed delivery still counts, so
 /// its 503 says to come back after it.
 fn cooldown() -> u64 {
@@ -226,11 +236,11 @@ async fn send_under_fault(rig: &Rig, service: &str, function: Function, channel:
     rig.proxy.heal();
 
     let store_fault = service == "dynamodb";
-    let retry_after = match (store_fault, fault) {
-        (true, Fault::Throttle | Fault::Unprocessed) => 2,
-        (true, _) => 5,
+    let retry_after = if store_fault {
+        store_retry_after(fault)
+    } else {
         // A failed delivery still spent the destination's budget (SECURITY.md).
-        (false, _) => cooldown(),
+        cooldown()
     };
     assert_clean_failure(function, &answer, retry_after, &context);
     assert!(
@@ -340,17 +350,12 @@ async fn dynamodb_faults_under_verify() {
                 "{context}: the keys left were asked for again, twice"
             );
         }
-        let retry_after = if matches!(fault, Fault::Throttle | Fault::Unprocessed) {
-            2
-        } else {
-            5
-        };
-        assert_clean_failure(Function::Verify, &answer, retry_after, &context);
+        assert_clean_failure(Function::Verify, &answer, store_retry_after(fault), &context);
         assert!(took < bound("dynamodb"), "{context}: answered after {took:?}");
 
         // Nothing was counted: the attempt and the failure budget are as before.
         assert_eq!(rig.patient.attempts_on(&e164).await, 0, "{context}");
-        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let wrong = otp_tests::wrong_code_for(&code);
         let (status, _, _) = verify_fe(&rig.patient, &token, &national, &auth_code, json!(wrong)).await;
         assert_eq!(status, 400, "{context}");
         assert_eq!(rig.patient.attempts_on(&e164).await, 1, "{context}");

@@ -79,8 +79,7 @@ async fn allowed_call(deployment: &Deployment, function: &str, request: lambda_h
 
 /// A wrong code, then the right one.
 fn wrong_and_right(code: &str) -> [String; 2] {
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    [wrong.to_owned(), code.to_owned()]
+    [otp_tests::wrong_code_for(code).to_owned(), code.to_owned()]
 }
 
 #[test]

@@ -143,7 +143,7 @@ async fn bizmagnets_send_and_verify() {
     let id = body["id"].as_str().expect("id").to_owned();
 
     let code = last_code(&e164);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let verify = |otp: &str| {
         crate::bizmagnets::verify_request(&id, &client.api_key, &crate::bizmagnets::verify_body(&national, otp))
     };
@@ -166,7 +166,7 @@ async fn zap_generate_and_verify() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 2, 3));
 
     let code = last_email_code(&address);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let verify = |otp: &str| {
         crate::zap::request(
             "/v1/otp/verify",
@@ -208,7 +208,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
 
     let code = last_code(&phone);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let guess = |otp: &str| {
         request(
             VERIFY,
@@ -263,7 +263,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
     let code = last_code(&new_phone);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let update = |otp: &str| {
         request(
             UPDATE_WITH_OTP,
@@ -310,7 +310,7 @@ async fn twilio_creates_and_checks() {
         expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1), (SMS, 1)], 2, 3)
     );
     let code = last_code(&phone);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), wrong)).await;
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));

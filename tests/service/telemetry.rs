@@ -100,7 +100,7 @@ async fn every_transition_is_one_event_and_every_outcome_is_counted() {
     assert_eq!(status, 200);
     assert_eq!(register_fe(&deployment, &token, &national).await.0, 429);
     let code = last_code(&e164);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let auth_code = opened["authCode"].clone();
     for expected in [400, 400, 410] {
         let status = verify_fe(&deployment, &token, &national, &auth_code, json!(wrong))

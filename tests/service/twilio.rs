@@ -130,7 +130,7 @@ async fn create_check_and_check_again_as_twilio_does() {
     let code = last_code(&phone);
 
     // A wrong code: 200, still pending.
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     let (status, checked, _) = service.check(("To", &phone), wrong).await;
     assert_eq!(
         (status, &checked["status"], &checked["valid"]),
@@ -192,7 +192,7 @@ async fn the_sixth_check_is_max_attempts_and_the_right_code_no_longer_works() {
     let (_, phone) = fresh_phone();
     assert_eq!(service.create(&phone, "sms").await.0, 201);
     let code = last_code(&phone);
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = otp_tests::wrong_code_for(&code);
     for attempt in 1..=5 {
         let (status, checked, _) = service.check(("To", &phone), wrong).await;
         assert_eq!(

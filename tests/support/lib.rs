@@ -253,6 +253,11 @@ pub fn last_code(phone: &str) -> String {
     code_in(&text)
 }
 
+/// A code of the deployment's length that is not `code`: a wrong guess.
+pub fn wrong_code_for(code: &str) -> &'static str {
+    if code == "000000" { "111111" } else { "000000" }
+}
+
 /// The code in the latest email to `address`.
 pub fn last_email_code(address: &str) -> String {
     let email = emails_to(address)
