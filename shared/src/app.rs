@@ -58,9 +58,11 @@ impl<S, D> App<S, D> {
     }
 }
 
-/// The AWS SDK configuration from the environment (region, credentials, and
-/// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` for a local AWS). Credentials are
-/// resolved lazily, on first use, so init does no network I/O.
+/// The AWS SDK configuration by the SDK's default chains (environment, profiles, SSO, role
+/// assumption, instance metadata), for the tools that run on an operator's or a
+/// developer's machine. A deployed function takes its configuration from what Lambda
+/// gives it instead ([`crate::function_config`]). Credentials are resolved lazily, on
+/// first use, so this does no network I/O.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
@@ -133,7 +135,7 @@ pub fn system_clock() -> Arc<dyn Clock> {
 #[cfg(feature = "sms")]
 pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier> {
     let settings = settings_or_exit();
-    let sdk = sdk_config().await;
+    let sdk = crate::function_config::function_sdk_config();
     let store = dynamo_store(&sdk, &settings);
     let courier = courier(&sdk, &settings);
     let metrics = metrics_of(&settings);
@@ -146,7 +148,7 @@ pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier
 /// A function that only checks codes: the store alone.
 pub async fn checking_app_from_env() -> App<DynamoStore, NoDelivery> {
     let settings = settings_or_exit();
-    let sdk = sdk_config().await;
+    let sdk = crate::function_config::function_sdk_config();
     let store = dynamo_store(&sdk, &settings);
     let metrics = metrics_of(&settings);
     App {

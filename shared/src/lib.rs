@@ -13,6 +13,7 @@ pub mod destination;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+pub mod function_config;
 pub mod http;
 pub mod logging;
 pub mod messages;

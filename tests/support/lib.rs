@@ -401,32 +401,52 @@ impl Deployment {
         endpoints: Endpoints,
         clock: Arc<ManualClock>,
     ) -> Self {
-        let local = &local_aws().endpoint;
-        let dynamo_sdk = sdk_config(endpoints.dynamodb.as_deref().unwrap_or(local)).await;
-        let sns_sdk = sdk_config(endpoints.sns.as_deref().unwrap_or(local)).await;
-        let ses_sdk = sdk_config(endpoints.sesv2.as_deref().unwrap_or(local)).await;
+        let whatsapp = StandIn::start().await.expect("the WhatsApp stand-in listens");
+        // The functions' own configuration, from an environment as Lambda's would be, with
+        // the local AWS as the endpoint and each service pointed elsewhere as asked.
+        let whatsapp_url = whatsapp.url();
+        let mut environment = vec![
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", local_aws().endpoint.as_str()),
+            (
+                "AWS_ENDPOINT_URL_SOCIALMESSAGING",
+                endpoints.socialmessaging.as_deref().unwrap_or(&whatsapp_url),
+            ),
+        ];
+        let elsewhere = [
+            ("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.dynamodb),
+            ("AWS_ENDPOINT_URL_SNS", &endpoints.sns),
+            ("AWS_ENDPOINT_URL_SESV2", &endpoints.sesv2),
+        ];
+        for (name, endpoint) in &elsewhere {
+            if let Some(endpoint) = endpoint {
+                environment.push((name, endpoint.as_str()));
+            }
+        }
+        let sdk = otp_shared::function_config::sdk_config_from(
+            aws_types::os_shim_internal::Env::from_slice(&environment),
+            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"),
+        );
         let meter = Meter::default();
         // The functions' own deadlines and retries, as the settings give them.
         let deadlines = settings(&table, overrides).deadlines;
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            backend::dynamodb_config(&dynamo_sdk, deadlines.store)
+            backend::dynamodb_config(&sdk, deadlines.store)
                 .interceptor(meter.tap("dynamodb"))
                 .build(),
         );
         let sns = aws_sdk_sns::Client::from_conf(
-            backend::sns_config(&sns_sdk, deadlines.delivery)
+            backend::sns_config(&sdk, deadlines.delivery)
                 .interceptor(meter.tap("sns"))
                 .build(),
         );
         let ses = aws_sdk_sesv2::Client::from_conf(
-            backend::sesv2_config(&ses_sdk, deadlines.delivery)
+            backend::sesv2_config(&sdk, deadlines.delivery)
                 .interceptor(meter.tap("sesv2"))
                 .build(),
         );
-        let whatsapp = StandIn::start().await.expect("the WhatsApp stand-in listens");
-        let social_sdk = sdk_config(endpoints.socialmessaging.as_deref().unwrap_or(&whatsapp.url())).await;
         let social = aws_sdk_socialmessaging::Client::from_conf(
-            backend::socialmessaging_config(&social_sdk, deadlines.delivery)
+            backend::socialmessaging_config(&sdk, deadlines.delivery)
                 .interceptor(meter.tap("socialmessaging"))
                 .build(),
         );
