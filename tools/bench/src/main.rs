@@ -507,7 +507,7 @@ fn print(results: &[(Operation, Figures)], plan: &Plan) {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (index, (_, f)) in results.iter().enumerate() {
         println!(
-            "| {} | {:.1} ({}) | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({:.0}%; {} per DynamoDB round trip) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
+            "| {} | {:.1} ({}) | {:.1} ({}) | {:.1} | {:.1} | {:.0} ({:.0}%; {} per DynamoDB round trip, {} per AWS request) | {:.1} | {:.0}: {} | {:.0} | {:.0} | {:.0} | {:.2} ({}) | {:.2} |",
             label(results, index),
             f.cold_init_ms,
             ratio(f.cold_init_ms, floor.cold_init_ms),
@@ -518,6 +518,7 @@ fn print(results: &[(Operation, Figures)], plan: &Plan) {
             f.cpu_us,
             f.system_share * 100.0,
             ratio(f.cpu_us / f.dynamodb_round_trips.max(1.0), floor.cpu_us),
+            ratio(f.cpu_us / f.requests.max(1.0), floor.cpu_us / floor.requests.max(1.0)),
             f.peak_rss_mb,
             f.requests,
             f.operations,
