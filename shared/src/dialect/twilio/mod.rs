@@ -8,12 +8,11 @@
 //! stay the service's: attempts, budgets and hashing are those of every other dialect.
 
 mod render;
+mod request;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::OnceLock;
 
-use base64::Engine as _;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -22,7 +21,7 @@ use crate::callers::authenticate_client;
 use crate::challenge::{Attempt, Challenge, Handle, Lifecycle, Settlement};
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::http::{MAX_BODY_BYTES, header, json_response, route_path};
+use crate::http::json_response;
 use crate::ports::{
     ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
     UserDirectory,
@@ -31,38 +30,12 @@ use crate::scope::Scope;
 
 pub use render::{Operation, challenge_id, render_error, verification_sid};
 use render::{Owner, Verification, channel_disabled};
+use request::{
+    Route, base_url, basic_credentials, claimed_account, destination, form, percent_decoded, requested_channel, route,
+};
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "twilio";
-
-/// The routes, by their segments after `/v2/Services/{ServiceSid}/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Route<'a> {
-    Create {
-        service: &'a str,
-    },
-    Check {
-        service: &'a str,
-    },
-    /// A verification named by its sid, or by its `To`.
-    Verification {
-        service: &'a str,
-        named: &'a str,
-    },
-}
-
-fn route(request: &Request) -> Option<Route<'_>> {
-    let rest = route_path(request).strip_prefix("/v2/Services/")?;
-    let mut segments = rest.split('/');
-    let service = segments.next().filter(|s| !s.is_empty())?;
-    let route = match (segments.next()?, segments.next()) {
-        ("Verifications", None) => Route::Create { service },
-        ("VerificationCheck", None) => Route::Check { service },
-        ("Verifications", Some(named)) if !named.is_empty() => Route::Verification { service, named },
-        _ => return None,
-    };
-    segments.next().is_none().then_some(route)
-}
 
 pub fn is_create(request: &Request) -> bool {
     matches!(route(request), Some(Route::Create { .. }))
@@ -83,78 +56,6 @@ pub fn allowed_methods(request: &Request) -> Option<&'static str> {
         Route::Verification { .. } => Some("GET, POST"),
         _ => Some("POST"),
     }
-}
-
-/// A form-encoded body's parameters (`application/x-www-form-urlencoded`, as Twilio's
-/// API takes them), each with every value it was given.
-#[derive(Debug, Default)]
-struct Form(HashMap<String, Vec<String>>);
-
-impl Form {
-    /// A parameter's value; one given twice is refused rather than guessed.
-    fn get(&self, name: &'static str) -> Result<Option<&str>, OtpError> {
-        match self.0.get(name).map(Vec::as_slice) {
-            None => Ok(None),
-            Some([value]) => Ok(Some(value.as_str())),
-            Some(_) => Err(OtpError::invalid(name, "is given more than once")),
-        }
-    }
-
-    fn required(&self, name: &'static str) -> Result<&str, OtpError> {
-        self.get(name)?.ok_or_else(|| OtpError::invalid(name, "is required"))
-    }
-}
-
-/// The request's form. Parameters of Twilio's API that this service does not use are
-/// accepted and ignored, as Twilio ignores unknown ones.
-fn form(request: &Request) -> Result<Form, OtpError> {
-    let bytes: &[u8] = match request.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(OtpError::invalid("body", format!("larger than {MAX_BODY_BYTES} bytes")));
-    }
-    let form_type = header(request, "content-type").is_some_and(|value| {
-        value
-            .split(';')
-            .next()
-            .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    });
-    if !form_type && !bytes.is_empty() {
-        return Err(OtpError::invalid(
-            "Content-Type",
-            "must be application/x-www-form-urlencoded",
-        ));
-    }
-    let mut parameters = Form::default();
-    for (name, value) in form_urlencoded::parse(bytes) {
-        parameters
-            .0
-            .entry(name.into_owned())
-            .or_default()
-            .push(value.into_owned());
-    }
-    Ok(parameters)
-}
-
-/// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its secret).
-fn basic_credentials(request: &Request) -> Option<(String, String)> {
-    let (scheme, encoded) = header(request, "authorization")?.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
-
-/// The client the credentials name, not yet checked: what the send budgets count on.
-fn claimed_account(request: &Request) -> Option<String> {
-    basic_credentials(request)
-        .map(|(id, _)| id)
-        .filter(|id| crate::callers::is_plausible_client_id(id))
 }
 
 /// The credentials' check and the service's configuration, read at once; the
@@ -178,34 +79,6 @@ async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
         .filter(|config| config.client_id == client.id)
         .ok_or(OtpError::NotFound)?;
     Ok((client, config))
-}
-
-/// `To`: an E.164 number (SMS) or an email address.
-fn destination(to: &str) -> Result<Destination, OtpError> {
-    if to.trim_start().starts_with('+') {
-        Destination::e164(to).map_err(|_| OtpError::invalid("To", "is not a valid E.164 phone number"))
-    } else {
-        Destination::email(to).map_err(|_| OtpError::invalid("To", "is not a valid phone number or email address"))
-    }
-}
-
-/// `Channel`: one of Twilio's; only the configuration's own is enabled.
-fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
-    let channel = parameters.required("Channel")?;
-    match channel {
-        "sms" | "email" | "whatsapp" | "call" | "sna" | "auto" => Ok(channel),
-        _ => Err(OtpError::invalid(
-            "Channel",
-            "must be one of sms, email, whatsapp, call, sna, auto",
-        )),
-    }
-}
-
-/// `https://host` as the request reached it.
-fn base_url(request: &Request) -> String {
-    let host = header(request, "host").unwrap_or("localhost");
-    let scheme = header(request, "x-forwarded-proto").unwrap_or("https");
-    format!("{scheme}://{host}")
 }
 
 /// The resource answer of a request that `work` settles; errors in Twilio's shape.
@@ -496,12 +369,4 @@ where
         Ok(json_response(StatusCode::OK, &verification.resource(&owner), None))
     };
     answer(app, Operation::Other, work).await
-}
-
-/// A path segment as sent (`%2B15017122661` is `+15017122661`).
-fn percent_decoded(segment: &str) -> String {
-    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
 }

@@ -1,0 +1,148 @@
+//! What a Twilio request says: its route, its form, its credentials, its `To` and
+//! `Channel`, and the URL it reached the service by.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use lambda_http::{Body, Request};
+
+use crate::destination::Destination;
+use crate::error::OtpError;
+use crate::http::{MAX_BODY_BYTES, header, route_path};
+
+/// The routes, by their segments after `/v2/Services/{ServiceSid}/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Route<'a> {
+    Create {
+        service: &'a str,
+    },
+    Check {
+        service: &'a str,
+    },
+    /// A verification named by its sid, or by its `To`.
+    Verification {
+        service: &'a str,
+        named: &'a str,
+    },
+}
+
+pub(super) fn route(request: &Request) -> Option<Route<'_>> {
+    let rest = route_path(request).strip_prefix("/v2/Services/")?;
+    let mut segments = rest.split('/');
+    let service = segments.next().filter(|s| !s.is_empty())?;
+    let route = match (segments.next()?, segments.next()) {
+        ("Verifications", None) => Route::Create { service },
+        ("VerificationCheck", None) => Route::Check { service },
+        ("Verifications", Some(named)) if !named.is_empty() => Route::Verification { service, named },
+        _ => return None,
+    };
+    segments.next().is_none().then_some(route)
+}
+
+/// A form-encoded body's parameters (`application/x-www-form-urlencoded`, as Twilio's
+/// API takes them), each with every value it was given.
+#[derive(Debug, Default)]
+pub(super) struct Form(HashMap<String, Vec<String>>);
+
+impl Form {
+    /// A parameter's value; one given twice is refused rather than guessed.
+    pub(super) fn get(&self, name: &'static str) -> Result<Option<&str>, OtpError> {
+        match self.0.get(name).map(Vec::as_slice) {
+            None => Ok(None),
+            Some([value]) => Ok(Some(value.as_str())),
+            Some(_) => Err(OtpError::invalid(name, "is given more than once")),
+        }
+    }
+
+    pub(super) fn required(&self, name: &'static str) -> Result<&str, OtpError> {
+        self.get(name)?.ok_or_else(|| OtpError::invalid(name, "is required"))
+    }
+}
+
+/// The request's form. Parameters of Twilio's API that this service does not use are
+/// accepted and ignored, as Twilio ignores unknown ones.
+pub(super) fn form(request: &Request) -> Result<Form, OtpError> {
+    let bytes: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(OtpError::invalid("body", format!("larger than {MAX_BODY_BYTES} bytes")));
+    }
+    let form_type = header(request, "content-type").is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    if !form_type && !bytes.is_empty() {
+        return Err(OtpError::invalid(
+            "Content-Type",
+            "must be application/x-www-form-urlencoded",
+        ));
+    }
+    let mut parameters = Form::default();
+    for (name, value) in form_urlencoded::parse(bytes) {
+        parameters
+            .0
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    Ok(parameters)
+}
+
+/// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its secret).
+pub(super) fn basic_credentials(request: &Request) -> Option<(String, String)> {
+    let (scheme, encoded) = header(request, "authorization")?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// The client the credentials name, not yet checked: what the send budgets count on.
+pub(super) fn claimed_account(request: &Request) -> Option<String> {
+    basic_credentials(request)
+        .map(|(id, _)| id)
+        .filter(|id| crate::callers::is_plausible_client_id(id))
+}
+
+/// `To`: an E.164 number (SMS) or an email address.
+pub(super) fn destination(to: &str) -> Result<Destination, OtpError> {
+    if to.trim_start().starts_with('+') {
+        Destination::e164(to).map_err(|_| OtpError::invalid("To", "is not a valid E.164 phone number"))
+    } else {
+        Destination::email(to).map_err(|_| OtpError::invalid("To", "is not a valid phone number or email address"))
+    }
+}
+
+/// `Channel`: one of Twilio's; only the configuration's own is enabled.
+pub(super) fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
+    let channel = parameters.required("Channel")?;
+    match channel {
+        "sms" | "email" | "whatsapp" | "call" | "sna" | "auto" => Ok(channel),
+        _ => Err(OtpError::invalid(
+            "Channel",
+            "must be one of sms, email, whatsapp, call, sna, auto",
+        )),
+    }
+}
+
+/// `https://host` as the request reached it.
+pub(super) fn base_url(request: &Request) -> String {
+    let host = header(request, "host").unwrap_or("localhost");
+    let scheme = header(request, "x-forwarded-proto").unwrap_or("https");
+    format!("{scheme}://{host}")
+}
+
+/// A path segment as sent (`%2B15017122661` is `+15017122661`).
+pub(super) fn percent_decoded(segment: &str) -> String {
+    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
