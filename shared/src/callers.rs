@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, VerificationAlgorithm,
+};
 use aws_lc_rs::{constant_time, digest};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -85,13 +88,17 @@ impl JwtVerifier {
                     },
                     IssuerKey::RS256 { pem } => PinnedKey {
                         algorithm: Algorithm::RS256,
-                        key: DecodingKey::from_rsa_pem(pem.as_bytes())
-                            .map_err(|error| format!("JWT_KEYS: RS256 key of {issuer}: {error}"))?,
+                        key: DecodingKey::from_rsa_der(
+                            &public_key_der(&pem, &RSA_PKCS1_2048_8192_SHA256, &["PUBLIC KEY", "RSA PUBLIC KEY"])
+                                .map_err(|error| format!("JWT_KEYS: RS256 key of {issuer}: {error}"))?,
+                        ),
                     },
                     IssuerKey::ES256 { pem } => PinnedKey {
                         algorithm: Algorithm::ES256,
-                        key: DecodingKey::from_ec_pem(pem.as_bytes())
-                            .map_err(|error| format!("JWT_KEYS: ES256 key of {issuer}: {error}"))?,
+                        key: DecodingKey::from_ec_der(
+                            &public_key_der(&pem, &ECDSA_P256_SHA256_FIXED, &["PUBLIC KEY"])
+                                .map_err(|error| format!("JWT_KEYS: ES256 key of {issuer}: {error}"))?,
+                        ),
                     },
                 };
                 verifier.issuers.insert(issuer, pinned);
@@ -140,6 +147,27 @@ impl JwtVerifier {
         .ok_or(OtpError::Unauthorized)?;
         Ok(UserRef::new(claims.iss.unwrap_or_default(), user_id))
     }
+}
+
+/// A public key's DER from its PEM text, checked against the algorithm it is pinned to:
+/// a key of another type or curve, or an RSA key under 2,048 bits, is refused here, when
+/// the function starts, rather than token by token. The DER (an X.509
+/// `SubjectPublicKeyInfo`, or PKCS#1 for `RSA PUBLIC KEY`) is what aws-lc-rs verifies with.
+fn public_key_der(
+    text: &str,
+    algorithm: &'static dyn VerificationAlgorithm,
+    labels: &[&str],
+) -> Result<Vec<u8>, String> {
+    let block = pem::parse(text).map_err(|error| format!("not PEM: {error}"))?;
+    if !labels.contains(&block.tag()) {
+        return Err(format!(
+            "a PEM block labelled {}, not {}",
+            block.tag(),
+            labels.join(" or ")
+        ));
+    }
+    ParsedPublicKey::new(algorithm, block.contents()).map_err(|error| format!("not a key for it: {error}"))?;
+    Ok(block.into_contents())
 }
 
 trait KindName {
@@ -372,6 +400,83 @@ mod tests {
         // Algorithm confusion: an HS256 token keyed with the public key's PEM text.
         let confused = hs256(&public_pem, claims);
         assert_eq!(verifier.verify(&confused), Err(OtpError::Unauthorized));
+    }
+
+    /// An RS256 token signed with `pair`, built by hand: the encoder wants a PKCS#1
+    /// private key, which aws-lc-rs does not export.
+    fn rs256(pair: &aws_lc_rs::signature::RsaKeyPair, claims: &serde_json::Value) -> String {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let input = format!(
+            "{}.{}",
+            b64.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+            b64.encode(claims.to_string())
+        );
+        let mut signature = vec![0; pair.public_modulus_len()];
+        pair.sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
+        format!("{input}.{}", b64.encode(signature))
+    }
+
+    #[test]
+    fn rsa_keys_verify_as_x509_or_pkcs1_pem() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+
+        let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let x509 = pem("PUBLIC KEY", pair.public_key().as_der().unwrap().as_ref());
+        let pkcs1 = pem("RSA PUBLIC KEY", pair.public_key().as_ref());
+        let claims = json!({"iss": "https://rsa.example", "sub": "u-rs", "exp": exp_in(60)});
+        let token = rs256(&pair, &claims);
+        for public in [x509, pkcs1] {
+            let keys = json!({"https://rsa.example": {"alg": "RS256", "pem": public}}).to_string();
+            let verifier = JwtVerifier::new(None, Some(&keys), None).unwrap();
+            assert_eq!(
+                verifier.verify(&token).unwrap(),
+                UserRef::new("https://rsa.example", "u-rs")
+            );
+        }
+        // Another key pair's signature is refused.
+        let other = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let keys = json!({"https://rsa.example": {"alg": "RS256", "pem": pem("PUBLIC KEY", other.public_key().as_der().unwrap().as_ref())}}).to_string();
+        let verifier = JwtVerifier::new(None, Some(&keys), None).unwrap();
+        assert_eq!(verifier.verify(&token), Err(OtpError::Unauthorized));
+    }
+
+    #[test]
+    fn a_key_that_cannot_verify_its_algorithm_is_refused_at_start() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rsa::KeySize;
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RsaKeyPair,
+        };
+
+        let p256 = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let p256 = pem("PUBLIC KEY", p256.public_key().as_der().unwrap().as_ref());
+        let p384 = EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING).unwrap();
+        let p384 = pem("PUBLIC KEY", p384.public_key().as_der().unwrap().as_ref());
+        let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let rsa_x509 = pem("PUBLIC KEY", rsa.public_key().as_der().unwrap().as_ref());
+        let rsa_pkcs1 = pem("RSA PUBLIC KEY", rsa.public_key().as_ref());
+        let refused = |alg: &str, key: &str| {
+            let keys = json!({"i": {"alg": alg, "pem": key}}).to_string();
+            JwtVerifier::new(None, Some(&keys), None).unwrap_err()
+        };
+        // An EC key as RS256, an RSA key as ES256, a P-384 key as ES256.
+        assert!(refused("RS256", &p256).contains("RS256 key of i"));
+        assert!(refused("ES256", &rsa_x509).contains("ES256 key of i"));
+        assert!(refused("ES256", &p384).contains("ES256 key of i"));
+        // PKCS#1 is RSA's alone; a private key's label is no public key.
+        assert!(refused("ES256", &rsa_pkcs1).contains("labelled RSA PUBLIC KEY"));
+        assert!(refused("RS256", &rsa_pkcs1.replace("RSA PUBLIC KEY", "PRIVATE KEY")).contains("labelled PRIVATE KEY"));
     }
 
     #[test]
