@@ -133,7 +133,7 @@ pub fn system_clock() -> Arc<dyn Clock> {
 /// A function that sends: the store, SNS (and SESv2 when built with email), and the
 /// settings of the environment.
 #[cfg(feature = "sms")]
-pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier> {
+pub fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier> {
     let settings = settings_or_exit();
     let sdk = crate::function_config::function_sdk_config();
     let store = dynamo_store(&sdk, &settings);
@@ -146,7 +146,7 @@ pub async fn sending_app_from_env() -> App<DynamoStore, crate::delivery::Courier
 }
 
 /// A function that only checks codes: the store alone.
-pub async fn checking_app_from_env() -> App<DynamoStore, NoDelivery> {
+pub fn checking_app_from_env() -> App<DynamoStore, NoDelivery> {
     let settings = settings_or_exit();
     let sdk = crate::function_config::function_sdk_config();
     let store = dynamo_store(&sdk, &settings);

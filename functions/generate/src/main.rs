@@ -5,7 +5,7 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     otp_shared::logging::init();
-    let app = otp_shared::app::sending_app_from_env().await;
+    let app = otp_shared::app::sending_app_from_env();
     run(service_fn(|event| {
         otp_shared::telemetry::flushed(app.metrics, generate::http_handler::function_handler(&app, event))
     }))
