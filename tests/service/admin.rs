@@ -14,7 +14,7 @@ fn args(words: &[&str]) -> Vec<String> {
 }
 
 async fn admin() -> (Admin, aws_sdk_dynamodb::Client) {
-    let sdk = sdk_config(&local_aws().endpoint).await;
+    let sdk = sdk_config(&local_aws().endpoint);
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("otp-admin-{}", uuid::Uuid::new_v4().simple());
     let admin = Admin {

@@ -71,7 +71,7 @@ async fn a_client_allowed_a_million_sends_an_hour_gets_them_and_no_more() {
         .await;
     // As if 999,999 sends had gone out this hour.
     let (window, seconds_left) = hour_window(&deployment);
-    aws_sdk_dynamodb::Client::new(&sdk_config(&local_aws().endpoint).await)
+    aws_sdk_dynamodb::Client::new(&sdk_config(&local_aws().endpoint))
         .put_item()
         .table_name(&deployment.table)
         .item(

@@ -156,16 +156,21 @@ pub fn local_aws() -> &'static LocalAws {
     })
 }
 
-/// SDK configuration for the local AWS, with any one service pointed elsewhere.
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await
+/// SDK configuration for the local AWS at `endpoint`: the functions' own.
+pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    function_sdk_config(&[("AWS_ENDPOINT_URL", endpoint)])
+}
+
+/// The functions' own AWS configuration (`otp_shared::function_config`), from an
+/// environment as Lambda's would be: this region, test credentials, and `endpoints`
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`).
+pub fn function_sdk_config(endpoints: &[(&str, &str)]) -> aws_config::SdkConfig {
+    let mut environment = vec![("AWS_REGION", "us-east-1")];
+    environment.extend_from_slice(endpoints);
+    otp_shared::function_config::sdk_config_from(
+        aws_types::os_shim_internal::Env::from_slice(&environment),
+        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"),
+    )
 }
 
 /// A plain HTTP/1.0 exchange with the local AWS (it answers and closes).
@@ -372,7 +377,7 @@ impl Deployment {
 
     pub async fn with(overrides: &[(&str, &str)], endpoints: Endpoints) -> Self {
         let table = format!("otp-test-{}", uuid::Uuid::new_v4().simple());
-        let sdk = sdk_config(&local_aws().endpoint).await;
+        let sdk = sdk_config(&local_aws().endpoint);
         create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
             .await
             .expect("table created on the local AWS");
@@ -406,7 +411,6 @@ impl Deployment {
         // the local AWS as the endpoint and each service pointed elsewhere as asked.
         let whatsapp_url = whatsapp.url();
         let mut environment = vec![
-            ("AWS_REGION", "us-east-1"),
             ("AWS_ENDPOINT_URL", local_aws().endpoint.as_str()),
             (
                 "AWS_ENDPOINT_URL_SOCIALMESSAGING",
@@ -423,10 +427,7 @@ impl Deployment {
                 environment.push((name, endpoint.as_str()));
             }
         }
-        let sdk = otp_shared::function_config::sdk_config_from(
-            aws_types::os_shim_internal::Env::from_slice(&environment),
-            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"),
-        );
+        let sdk = function_sdk_config(&environment);
         let meter = Meter::default();
         // The functions' own deadlines and retries, as the settings give them.
         let deadlines = settings(&table, overrides).deadlines;
@@ -471,7 +472,7 @@ impl Deployment {
 
     /// The operator's commands on this deployment's table, with its code keys.
     pub async fn operator(&self) -> otp_admin::Admin {
-        let sdk = sdk_config(&local_aws().endpoint).await;
+        let sdk = sdk_config(&local_aws().endpoint);
         otp_admin::Admin {
             store: self.store.clone(),
             ses: aws_sdk_sesv2::Client::new(&sdk),
@@ -566,7 +567,7 @@ impl Deployment {
 
     /// Every item of the table, as the AWS SDK returns them.
     pub async fn scan(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let sdk = sdk_config(&local_aws().endpoint).await;
+        let sdk = sdk_config(&local_aws().endpoint);
         aws_sdk_dynamodb::Client::new(&sdk)
             .scan()
             .table_name(&self.table)

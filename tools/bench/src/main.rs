@@ -118,7 +118,7 @@ fn peak_rss_mb(pid: u32) -> f64 {
 /// The table, the email identity, an API client allowed a million sends an hour, and its
 /// configuration.
 async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
-    let config = sdk_config(endpoint).await;
+    let config = sdk_config(endpoint);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     create_table(&dynamodb, table).await.map_err(|e| e.to_string())?;
     let _ = aws_sdk_sesv2::Client::new(&config)
@@ -180,7 +180,7 @@ async fn prepare_for(
     ) {
         return Ok(Vec::new());
     }
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await), table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config(endpoint)), table);
     let clock = Arc::new(ManualClock::new(SystemClock.now() - 60));
     // The longest lifetime: the runs must end before the first of these codes expires.
     let app = App::new(
@@ -399,7 +399,7 @@ fn summarise(operations: &[String]) -> String {
 
 /// Every item's size, by key, as the table holds them now.
 async fn item_sizes(endpoint: &str, table: &str) -> HashMap<String, usize> {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await);
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(endpoint));
     let mut sizes = HashMap::new();
     let mut start = None;
     loop {
