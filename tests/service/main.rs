@@ -9,6 +9,7 @@ mod budgets;
 mod events;
 mod faults;
 mod hostile;
+mod identity;
 mod kgen;
 mod load;
 mod logs;
