@@ -47,6 +47,8 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
 export TABLE_NAME="${TABLE_NAME:-otp-local}"
 export OTP_HMAC_KEYS="${OTP_HMAC_KEYS:-local-hmac-key-not-for-production-0123456789}"
 export JWT_SECRET="${JWT_SECRET:-local-development-jwt-secret-not-for-production}"
+# The demo user's issuer: Bridgekeeper's sessions and known users are its.
+export BRIDGEKEEPER_ISSUERS="${BRIDGEKEEPER_ISSUERS:-local-demo}"
 export EMAIL_FROM="${EMAIL_FROM:-otp@example.com}"
 # Locally, otp-admin test-destination can be tried; a deployment keeps them off by default.
 export OTP_ALLOW_TEST_DESTINATIONS="${OTP_ALLOW_TEST_DESTINATIONS:-true}"

@@ -27,7 +27,8 @@ ensure_python_requirements() {
 
 # start_local_server DIR: serves the API with scripts/dev.sh on a free port (its ready line
 # in DIR/ready, its log in DIR/server.log), waits until it answers, and exports where it
-# serves and the demo's credentials: OTP_LOCAL_URL, OTP_DEMO_JWT, OTP_DEMO_CLIENT_ID,
+# serves and the demo's credentials: OTP_LOCAL_URL, OTP_DEMO_JWT (KGen's),
+# OTP_DEMO_SESSION (a full Bridgekeeper session), OTP_DEMO_CLIENT_ID,
 # OTP_DEMO_CLIENT_SECRET, OTP_DEMO_API_KEY, OTP_DEMO_CONFIG_UID, and for Twilio's SDKs
 # TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_EMAIL_SERVICE_SID.
 # stop_local_server ends it (and the local AWS it started).
@@ -51,7 +52,8 @@ import json, shlex, sys
 ready = json.loads(next(line for line in open(sys.argv[1]) if '"url"' in line))
 demo = ready["demo"]
 values = {
-    "OTP_LOCAL_URL": ready["url"], "OTP_DEMO_JWT": demo["jwt"], "OTP_DEMO_CLIENT_ID": demo["client_id"],
+    "OTP_LOCAL_URL": ready["url"], "OTP_DEMO_JWT": demo["jwt"], "OTP_DEMO_SESSION": demo["qt_auth"],
+    "OTP_DEMO_CLIENT_ID": demo["client_id"],
     "OTP_DEMO_CLIENT_SECRET": demo["client_secret"], "OTP_DEMO_API_KEY": demo["api_key"],
     "OTP_DEMO_CONFIG_UID": demo["otp_config_uid"], "TWILIO_ACCOUNT_SID": demo["client_id"],
     "TWILIO_AUTH_TOKEN": demo["client_secret"], "VERIFY_SERVICE_SID": demo["otp_config_uid"],

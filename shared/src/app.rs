@@ -6,7 +6,7 @@ use crate::callers::JwtVerifier;
 use crate::clock::{Clock, SystemClock};
 use crate::engine::Otp;
 use crate::messages::Messages;
-use crate::settings::Settings;
+use crate::settings::{BridgekeeperSettings, Settings};
 use crate::store::DynamoStore;
 
 /// The engine with its store, a delivery (none for verify), the JWT keys and the message
@@ -19,6 +19,8 @@ pub struct App<S, D> {
     pub messages: Messages,
     /// ZAP's routes require an API key with the `zap` permission (unless opted out).
     pub zap_requires_api_key: bool,
+    /// Bridgekeeper's issuers and the sites that may use its session cookies.
+    pub bridgekeeper: BridgekeeperSettings,
     /// How long a whole request may take (its AWS clients have their own deadlines).
     pub request_deadline: std::time::Duration,
     /// The EMF recorder a deployed function flushes after each invocation (None: metrics
@@ -48,6 +50,7 @@ impl<S, D> App<S, D> {
             jwt: settings.jwt,
             messages: settings.messages,
             zap_requires_api_key: settings.zap_requires_api_key,
+            bridgekeeper: settings.bridgekeeper,
             request_deadline: settings.deadlines.request,
             metrics: None,
         }

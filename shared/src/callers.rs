@@ -9,13 +9,78 @@ use aws_lc_rs::signature::{
 use aws_lc_rs::{constant_time, digest};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::error::OtpError;
 use crate::ports::{ClientRecord, ClientRegistry, Permission};
-use crate::scope::UserRef;
+use crate::scope::{Product, UserRef};
 
-/// Seconds of clock skew tolerated on `exp` between the issuer and this service.
+/// Seconds of clock skew tolerated on `exp` and `nbf` between the issuer and this service.
 const JWT_LEEWAY_SECONDS: u64 = 30;
+
+/// Shortest HS256 key accepted: the hash's own output, 256 bits (RFC 7518, 3.2).
+pub const MIN_HS256_KEY_BYTES: usize = 32;
+
+/// Longest `iss`, and longest user id, a token may carry: both become parts of the
+/// table's keys.
+pub const MAX_TOKEN_NAME_CHARS: usize = 256;
+
+/// Which claim says that a token is a full session, and the values that say so
+/// (`"tfa"` equal to `"done"`, second factor passed, or `"off"`, none required).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRule {
+    pub claim: String,
+    pub full_values: Vec<String>,
+}
+
+impl Default for SessionRule {
+    fn default() -> Self {
+        Self {
+            claim: "tfa".to_owned(),
+            full_values: vec!["done".to_owned(), "off".to_owned()],
+        }
+    }
+}
+
+/// Where a token says its bearer's sign-in stands, by the deployment's [`SessionRule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// The claim names a full session.
+    Full,
+    /// The claim is there and names anything else: a second factor is pending.
+    Pending,
+    /// The token carries no such claim.
+    Unstated,
+}
+
+/// What a verified token says of its bearer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The token's `iss`; empty when it has none.
+    pub issuer: String,
+    /// `user_id`, else `sub`.
+    pub user_id: String,
+    pub session: Session,
+}
+
+impl Token {
+    /// The bearer as a user of `product`: users of different products never collide.
+    pub fn user(&self, product: Product) -> UserRef {
+        UserRef::new(product, self.issuer.clone(), self.user_id.clone())
+    }
+
+    /// Whether a session cookie carrying this token is a full session: only when the
+    /// token says so. Any other token, whichever cookie carries it, is a pending one.
+    pub fn is_full_session(&self) -> bool {
+        self.session == Session::Full
+    }
+
+    /// Whether a product without sessions may take the token: not when it says that its
+    /// bearer's second factor is pending (it may not stand in for a signed-in user).
+    pub fn is_settled(&self) -> bool {
+        self.session != Session::Pending
+    }
+}
 
 #[derive(Clone)]
 struct PinnedKey {
@@ -29,6 +94,7 @@ pub struct JwtVerifier {
     issuers: HashMap<String, PinnedKey>,
     any_issuer: Option<PinnedKey>,
     audience: Option<String>,
+    session: SessionRule,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -37,6 +103,7 @@ impl std::fmt::Debug for JwtVerifier {
             .field("issuers", &self.issuers.keys().collect::<Vec<_>>())
             .field("any_issuer", &self.any_issuer.is_some())
             .field("audience", &self.audience)
+            .field("session", &self.session)
             .finish()
     }
 }
@@ -55,13 +122,6 @@ struct UnverifiedClaims {
     iss: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    iss: Option<String>,
-    sub: Option<String>,
-    user_id: Option<serde_json::Value>,
-}
-
 impl JwtVerifier {
     /// `shared_secret`: `JWT_SECRET`, an HS256 key for every issuer. `issuer_keys`:
     /// `JWT_KEYS`, a JSON object from issuer to `{"alg": "HS256", "secret": ...}`,
@@ -72,20 +132,21 @@ impl JwtVerifier {
             ..Self::default()
         };
         if let Some(secret) = shared_secret {
-            verifier.any_issuer = Some(PinnedKey {
-                algorithm: Algorithm::HS256,
-                key: DecodingKey::from_secret(secret.as_bytes()),
-            });
+            verifier.any_issuer = Some(hs256_key(secret).map_err(|error| format!("JWT_SECRET: {error}"))?);
         }
         if let Some(json) = issuer_keys {
             let entries: HashMap<String, IssuerKey> =
                 serde_json::from_str(json).map_err(|error| format!("JWT_KEYS is not valid: {error}"))?;
             for (issuer, entry) in entries {
+                if issuer.chars().count() > MAX_TOKEN_NAME_CHARS {
+                    return Err(format!(
+                        "JWT_KEYS: an issuer of over {MAX_TOKEN_NAME_CHARS} characters, which no token may carry"
+                    ));
+                }
                 let pinned = match entry {
-                    IssuerKey::HS256 { secret } => PinnedKey {
-                        algorithm: Algorithm::HS256,
-                        key: DecodingKey::from_secret(secret.as_bytes()),
-                    },
+                    IssuerKey::HS256 { secret } => {
+                        hs256_key(&secret).map_err(|error| format!("JWT_KEYS: HS256 key of {issuer}: {error}"))?
+                    }
                     IssuerKey::RS256 { pem } => PinnedKey {
                         algorithm: Algorithm::RS256,
                         key: DecodingKey::from_rsa_der(
@@ -110,12 +171,31 @@ impl JwtVerifier {
         Ok(verifier)
     }
 
-    /// The user a token speaks for, after checking its signature with the key of its
-    /// issuer (only that key's algorithm is accepted), its expiry and, when configured,
-    /// its audience. Every failure is the same `Unauthorized`.
-    pub fn verify(&self, token: &str) -> Result<UserRef, OtpError> {
+    /// How tokens say whether they are a full session.
+    pub fn session_rule(&self) -> &SessionRule {
+        &self.session
+    }
+
+    /// Tokens say whether they are a full session by `rule`.
+    pub fn with_session_rule(mut self, rule: SessionRule) -> Self {
+        self.session = rule;
+        self
+    }
+
+    /// What a token says of its bearer, after checking its signature with the key of its
+    /// issuer (only that key's algorithm is accepted), its expiry, its `nbf` and, when
+    /// configured, its audience. Every failure is the same `Unauthorized`.
+    pub fn verify(&self, token: &str) -> Result<Token, OtpError> {
         let unverified: UnverifiedClaims =
             jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| OtpError::Unauthorized)?;
+        if unverified
+            .iss
+            .as_deref()
+            .is_some_and(|iss| iss.chars().count() > MAX_TOKEN_NAME_CHARS)
+        {
+            tracing::info!(reason = "overlong iss", "token refused");
+            return Err(OtpError::Unauthorized);
+        }
         let issuer_key = unverified.iss.as_deref().and_then(|iss| self.issuers.get(iss));
         let (pinned, required_issuer) = match (issuer_key, &self.any_issuer) {
             (Some(pinned), _) => (pinned, unverified.iss.as_deref()),
@@ -125,6 +205,7 @@ impl JwtVerifier {
         let mut validation = Validation::new(pinned.algorithm);
         validation.algorithms = vec![pinned.algorithm];
         validation.leeway = JWT_LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
         if let Some(issuer) = required_issuer {
             validation.set_issuer(&[issuer]);
@@ -133,20 +214,52 @@ impl JwtVerifier {
             Some(audience) => validation.set_audience(&[audience]),
             None => validation.validate_aud = false,
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &pinned.key, &validation)
+        let mut claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &pinned.key, &validation)
             .map_err(|error| {
                 tracing::info!(reason = %error.kind_name(), "token refused");
                 OtpError::Unauthorized
             })?
             .claims;
-        let user_id = match claims.user_id {
-            Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
-            Some(serde_json::Value::Number(id)) => Some(id.to_string()),
-            _ => claims.sub.filter(|sub| !sub.is_empty()),
+        let user_id = match claims.remove("user_id") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id),
+            Some(Value::Number(id)) => Some(id.to_string()),
+            _ => match claims.remove("sub") {
+                Some(Value::String(sub)) if !sub.is_empty() => Some(sub),
+                _ => None,
+            },
         }
+        .filter(|id| id.chars().count() <= MAX_TOKEN_NAME_CHARS)
         .ok_or(OtpError::Unauthorized)?;
-        Ok(UserRef::new(claims.iss.unwrap_or_default(), user_id))
+        let session = match claims.get(&self.session.claim) {
+            None | Some(Value::Null) => Session::Unstated,
+            Some(Value::String(value)) if self.session.full_values.contains(value) => Session::Full,
+            Some(_) => Session::Pending,
+        };
+        let issuer = match claims.remove("iss") {
+            Some(Value::String(iss)) => iss,
+            _ => String::new(),
+        };
+        Ok(Token {
+            issuer,
+            user_id,
+            session,
+        })
     }
+}
+
+/// An HS256 key, refused when shorter than [`MIN_HS256_KEY_BYTES`]: a short shared secret
+/// is guessed offline from any one token it signed.
+fn hs256_key(secret: &str) -> Result<PinnedKey, String> {
+    let length = secret.len();
+    if length < MIN_HS256_KEY_BYTES {
+        return Err(format!(
+            "an HS256 key of {length} bytes; it needs at least {MIN_HS256_KEY_BYTES}"
+        ));
+    }
+    Ok(PinnedKey {
+        algorithm: Algorithm::HS256,
+        key: DecodingKey::from_secret(secret.as_bytes()),
+    })
 }
 
 /// A public key's DER from its PEM text, checked against the algorithm it is pinned to:
@@ -304,9 +417,15 @@ mod tests {
             SECRET,
             json!({"iss": "kgen", "sub": "s", "user_id": "u1", "exp": exp_in(60)}),
         );
-        assert_eq!(verifier.verify(&token).unwrap(), UserRef::new("kgen", "u1"));
+        assert_eq!(
+            verifier.verify(&token).unwrap().user(Product::Kgen),
+            UserRef::new(Product::Kgen, "kgen", "u1")
+        );
         let only_sub = hs256(SECRET, json!({"iss": "kgen", "sub": "s", "exp": exp_in(60)}));
-        assert_eq!(verifier.verify(&only_sub).unwrap(), UserRef::new("kgen", "s"));
+        assert_eq!(
+            verifier.verify(&only_sub).unwrap().user(Product::Kgen),
+            UserRef::new(Product::Kgen, "kgen", "s")
+        );
         let nobody = hs256(SECRET, json!({"iss": "kgen", "exp": exp_in(60)}));
         assert_eq!(verifier.verify(&nobody), Err(OtpError::Unauthorized));
     }
@@ -340,7 +459,10 @@ mod tests {
             "secret-of-issuer-a-secret-of-iss",
             json!({"iss": "issuer-a", "sub": "u", "aud": "otp", "exp": exp_in(60)}),
         );
-        assert_eq!(verifier.verify(&good).unwrap(), UserRef::new("issuer-a", "u"));
+        assert_eq!(
+            verifier.verify(&good).unwrap().user(Product::Kgen),
+            UserRef::new(Product::Kgen, "issuer-a", "u")
+        );
         // Signed with issuer a's key but claiming issuer b: no key for b.
         let other_issuer = hs256(
             "secret-of-issuer-a-secret-of-iss",
@@ -393,8 +515,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            verifier.verify(&signed).unwrap(),
-            UserRef::new("https://id.example", "u-es")
+            verifier.verify(&signed).unwrap().user(Product::Kgen),
+            UserRef::new(Product::Kgen, "https://id.example", "u-es")
         );
 
         // Algorithm confusion: an HS256 token keyed with the public key's PEM text.
@@ -440,8 +562,8 @@ mod tests {
             let keys = json!({"https://rsa.example": {"alg": "RS256", "pem": public}}).to_string();
             let verifier = JwtVerifier::new(None, Some(&keys), None).unwrap();
             assert_eq!(
-                verifier.verify(&token).unwrap(),
-                UserRef::new("https://rsa.example", "u-rs")
+                verifier.verify(&token).unwrap().user(Product::Kgen),
+                UserRef::new(Product::Kgen, "https://rsa.example", "u-rs")
             );
         }
         // Another key pair's signature is refused.
@@ -477,6 +599,64 @@ mod tests {
         // PKCS#1 is RSA's alone; a private key's label is no public key.
         assert!(refused("ES256", &rsa_pkcs1).contains("labelled RSA PUBLIC KEY"));
         assert!(refused("RS256", &rsa_pkcs1.replace("RSA PUBLIC KEY", "PRIVATE KEY")).contains("labelled PRIVATE KEY"));
+    }
+
+    #[test]
+    fn not_yet_valid_and_overlong_names_are_refused() {
+        let verifier = JwtVerifier::new(Some(SECRET), None, None).unwrap();
+        let early = hs256(SECRET, json!({"sub": "u", "nbf": exp_in(120), "exp": exp_in(600)}));
+        assert_eq!(verifier.verify(&early), Err(OtpError::Unauthorized));
+        let skewed = hs256(SECRET, json!({"sub": "u", "nbf": exp_in(10), "exp": exp_in(600)}));
+        assert!(verifier.verify(&skewed).is_ok(), "within the leeway");
+        let long_iss = hs256(SECRET, json!({"iss": "i".repeat(257), "sub": "u", "exp": exp_in(60)}));
+        assert_eq!(verifier.verify(&long_iss), Err(OtpError::Unauthorized));
+        let at_limit = hs256(SECRET, json!({"iss": "i".repeat(256), "sub": "u", "exp": exp_in(60)}));
+        assert!(verifier.verify(&at_limit).is_ok());
+        let long_id = hs256(SECRET, json!({"sub": "u".repeat(257), "exp": exp_in(60)}));
+        assert_eq!(verifier.verify(&long_id), Err(OtpError::Unauthorized));
+    }
+
+    #[test]
+    fn short_hs256_keys_stop_the_start_naming_the_issuer() {
+        let error = JwtVerifier::new(Some("short"), None, None).unwrap_err();
+        assert!(error.contains("JWT_SECRET") && error.contains("5 bytes"), "{error}");
+        let keys = json!({"https://id.example": {"alg": "HS256", "secret": "x".repeat(31)}}).to_string();
+        let error = JwtVerifier::new(None, Some(&keys), None).unwrap_err();
+        assert!(error.contains("HS256 key of https://id.example"), "{error}");
+        let keys = json!({"https://id.example": {"alg": "HS256", "secret": "x".repeat(32)}}).to_string();
+        assert!(JwtVerifier::new(None, Some(&keys), None).is_ok());
+        let keys = json!({"i".repeat(257): {"alg": "HS256", "secret": "x".repeat(32)}}).to_string();
+        assert!(JwtVerifier::new(None, Some(&keys), None).is_err());
+    }
+
+    #[test]
+    fn a_token_is_a_full_session_only_when_its_claim_says_so() {
+        let verifier = JwtVerifier::new(Some(SECRET), None, None).unwrap();
+        let session = |claims: serde_json::Value| verifier.verify(&hs256(SECRET, claims)).unwrap().session;
+        let base = json!({"sub": "u", "exp": exp_in(60)});
+        let with = |value: serde_json::Value| {
+            let mut claims = base.clone();
+            claims["tfa"] = value;
+            claims
+        };
+        assert_eq!(session(with(json!("done"))), Session::Full);
+        assert_eq!(session(with(json!("off"))), Session::Full);
+        assert_eq!(session(with(json!("pending"))), Session::Pending);
+        assert_eq!(session(with(json!("DONE"))), Session::Pending);
+        assert_eq!(session(with(json!(true))), Session::Pending);
+        assert_eq!(session(base.clone()), Session::Unstated);
+        assert_eq!(session(with(serde_json::Value::Null)), Session::Unstated);
+
+        let custom = JwtVerifier::new(Some(SECRET), None, None)
+            .unwrap()
+            .with_session_rule(SessionRule {
+                claim: "amr_level".into(),
+                full_values: vec!["2".into()],
+            });
+        let mut claims = base;
+        claims["amr_level"] = json!("2");
+        claims["tfa"] = json!("pending");
+        assert_eq!(custom.verify(&hs256(SECRET, claims)).unwrap().session, Session::Full);
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub enum OtpError {
     /// The caller's credentials failed.
     #[error("unauthorized")]
     Unauthorized,
+    /// A request riding on a browser's session cookie came from a site not allowed to use
+    /// it (cross-site request forgery): refused before the cookie is read.
+    #[error("cross-site request refused")]
+    Forbidden,
     /// The code is not the challenge's (one attempt spent).
     #[error("wrong code")]
     WrongCode,

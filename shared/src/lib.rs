@@ -8,6 +8,7 @@ pub mod callers;
 pub mod challenge;
 pub mod clock;
 pub mod code;
+pub mod cross_site;
 pub mod delivery;
 pub mod destination;
 pub mod dialect;

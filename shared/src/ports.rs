@@ -10,7 +10,7 @@ use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
-use crate::scope::{Scope, UserRef};
+use crate::scope::{Realm, Scope, UserRef};
 use crate::test_destinations::{TestDestination, TestOwner};
 pub use crate::whatsapp::{WhatsAppCode, WhatsAppTemplate};
 
@@ -142,9 +142,25 @@ pub enum ContactKind {
     Email,
 }
 
+impl ContactKind {
+    /// The kind of contact a destination is.
+    pub fn of(destination: &Destination) -> Self {
+        match destination {
+            Destination::Phone(_) => Self::Phone,
+            Destination::Email(_) => Self::Email,
+        }
+    }
+}
+
+/// The registry of users, one per realm (a product's users of one issuer): nothing asked
+/// of one realm says anything of another's.
 pub trait UserDirectory: Send + Sync {
-    /// The user a destination is linked to.
-    fn owner_of(&self, destination: &Destination) -> impl Future<Output = Result<Option<UserRef>, StoreError>> + Send;
+    /// The user of `realm` a destination is linked to.
+    fn owner_of(
+        &self,
+        realm: &Realm,
+        destination: &Destination,
+    ) -> impl Future<Output = Result<Option<UserRef>, StoreError>> + Send;
 
     /// The user's contact of this kind, if on record.
     fn contact_of(
@@ -153,15 +169,16 @@ pub trait UserDirectory: Send + Sync {
         kind: ContactKind,
     ) -> impl Future<Output = Result<Option<Destination>, StoreError>> + Send;
 
-    /// What a link of `destination` to `user` must know (two reads at once).
+    /// What a link of `destination` to `user` must know, in the user's realm (two reads
+    /// at once).
     fn link_state(
         &self,
         destination: &Destination,
         user: &UserRef,
     ) -> impl Future<Output = Result<LinkState, StoreError>> + Send;
 
-    /// Links a destination to a user (moving it from any previous owner), outside a verify:
-    /// for importing users.
+    /// Links a destination to a user (moving it from any previous owner of the user's
+    /// realm), outside a verify: for importing users.
     fn link(
         &self,
         destination: &Destination,

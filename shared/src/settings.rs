@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::backend::{DEADLINE_RANGE_MS, Deadlines, REQUEST_DEADLINE_RANGE_MS};
-use crate::callers::JwtVerifier;
+use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_CHARS, SessionRule};
 use crate::code::CodeKeys;
+use crate::cross_site::AllowedOrigins;
 use crate::engine::SmsCountries;
 use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
 use crate::policy::Policy;
@@ -30,6 +31,33 @@ pub struct Settings {
     pub service_name: String,
     /// How long each call to DynamoDB, SNS or SESv2 may take, retries included.
     pub deadlines: Deadlines,
+    pub bridgekeeper: BridgekeeperSettings,
+}
+
+/// Whose users Bridgekeeper serves, and which sites may use its session cookies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BridgekeeperSettings {
+    /// The issuers whose tokens are Bridgekeeper sessions, and whose users its anonymous
+    /// sends look up (`BRIDGEKEEPER_ISSUERS`). None named: no session is accepted, and
+    /// no destination belongs to a known user.
+    pub issuers: Vec<String>,
+    /// Origins besides the API's own host whose pages may send the session cookies.
+    pub allowed_origins: AllowedOrigins,
+}
+
+/// How many issuers Bridgekeeper may serve: an anonymous send reads one registry entry
+/// per issuer, in one batch.
+pub const MAX_BRIDGEKEEPER_ISSUERS: usize = 10;
+
+/// A comma-separated list, each entry trimmed, empty ones dropped, each once.
+fn list(value: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for entry in value.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+        if !entries.iter().any(|seen| seen == entry) {
+            entries.push(entry.to_owned());
+        }
+    }
+    entries
 }
 
 impl Settings {
@@ -165,6 +193,36 @@ impl Settings {
             return Err(format!("EMAIL_FROM={from} is not an email address"));
         }
 
+        let bridgekeeper_issuers = list(&get("BRIDGEKEEPER_ISSUERS").unwrap_or_default());
+        if bridgekeeper_issuers.len() > MAX_BRIDGEKEEPER_ISSUERS {
+            return Err(format!(
+                "BRIDGEKEEPER_ISSUERS: at most {MAX_BRIDGEKEEPER_ISSUERS} issuers"
+            ));
+        }
+        if let Some(long) = bridgekeeper_issuers
+            .iter()
+            .find(|issuer| issuer.chars().count() > MAX_TOKEN_NAME_CHARS)
+        {
+            return Err(format!(
+                "BRIDGEKEEPER_ISSUERS: {long} is over {MAX_TOKEN_NAME_CHARS} characters, which no token may carry"
+            ));
+        }
+        let bridgekeeper = BridgekeeperSettings {
+            issuers: bridgekeeper_issuers,
+            allowed_origins: AllowedOrigins::parse(&get("BRIDGEKEEPER_ALLOWED_ORIGINS").unwrap_or_default())?,
+        };
+        let defaults = SessionRule::default();
+        let session_rule = SessionRule {
+            claim: get("JWT_SESSION_CLAIM").unwrap_or(defaults.claim),
+            full_values: match get("JWT_FULL_SESSION_VALUES") {
+                Some(values) => list(&values),
+                None => defaults.full_values,
+            },
+        };
+        if session_rule.full_values.is_empty() {
+            return Err("JWT_FULL_SESSION_VALUES names no value: no token could be a full session".to_owned());
+        }
+
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             keys: CodeKeys::parse(&required("OTP_HMAC_KEYS")?).map_err(|error| error.to_string())?,
@@ -172,7 +230,8 @@ impl Settings {
                 get("JWT_SECRET").as_deref(),
                 get("JWT_KEYS").as_deref(),
                 get("JWT_AUDIENCE").as_deref(),
-            )?,
+            )?
+            .with_session_rule(session_rule),
             policy,
             sms_countries,
             messages: Messages {
@@ -186,6 +245,7 @@ impl Settings {
             metrics,
             service_name: get("OTP_SERVICE_NAME").unwrap_or_else(|| "otp-service".to_owned()),
             deadlines,
+            bridgekeeper,
         })
     }
 }
@@ -203,7 +263,7 @@ mod tests {
     const BASE: [(&str, &str); 3] = [
         ("TABLE_NAME", "otp"),
         ("OTP_HMAC_KEYS", "0123456789abcdef0123456789abcdef"),
-        ("JWT_SECRET", "secret"),
+        ("JWT_SECRET", "a-shared-secret-of-thirty-two-bytes"),
     ];
 
     #[test]
@@ -246,6 +306,59 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.extend([("OTP_STORE_DEADLINE_MS", "2000"), ("OTP_DELIVERY_DEADLINE_MS", "3500")]);
         assert!(settings(&pairs).unwrap_err().contains("a slow send would be cut short"));
+    }
+
+    #[test]
+    fn bridgekeeper_names_its_issuers_and_origins() {
+        let defaults = settings(&BASE).unwrap();
+        assert_eq!(
+            defaults.bridgekeeper,
+            BridgekeeperSettings::default(),
+            "none by default"
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            (
+                "BRIDGEKEEPER_ISSUERS",
+                "https://id.example, issuer-b,https://id.example",
+            ),
+            ("BRIDGEKEEPER_ALLOWED_ORIGINS", "https://app.example.com"),
+        ]);
+        let named = settings(&pairs).unwrap().bridgekeeper;
+        assert_eq!(named.issuers, ["https://id.example", "issuer-b"]);
+        let elsewhere = crate::cross_site::Reached::default();
+        assert!(
+            named
+                .allowed_origins
+                .admit(Some("https://app.example.com"), None, &elsewhere)
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BRIDGEKEEPER_ALLOWED_ORIGINS", "app.example.com"));
+        assert!(settings(&pairs).unwrap_err().contains("BRIDGEKEEPER_ALLOWED_ORIGINS"));
+        let many = (0..11).map(|i| format!("issuer-{i}")).collect::<Vec<_>>().join(",");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BRIDGEKEEPER_ISSUERS", &many));
+        assert!(settings(&pairs).unwrap_err().contains("at most 10"));
+    }
+
+    #[test]
+    fn the_session_claim_and_its_full_values_are_the_deployments() {
+        assert_eq!(settings(&BASE).unwrap().jwt.session_rule(), &SessionRule::default());
+        let mut pairs = BASE.to_vec();
+        pairs.extend([("JWT_SESSION_CLAIM", "mfa"), ("JWT_FULL_SESSION_VALUES", "passed")]);
+        assert_eq!(
+            settings(&pairs).unwrap().jwt.session_rule(),
+            &SessionRule {
+                claim: "mfa".into(),
+                full_values: vec!["passed".into()]
+            }
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.push(("JWT_FULL_SESSION_VALUES", " , "));
+        assert!(settings(&pairs).unwrap_err().contains("JWT_FULL_SESSION_VALUES"));
+        let mut pairs = BASE.to_vec();
+        pairs[2] = ("JWT_SECRET", "short");
+        assert!(settings(&pairs).unwrap_err().contains("JWT_SECRET"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use otp_admin::{Admin, execute};
 use otp_shared::callers::{authenticate_api_key, authenticate_client};
 use otp_shared::destination::Destination;
 use otp_shared::ports::{Channel, ConfigRegistry, ContactKind, Permission, UserDirectory};
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, UserRef};
 use otp_shared::store::DynamoStore;
 use otp_tests::{local_aws, sdk_config};
 
@@ -226,6 +226,8 @@ async fn users_are_imported_with_their_contacts() {
         &args(&[
             "user",
             "import",
+            "--product",
+            "bridgekeeper",
             "--user-id",
             "u-1",
             "--issuer",
@@ -240,20 +242,53 @@ async fn users_are_imported_with_their_contacts() {
     .await
     .expect("imported");
     assert_eq!(answer["linked"].as_array().map(Vec::len), Some(2));
-    let user = UserRef::new("qt", "u-1");
+    let user = UserRef::new(Product::Bridgekeeper, "qt", "u-1");
     let phone = admin.store.contact_of(&user, ContactKind::Phone).await.expect("read");
     assert_eq!(phone, Some(Destination::e164("+919876500001").expect("valid")));
     let owner = admin
         .store
-        .owner_of(&Destination::email("u1@example.com").expect("valid"))
+        .owner_of(&user.realm(), &Destination::email("u1@example.com").expect("valid"))
         .await
         .expect("read");
     assert_eq!(owner, Some(user));
+    // The product is said, and names one that keeps users.
+    let kgen = UserRef::new(Product::Kgen, "qt", "u-1");
+    let in_kgen = admin.store.contact_of(&kgen, ContactKind::Phone).await.expect("read");
+    assert_eq!(in_kgen, None, "a Bridgekeeper user's contacts are nothing to KGen");
     for bad in [
-        vec!["user", "import", "--user-id", "u-2"],
-        vec!["user", "import", "--user-id", "u-2", "--phone", "98765"],
-        vec!["user", "import", "--user-id", "u-2", "--email", "not-an-email"],
-        vec!["user", "import", "--phone", "+919876500002"],
+        vec!["user", "import", "--user-id", "u-2", "--phone", "+919876500002"],
+        vec![
+            "user",
+            "import",
+            "--product",
+            "client-api",
+            "--user-id",
+            "u-2",
+            "--phone",
+            "+919876500002",
+        ],
+        vec!["user", "import", "--product", "bridgekeeper", "--user-id", "u-2"],
+        vec![
+            "user",
+            "import",
+            "--product",
+            "bridgekeeper",
+            "--user-id",
+            "u-2",
+            "--phone",
+            "98765",
+        ],
+        vec![
+            "user",
+            "import",
+            "--product",
+            "kgen",
+            "--user-id",
+            "u-2",
+            "--email",
+            "not-an-email",
+        ],
+        vec!["user", "import", "--product", "zap", "--phone", "+919876500002"],
     ] {
         assert!(execute(&args(&bad), &admin).await.is_err(), "{bad:?}");
     }
@@ -510,6 +545,8 @@ async fn users_are_shown_and_contacts_unlinked() {
         &args(&[
             "user",
             "import",
+            "--product",
+            "kgen",
             "--user-id",
             "u-9",
             "--issuer",
@@ -523,34 +560,95 @@ async fn users_are_shown_and_contacts_unlinked() {
     )
     .await
     .expect("imported");
-    let shown = execute(&args(&["user", "show", "--user-id", "u-9", "--issuer", "qt"]), &admin)
-        .await
-        .expect("shown");
+    let shown = execute(
+        &args(&[
+            "user",
+            "show",
+            "--product",
+            "kgen",
+            "--user-id",
+            "u-9",
+            "--issuer",
+            "qt",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("shown");
     assert_eq!(shown["phone"], "+919876500009");
     assert_eq!(shown["email"], "U9@example.com");
 
-    let unlinked = execute(&args(&["user", "unlink", "--contact", "u9@example.com"]), &admin)
-        .await
-        .expect("unlinked");
+    let unlinked = execute(
+        &args(&[
+            "user",
+            "unlink",
+            "--product",
+            "kgen",
+            "--issuer",
+            "qt",
+            "--contact",
+            "u9@example.com",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("unlinked");
     assert_eq!(unlinked["unlinked_from"]["user_id"], "u-9");
-    let shown = execute(&args(&["user", "show", "--user-id", "u-9", "--issuer", "qt"]), &admin)
-        .await
-        .expect("shown");
+    let shown = execute(
+        &args(&[
+            "user",
+            "show",
+            "--product",
+            "kgen",
+            "--user-id",
+            "u-9",
+            "--issuer",
+            "qt",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("shown");
     assert_eq!(
         (shown["phone"].clone(), shown["email"].clone()),
         ("+919876500009".into(), serde_json::Value::Null)
     );
     let address = Destination::email("u9@example.com").expect("valid");
-    assert_eq!(admin.store.owner_of(&address).await.expect("read"), None);
+    let realm = otp_shared::scope::Realm::new(Product::Kgen, "qt");
+    assert_eq!(admin.store.owner_of(&realm, &address).await.expect("read"), None);
     assert!(
-        execute(&args(&["user", "unlink", "--contact", "u9@example.com"]), &admin)
-            .await
-            .is_err(),
+        execute(
+            &args(&[
+                "user",
+                "unlink",
+                "--product",
+                "kgen",
+                "--issuer",
+                "qt",
+                "--contact",
+                "u9@example.com"
+            ]),
+            &admin
+        )
+        .await
+        .is_err(),
         "nobody's now"
     );
     assert!(
-        execute(&args(&["user", "unlink", "--contact", "12345"]), &admin)
-            .await
-            .is_err()
+        execute(
+            &args(&[
+                "user",
+                "unlink",
+                "--product",
+                "kgen",
+                "--issuer",
+                "qt",
+                "--contact",
+                "12345"
+            ]),
+            &admin
+        )
+        .await
+        .is_err()
     );
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use otp_shared::destination::Destination;
 use otp_shared::ports::UserDirectory;
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, Realm, UserRef};
 use otp_tests::{Deployment, fresh_email};
 
 use crate::round_trips::{BATCH, expected};
@@ -18,7 +18,11 @@ async fn linked(deployment: &Deployment) -> [(Destination, UserRef); 2] {
     let mut pairs = Vec::new();
     for name in ["first", "second"] {
         let address = Destination::email(&fresh_email()).expect("valid address");
-        let user = UserRef::new("batched-reads", format!("{name}-{}", uuid::Uuid::new_v4().simple()));
+        let user = UserRef::new(
+            Product::Kgen,
+            "batched-reads",
+            format!("{name}-{}", uuid::Uuid::new_v4().simple()),
+        );
         deployment
             .store
             .link(&address, &user, 1_700_000_000)
@@ -27,6 +31,11 @@ async fn linked(deployment: &Deployment) -> [(Destination, UserRef); 2] {
         pairs.push((address, user));
     }
     pairs.try_into().expect("two pairs")
+}
+
+/// The realm of the users `linked` makes.
+fn realm() -> Realm {
+    Realm::new(Product::Kgen, "batched-reads")
 }
 
 /// Polls a future once, as an executor would.
@@ -39,13 +48,14 @@ async fn reads_started_together_leave_as_one_request() {
     let deployment = Deployment::new().await;
     let [(first, first_user), (second, second_user)] = linked(&deployment).await;
     let store = &deployment.store;
+    let realm = realm();
 
     let unknown = Destination::email(&fresh_email()).expect("valid address");
     deployment.meter.reset();
     let (first_owner, second_owner, nobody) = tokio::join!(
-        store.owner_of(&first),
-        store.owner_of(&second),
-        store.owner_of(&unknown),
+        store.owner_of(&realm, &first),
+        store.owner_of(&realm, &second),
+        store.owner_of(&realm, &unknown),
     );
     assert_eq!(first_owner, Ok(Some(first_user.clone())));
     assert_eq!(second_owner, Ok(Some(second_user.clone())));
@@ -54,15 +64,15 @@ async fn reads_started_together_leave_as_one_request() {
 
     // One key asked twice is read once (DynamoDB refuses a batch that names a key twice).
     deployment.meter.reset();
-    let (once, twice) = tokio::join!(store.owner_of(&first), store.owner_of(&first));
+    let (once, twice) = tokio::join!(store.owner_of(&realm, &first), store.owner_of(&realm, &first));
     assert_eq!(once, Ok(Some(first_user.clone())));
     assert_eq!(twice, once);
     assert_eq!(deployment.meter.usage(), expected(&[(BATCH, 1)], 1, 1));
 
     // Reads started one after the other are not held back for each other.
     deployment.meter.reset();
-    assert_eq!(store.owner_of(&first).await, Ok(Some(first_user)));
-    assert_eq!(store.owner_of(&second).await, Ok(Some(second_user)));
+    assert_eq!(store.owner_of(&realm, &first).await, Ok(Some(first_user)));
+    assert_eq!(store.owner_of(&realm, &second).await, Ok(Some(second_user)));
     assert_eq!(deployment.meter.usage(), expected(&[(BATCH, 2)], 2, 2));
 }
 
@@ -71,9 +81,10 @@ async fn a_reader_is_answered_when_the_reader_that_sent_its_batch_is_cancelled()
     let deployment = Deployment::new().await;
     let [(first, first_user), (second, second_user)] = linked(&deployment).await;
     let store = &deployment.store;
+    let realm = realm();
 
-    let mut cancelled = Box::pin(store.owner_of(&first));
-    let mut kept = Box::pin(store.owner_of(&second));
+    let mut cancelled = Box::pin(store.owner_of(&realm, &first));
+    let mut kept = Box::pin(store.owner_of(&realm, &second));
     // Both join one batch...
     assert!(poll_once(&mut cancelled).await.is_pending());
     assert!(poll_once(&mut kept).await.is_pending());
@@ -87,8 +98,8 @@ async fn a_reader_is_answered_when_the_reader_that_sent_its_batch_is_cancelled()
     assert_eq!(answer, Ok(Some(second_user)));
 
     // A reader dropped before its batch is sent leaves the batch to the others.
-    let mut gone = Box::pin(store.owner_of(&second));
-    let mut kept = Box::pin(store.owner_of(&first));
+    let mut gone = Box::pin(store.owner_of(&realm, &second));
+    let mut kept = Box::pin(store.owner_of(&realm, &first));
     assert!(poll_once(&mut gone).await.is_pending());
     assert!(poll_once(&mut kept).await.is_pending());
     drop(gone);

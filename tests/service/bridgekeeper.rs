@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use otp_shared::ports::UserDirectory;
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, UserRef};
 use otp_tests::{
-    Deployment, EVENTS_ISSUER, api_request, emails_to, fresh_email, fresh_phone, last_code, last_email_code, sms_to,
-    user_token,
+    Deployment, EVENTS_ISSUER, api_request, emails_to, fresh_email, fresh_phone, full_session, last_code,
+    last_email_code, sms_to, user_token,
 };
 use serde_json::{Value, json};
 
@@ -42,7 +42,7 @@ fn sent() -> Value {
 /// A deployment with a known user: (deployment, user, phone, email).
 pub(crate) async fn with_user(id: &str) -> (Deployment, UserRef, String, String) {
     let deployment = Deployment::new().await;
-    let user = UserRef::new(EVENTS_ISSUER, id);
+    let user = UserRef::new(Product::Bridgekeeper, EVENTS_ISSUER, id);
     let (_, phone) = fresh_phone();
     let email = fresh_email();
     deployment.user(&user, &[&phone, &email]).await;
@@ -81,7 +81,7 @@ async fn case_1_and_2_a_known_users_email_or_phone_without_a_session() {
 #[tokio::test]
 async fn case_3_and_4_a_session_sends_to_the_contacts_on_record() {
     let (deployment, _, phone, email) = with_user("session").await;
-    let cookie = format!("qt-auth={}", user_token("session"));
+    let cookie = format!("qt-auth={}", full_session("session"));
     // Case 3: only the cookie, no body: the email on record.
     let answer = call_send_otp(&deployment, request(SEND, Some(&cookie), None, "")).await;
     assert_eq!((answer.0, answer.1), (200, sent()));
@@ -114,9 +114,14 @@ async fn case_3_and_4_a_session_sends_to_the_contacts_on_record() {
     );
 
     // A medium not on record is a clear 400.
-    let (deployment, user, _, _) = (Deployment::new().await, UserRef::new(EVENTS_ISSUER, "no-phone"), (), ());
+    let (deployment, user, _, _) = (
+        Deployment::new().await,
+        UserRef::new(Product::Bridgekeeper, EVENTS_ISSUER, "no-phone"),
+        (),
+        (),
+    );
     deployment.user(&user, &[&fresh_email()]).await;
-    let cookie = format!("qt-auth={}", user_token("no-phone"));
+    let cookie = format!("qt-auth={}", full_session("no-phone"));
     let (status, answer, _) = call_send_otp(&deployment, request(SEND, Some(&cookie), None, &body)).await;
     assert_eq!(status, 400, "{answer}");
     assert!(
@@ -262,7 +267,7 @@ async fn failed_verifies_look_alike_and_unknown_destinations_spend_the_budget() 
         );
     }
     // In a session, a bad `mediums` is refused even beside a named destination.
-    let cookie = format!("qt-auth={}", user_token("guessed"));
+    let cookie = format!("qt-auth={}", full_session("guessed"));
     let bad = json!({"email": fresh_email(), "mediums": [{}]}).to_string();
     assert_eq!(
         call_send_otp(&deployment, request(SEND, Some(&cookie), None, &bad))
@@ -298,11 +303,15 @@ async fn parallel_guesses_get_five_attempts() {
 #[tokio::test]
 async fn update_with_otp_proves_a_new_phone_and_links_it_to_the_session_user() {
     let (deployment, user, _, _) = with_user("updating").await;
-    let cookie = format!("qt-auth={}", user_token("updating"));
+    let cookie = format!("qt-auth={}", full_session("updating"));
     let (_, new_phone) = fresh_phone();
     let owner = || async {
         let phone = otp_shared::destination::Destination::e164(&new_phone).expect("valid");
-        deployment.store.owner_of(&phone).await.expect("registry read")
+        deployment
+            .store
+            .owner_of(&user.realm(), &phone)
+            .await
+            .expect("registry read")
     };
 
     // The client's send step: the session and the number being added.
@@ -354,7 +363,7 @@ async fn update_with_otp_proves_a_new_phone_and_links_it_to_the_session_user() {
 #[tokio::test]
 async fn update_with_otp_takes_only_the_sessions_own_codes() {
     let (deployment, _, _, email) = with_user("owner").await;
-    let cookie = format!("qt-auth={}", user_token("owner"));
+    let cookie = format!("qt-auth={}", full_session("owner"));
     // Without `user`, the email on record: the code the cookie alone asked for.
     assert_eq!(
         call_send_otp(&deployment, request(SEND, Some(&cookie), None, ""))
@@ -385,7 +394,7 @@ async fn update_with_otp_takes_only_the_sessions_own_codes() {
         call_verify(&deployment, request(UPDATE, Some(&cookie), None, &body)).await,
         (401, json!({"error": {"message": "Invalid OTP"}}), None)
     );
-    let other = format!("qt-auth={}", user_token("someone-else"));
+    let other = format!("qt-auth={}", full_session("someone-else"));
     assert_eq!(
         call_send_otp(
             &deployment,
@@ -468,11 +477,10 @@ async fn wrong_methods_and_paths_answer_json_in_the_dialects_shape() {
 
 #[tokio::test]
 async fn a_code_sent_where_the_session_chose_never_passes_verify_otp() {
-    // A session whose second factor is pending (password only) names a phone of its own:
-    // the code proves that phone to update-with-otp, and nothing to verify-otp, which a
-    // site may use as the second factor.
+    // A full session names a phone of its own: the code proves that phone to
+    // update-with-otp, and nothing to verify-otp, which a site may use as a second factor.
     let (deployment, user, phone_on_record, _) = with_user("second-factor").await;
-    let cookie = format!("tfa-auth={}", user_token("second-factor"));
+    let cookie = format!("qt-auth={}", full_session("second-factor"));
     let (_, chosen) = fresh_phone();
     let body = json!({"phone-number": chosen}).to_string();
     assert_eq!(
@@ -492,7 +500,7 @@ async fn a_code_sent_where_the_session_chose_never_passes_verify_otp() {
     assert_eq!(status, 200, "the same code still proves the phone for an update");
     let phone = otp_shared::destination::Destination::e164(&chosen).expect("valid");
     assert_eq!(
-        deployment.store.owner_of(&phone).await.expect("read"),
+        deployment.store.owner_of(&user.realm(), &phone).await.expect("read"),
         Some(user.clone())
     );
 
@@ -504,7 +512,10 @@ async fn a_code_sent_where_the_session_chose_never_passes_verify_otp() {
         .await;
     assert_eq!(on_record.expect("read"), Some(phone));
     let released = otp_shared::destination::Destination::e164(&phone_on_record).expect("valid");
-    assert_eq!(deployment.store.owner_of(&released).await.expect("read"), None);
+    assert_eq!(
+        deployment.store.owner_of(&user.realm(), &released).await.expect("read"),
+        None
+    );
     deployment.clock.advance(30);
     let mediums = json!({"mediums": ["phone-number"]}).to_string();
     assert_eq!(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use otp_shared::callers::hash_secret;
 use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, UserRef};
 use otp_tests::{
     Deployment, EVENTS_API_KEY_SECRET, EVENTS_CLIENT_ID, EVENTS_CLIENT_SECRET, EVENTS_CONFIG_UID, EVENTS_ISSUER,
     EVENTS_USER_ID, event, last_code, last_email_code, workspace_root,
@@ -241,7 +241,7 @@ async fn the_bridgekeeper_events_run_a_whole_flow() {
     assert_eq!((status, body), (200, json!({"message": "OTP verified"})));
 
     // Case 3: the session cookie alone sends to the user's email on record.
-    let user = UserRef::new(EVENTS_ISSUER, EVENTS_USER_ID);
+    let user = UserRef::new(Product::Bridgekeeper, EVENTS_ISSUER, EVENTS_USER_ID);
     deployment.user(&user, &["efkhei@example.com"]).await;
     let (status, body, _) = call_send_otp(&deployment, event("send-otp-bridgekeeper-session")).await;
     assert_eq!((status, body), (200, json!({"message": "OTP sent"})));
@@ -262,7 +262,10 @@ async fn the_bridgekeeper_events_run_a_whole_flow() {
         (200, json!({"message": "User updated", "user": {"phone-number": phone}}))
     );
     let linked = otp_shared::destination::Destination::e164(phone).expect("valid");
-    assert_eq!(deployment.store.owner_of(&linked).await.expect("read"), Some(user));
+    assert_eq!(
+        deployment.store.owner_of(&user.realm(), &linked).await.expect("read"),
+        Some(user)
+    );
 }
 
 /// The event `name` with its form body replaced and its path (when given) set.

@@ -2,24 +2,15 @@
 //! pending, each product's users and challenges are its own, cookie routes refuse other
 //! sites, and tokens are checked to the letter. Each test is one finding of that review.
 
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, UserRef};
 use otp_tests::{
     Deployment, EVENTS_ISSUER, api_request, emails_to, fresh_email, fresh_phone, last_code, last_email_code, now,
-    sms_to, token_with,
+    session_token, sms_to, token_with,
 };
 use serde_json::{Value, json};
 
 use crate::bridgekeeper::{SEND, UPDATE, VERIFY, request};
 use crate::*;
-
-/// A Bridgekeeper token of `user`, its second factor as `tfa` says (`None`: no claim).
-fn session_token(user: &str, tfa: Option<&str>) -> String {
-    let mut claims = json!({"iss": EVENTS_ISSUER, "sub": user, "user_id": user, "iat": now(), "exp": now() + 3_600});
-    if let Some(tfa) = tfa {
-        claims["tfa"] = json!(tfa);
-    }
-    token_with(claims)
-}
 
 /// A deployment with a Bridgekeeper user who has a phone and an email on record.
 async fn bridgekeeper_user(id: &str) -> (Deployment, String, String) {
@@ -27,7 +18,10 @@ async fn bridgekeeper_user(id: &str) -> (Deployment, String, String) {
     let (_, phone) = fresh_phone();
     let email = fresh_email();
     deployment
-        .user(&UserRef::new(EVENTS_ISSUER, id), &[&phone, &email])
+        .user(
+            &UserRef::new(Product::Bridgekeeper, EVENTS_ISSUER, id),
+            &[&phone, &email],
+        )
         .await;
     (deployment, phone, email)
 }
@@ -195,7 +189,11 @@ async fn each_product_and_issuer_has_users_of_its_own() {
 
 /// A Bridgekeeper request with a full session's cookie and these headers.
 fn cross_site(path: &str, cookie: &str, headers: &[(&str, &str)], body: &str) -> lambda_http::Request {
-    let mut all = vec![("cookie", cookie), ("host", "otp.example.com")];
+    let mut all = vec![
+        ("cookie", cookie),
+        ("host", "otp.example.com"),
+        ("x-forwarded-proto", "https"),
+    ];
     all.extend_from_slice(headers);
     api_request(path, &all, body)
 }
@@ -220,9 +218,9 @@ async fn cookie_routes_refuse_other_sites() {
         vec![("origin", "null")],
         vec![("sec-fetch-site", "cross-site")],
         vec![("origin", "https://otp.example.com.evil.example")],
+        vec![("origin", "http://otp.example.com")],
     ] {
-        let (status, answer, _) =
-            call_send_otp(&deployment, cross_site(SEND, &cookie, &headers, &to_attacker)).await;
+        let (status, answer, _) = call_send_otp(&deployment, cross_site(SEND, &cookie, &headers, &to_attacker)).await;
         assert_eq!((status, &answer), (403, &forbidden), "{headers:?}");
         let update = json!({"otp": "123456", "user": {"phone-number": attackers_phone}}).to_string();
         let (status, answer, _) = call_verify(&deployment, cross_site(UPDATE, &cookie, &headers, &update)).await;

@@ -518,12 +518,13 @@ async fn a_phone_moves_to_the_user_who_proves_it() {
     }
     let items = deployment.scan().await;
     let find = |pk: String| items.iter().find(|item| item["pk"].as_s().ok() == Some(&pk)).cloned();
-    let contact = find(format!("CONTACT#{e164}")).expect("contact item");
-    assert_eq!(contact["user_id"].as_s().ok().map(String::as_str), Some("new-owner"));
+    // KGen's registry of the token's issuer.
     let issuer = otp_tests::EVENTS_ISSUER;
-    let new_owner = find(format!("USER#{issuer}:new-owner")).expect("new owner");
+    let contact = find(format!("CONTACT#kgen:{issuer}#{e164}")).expect("contact item");
+    assert_eq!(contact["user_id"].as_s().ok().map(String::as_str), Some("new-owner"));
+    let new_owner = find(format!("USER#kgen:{issuer}:new-owner")).expect("new owner");
     assert_eq!(new_owner["phone"].as_s().ok(), Some(&e164));
-    let previous = find(format!("USER#{issuer}:previous-owner")).expect("previous owner");
+    let previous = find(format!("USER#kgen:{issuer}:previous-owner")).expect("previous owner");
     assert!(
         !previous.contains_key("phone"),
         "the previous owner no longer has the phone"

@@ -13,6 +13,7 @@ mod identity;
 mod kgen;
 mod load;
 mod logs;
+mod migration;
 mod permissions;
 mod round_trips;
 mod telemetry;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use otp_shared::ports::Channel;
 use otp_tests::{
-    Deployment, fresh_email, fresh_phone, kgen_request, last_code, last_email_code, user_token, workspace_root,
+    Deployment, fresh_email, fresh_phone, full_session, kgen_request, last_code, last_email_code, user_token,
+    workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -122,7 +123,7 @@ async fn kgen_and_bridgekeeper_flows_stay_inside_their_roles() {
     // A user who moves to a new number: the old contact is released in the transaction.
     use crate::bridgekeeper::{SEND, UPDATE, request};
     let (deployment, _, _, _) = crate::bridgekeeper::with_user("permissions").await;
-    let cookie = format!("qt-auth={}", user_token("permissions"));
+    let cookie = format!("qt-auth={}", full_session("permissions"));
     let (_, new_phone) = fresh_phone();
     let send = request(
         SEND,

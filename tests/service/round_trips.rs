@@ -7,7 +7,9 @@
 use std::future::Future;
 
 use otp_shared::ports::Channel;
-use otp_tests::{Deployment, Usage, fresh_email, fresh_phone, kgen_request, last_code, last_email_code, user_token};
+use otp_tests::{
+    Deployment, Usage, fresh_email, fresh_phone, full_session, kgen_request, last_code, last_email_code, user_token,
+};
 use serde_json::json;
 
 use crate::*;
@@ -224,9 +226,29 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(UPDATE, 4)], 2, 2));
 
+    // A pending second factor naming its phone on record: the record is read beside the
+    // budgets, so a send's two round trips; naming another phone, the first alone.
+    deployment.clock.advance(30);
+    let pending = format!("tfa-auth={}", otp_tests::session_token("metered", Some("pending")));
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, Some(&pending), None, &body)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    let elsewhere = json!({"phone-number": fresh_phone().1}).to_string();
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        call_send_otp(&deployment, request(SEND, Some(&pending), None, &elsewhere)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
+
     // In a session, the destination is the one on record: it is read first, so this
     // send takes one more round trip than the others.
-    let cookie = format!("qt-auth={}", user_token("metered"));
+    let cookie = format!("qt-auth={}", full_session("metered"));
     let ((status, _, _), usage) = metered(
         &deployment,
         call_send_otp(&deployment, request(SEND, Some(&cookie), None, "{}")),

@@ -75,7 +75,7 @@ async fn an_email_code_verifies_and_links_the_contact_to_the_user() {
         (200, json!({"success": true, "data": "OTP Verified"}))
     );
     let contact = deployment
-        .item_where(|pk| pk == format!("CONTACT#{address}"))
+        .item_where(|pk| pk == format!("CONTACT#zap:{}#{address}", client.id))
         .await
         .expect("the contact is linked");
     assert_eq!(contact["user_id"].as_s().ok().map(String::as_str), Some("u-42"));

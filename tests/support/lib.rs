@@ -306,6 +306,8 @@ pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
         ("TABLE_NAME", table),
         ("OTP_HMAC_KEYS", HMAC_KEYS),
         ("JWT_SECRET", EVENTS_JWT_SECRET),
+        // Bridgekeeper's sessions and known users are the events' issuer's.
+        ("BRIDGEKEEPER_ISSUERS", EVENTS_ISSUER),
         ("EMAIL_FROM", EMAIL_FROM),
         // One test counts metrics (the recorder is the process's): the others record none.
         ("OTP_METRICS", "false"),
@@ -602,13 +604,13 @@ impl Deployment {
             .expect("attempts is a number")
     }
 
-    /// The challenge item of `user` (issuer of the events) and `phone`.
+    /// The challenge item of KGen's `user` (issuer of the events) and `phone`.
     pub async fn challenge_item(
         &self,
         user: &str,
         phone: &str,
     ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let pk = format!("CHALLENGE#user:{EVENTS_ISSUER}:{user}#{phone}");
+        let pk = format!("CHALLENGE#user:kgen:{EVENTS_ISSUER}:{user}#{phone}");
         self.scan()
             .await
             .into_iter()
@@ -625,6 +627,28 @@ pub fn user_token(user_id: &str) -> String {
         "iat": now(),
         "exp": now() + 3_600,
     }))
+}
+
+/// A token of `user_id` as the events' issuer signs it, its session claim (`tfa`) as
+/// given: `Some("done")` is a full Bridgekeeper session, `Some("pending")` a second factor
+/// still pending, `None` no claim (KGen's tokens; a pending session to Bridgekeeper).
+pub fn session_token(user_id: &str, tfa: Option<&str>) -> String {
+    let mut claims = json!({
+        "iss": EVENTS_ISSUER,
+        "sub": user_id,
+        "user_id": user_id,
+        "iat": now(),
+        "exp": now() + 3_600,
+    });
+    if let Some(tfa) = tfa {
+        claims["tfa"] = json!(tfa);
+    }
+    token_with(claims)
+}
+
+/// A full Bridgekeeper session's token of `user_id`.
+pub fn full_session(user_id: &str) -> String {
+    session_token(user_id, Some("done"))
 }
 
 /// Any claims, signed with the events' secret.

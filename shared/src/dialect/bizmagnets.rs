@@ -43,6 +43,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     let (status, retry_after) = match error {
         OtpError::Invalid { .. } | OtpError::CountryNotAllowed => (StatusCode::BAD_REQUEST, None),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
+        OtpError::Forbidden => (StatusCode::FORBIDDEN, None),
         OtpError::WrongCode | OtpError::NotThisDestination => (StatusCode::FORBIDDEN, None),
         OtpError::Gone => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),

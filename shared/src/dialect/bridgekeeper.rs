@@ -1,8 +1,15 @@
 //! The Bridgekeeper dialect: `POST /api/auth/v1/users/send-otp` and `.../verify-otp`, with
 //! an optional `qt-auth` / `tfa-auth` cookie, and `.../update-with-otp`, the verify step of
-//! the vendor's own browser client, which requires the cookie. The anonymous answers never
-//! tell whether a destination belongs to an account. Every answer is JSON, errors and
-//! wrong routes included: that client parses each one.
+//! the vendor's own browser client, which requires a full session's cookie. The anonymous
+//! answers never tell whether a destination belongs to an account. Every answer is JSON,
+//! errors and wrong routes included: that client parses each one.
+//!
+//! Sessions fail closed: a token is a full session only when its session claim says so;
+//! any other is a pending one (password done, second factor not), which sends only to the
+//! contacts on record, passes verify-otp only with a code so sent, and changes no
+//! contact. A request with a session cookie from a site not allowed is refused before
+//! the cookie is read. Bridgekeeper's users are its own, of the issuers the deployment
+//! names for it.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -10,11 +17,13 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::challenge::{Attempt, Handle};
+use crate::cross_site::Reached;
 use crate::destination::Destination;
+use crate::engine::Requester;
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Fields, cookie, json_object, json_response, route_path};
+use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
-use crate::scope::{Scope, UserRef};
+use crate::scope::{Product, Realm, Scope, UserRef};
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "bridgekeeper";
@@ -47,6 +56,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             None,
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
+        OtpError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden".to_owned(), None),
         OtpError::WrongCode | OtpError::Gone | OtpError::NotThisDestination => {
             (StatusCode::UNAUTHORIZED, "Invalid OTP".to_owned(), None)
         }
@@ -66,13 +76,51 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
     json_response(status, &json!({"error": {"message": message}}), retry_after)
 }
 
-/// The logged-in user, if a cookie says so: `qt-auth` wins over `tfa-auth`. A cookie that
-/// fails verification is refused, never taken for an anonymous request.
-fn session_user<S, D>(app: &App<S, D>, request: &Request) -> Result<Option<UserRef>, OtpError> {
-    match cookie(request, "qt-auth").or_else(|| cookie(request, "tfa-auth")) {
-        Some(token) => app.jwt.verify(token).map(Some),
-        None => Ok(None),
+/// A signed-in user, as a session cookie says.
+struct Session {
+    user: UserRef,
+    /// The token says the sign-in is complete; otherwise a second factor is pending.
+    full: bool,
+}
+
+/// The session a cookie carries: `qt-auth` wins over `tfa-auth`. A request with a cookie
+/// from a site that may not use it is refused before the token is read; a token that
+/// fails verification, or whose issuer Bridgekeeper does not serve, is refused, never
+/// taken for an anonymous request.
+fn session<S, D>(app: &App<S, D>, request: &Request) -> Result<Option<Session>, OtpError> {
+    let Some(token) = cookie(request, "qt-auth").or_else(|| cookie(request, "tfa-auth")) else {
+        return Ok(None);
+    };
+    let origin = header(request, "origin");
+    let reached = Reached {
+        host: header(request, "host"),
+        scheme: header(request, "x-forwarded-proto"),
+    };
+    if !app
+        .bridgekeeper
+        .allowed_origins
+        .admit(origin, header(request, "sec-fetch-site"), &reached)
+    {
+        tracing::warn!(
+            origin = origin.unwrap_or("none"),
+            "cross-site request with a session cookie refused"
+        );
+        return Err(OtpError::Forbidden);
     }
+    let token = app.jwt.verify(token)?;
+    if !app.bridgekeeper.issuers.contains(&token.issuer) {
+        tracing::info!("a session of an issuer Bridgekeeper does not serve refused");
+        return Err(OtpError::Unauthorized);
+    }
+    Ok(Some(Session {
+        full: token.is_full_session(),
+        user: token.user(Product::Bridgekeeper),
+    }))
+}
+
+/// The realms of Bridgekeeper's users: one per issuer the deployment names for it.
+fn realms<S, D>(app: &App<S, D>) -> impl Iterator<Item = Realm> + '_ {
+    (app.bridgekeeper.issuers.iter()).map(|issuer| Realm::new(Product::Bridgekeeper, issuer.clone()))
 }
 
 fn kind_of(medium: &str) -> Result<ContactKind, OtpError> {
@@ -154,7 +202,7 @@ where
     D: Delivery,
 {
     let work = async {
-        let user = session_user(app, &request)?;
+        let session = session(app, &request)?;
         // JSON whatever the Content-Type: the seed's curl examples send a form type or none.
         let fields = json_object(&request, ContentTypeRule::AnyContentType, true)?;
         let always_send = match fields.0.get("always-send") {
@@ -167,11 +215,11 @@ where
         // Checked whatever the case, though only a session without a named destination
         // uses it: a bad value is never silently ignored.
         let kinds = mediums(&fields)?;
-        match (user, named) {
-            // A logged-in user proving a destination to add (the update-with-otp flow): the
+        match (session, named) {
+            // A full session proving a destination to add (the update-with-otp flow): the
             // code goes where the body says, in a scope only update-with-otp verifies, so
             // a code sent where the caller chose never passes verify-otp (a second factor).
-            (Some(user), Some(destination)) => {
+            (Some(Session { user, full: true }), Some(destination)) => {
                 super::send_default(
                     app,
                     Scope::NewContact(user),
@@ -182,9 +230,22 @@ where
                 )
                 .await?;
             }
-            // Cases 3 and 4: the logged-in user's own email, or the mediums asked for
+            // A pending session naming a destination: a code goes only to the user's
+            // contact of that kind on record (read beside the budgets), and the request
+            // costs the same either way.
+            (Some(Session { user, full: false }), Some(destination)) => {
+                let kind = ContactKind::of(&destination);
+                let on_record = async {
+                    let recorded = app.store().contact_of(&user, kind).await?;
+                    Ok(recorded.is_some_and(|recorded| recorded.key() == destination.key()))
+                };
+                if !send_or_count(app, Scope::User(user.clone()), &destination, &requester, on_record).await? {
+                    tracing::info!(destination = %destination, "a pending session named a contact not on record");
+                }
+            }
+            // Cases 3 and 4: the signed-in user's own email, or the mediums asked for
             // (read first: they say where the codes go), each sent at once.
-            (Some(user), None) => {
+            (Some(Session { user, .. }), None) => {
                 let sends = recorded_destinations(app, &user, kinds)
                     .await?
                     .into_iter()
@@ -202,33 +263,66 @@ where
                     sent?;
                 }
             }
-            // Cases 1, 2 and 5: a code goes to a destination of a known user, or to any with
-            // `always-send`; either way the request costs the same, and the registry is
-            // read beside the budgets.
+            // Cases 1, 2 and 5: a code goes to a destination of a known user (of any of
+            // Bridgekeeper's issuers), or to any with `always-send`; either way the request
+            // costs the same, and the registry is read beside the budgets.
             (None, named) => {
                 let destination =
                     named.ok_or_else(|| OtpError::invalid("email", "or phone-number is required without a session"))?;
-                let owner = async { Ok(app.store().owner_of(&destination).await?) };
-                let (owner, pending) = app
-                    .otp
-                    .begin_send(Scope::Anonymous, destination.clone(), &requester, false, owner)
-                    .await?;
-                let limits = ClientLimits::default();
-                if owner.is_some() || always_send {
-                    let profile = app.otp.policy.default_profile();
-                    app.otp
-                        .finish_send(pending, &app.delivery, &limits, &profile, |code, profile| {
-                            app.messages.for_destination(&destination, code, profile)
-                        })
-                        .await?;
-                } else {
-                    app.otp.finish_count(pending, &limits).await?;
-                }
+                let known = async {
+                    let owners = realms(app).map(|realm| {
+                        let destination = &destination;
+                        async move { app.store().owner_of(&realm, destination).await }
+                    });
+                    // Started together: one read of the registry however many issuers.
+                    let owners = futures_util::future::try_join_all(owners).await?;
+                    Ok(owners.iter().any(Option::is_some) || always_send)
+                };
+                send_or_count(
+                    app,
+                    Scope::Anonymous(Product::Bridgekeeper),
+                    &destination,
+                    &requester,
+                    known,
+                )
+                .await?;
             }
         }
         Ok((StatusCode::OK, json!({"message": "OTP sent"})))
     };
     super::respond(app.request_deadline, work, render_error).await
+}
+
+/// A send that delivers only when `deliver` (read beside the budgets) says so, and
+/// otherwise spends the same budgets and sends nothing: the answer and the cost tell
+/// nobody which it was. Returns whether a code went out.
+async fn send_or_count<S, D>(
+    app: &App<S, D>,
+    scope: Scope,
+    destination: &Destination,
+    requester: &Requester,
+    deliver: impl std::future::Future<Output = Result<bool, OtpError>>,
+) -> Result<bool, OtpError>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry,
+    D: Delivery,
+{
+    let (deliver, pending) = app
+        .otp
+        .begin_send(scope, destination.clone(), requester, false, deliver)
+        .await?;
+    let limits = ClientLimits::default();
+    if deliver {
+        let profile = app.otp.policy.default_profile();
+        app.otp
+            .finish_send(pending, &app.delivery, &limits, &profile, |code, profile| {
+                app.messages.for_destination(destination, code, profile)
+            })
+            .await?;
+    } else {
+        app.otp.finish_count(pending, &limits).await?;
+    }
+    Ok(deliver)
 }
 
 /// The code of a session's request, for the destination the caller names in `named` or,
@@ -265,16 +359,22 @@ async fn session_attempt<S: UserDirectory, D>(
     })
 }
 
-/// update-with-otp: the logged-in user (cookie required) proves the destination `user`
-/// names (`email` or `phone-number`, sent before with send-otp; without one, the email on
-/// record), which is then linked to them. A wrong, expired, used or unknown code is the
+/// update-with-otp: the signed-in user (a full session's cookie required) proves the
+/// destination `user` names (`email` or `phone-number`, sent before with send-otp; without
+/// one, the email on record), which is then linked to them. A pending session never
+/// changes a contact: 401 `Unauthorized`. A wrong, expired, used or unknown code is the
 /// same 401 `Invalid OTP`.
 pub async fn update_with_otp<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
     S: ChallengeStore + QuotaStore + UserDirectory,
 {
     let work = async {
-        let user = session_user(app, &request)?.ok_or(OtpError::Unauthorized)?;
+        let session = session(app, &request)?.ok_or(OtpError::Unauthorized)?;
+        if !session.full {
+            tracing::info!("a pending session may not change a contact: update-with-otp refused");
+            return Err(OtpError::Unauthorized);
+        }
+        let user = session.user;
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
         let named = match fields.0.get("user") {
@@ -303,14 +403,16 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory,
 {
     let work = async {
-        let user = session_user(app, &request)?;
+        let session = session(app, &request)?;
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
         let named = named_destination(&fields)?;
-        let attempt = match (user, named) {
-            (Some(user), named) => session_attempt(app, user, named, code, false).await?,
+        let attempt = match (session, named) {
+            // Full or pending alike: only codes sent to contacts on record are in this
+            // scope (a pending session's send to anything else sent nothing).
+            (Some(session), named) => session_attempt(app, session.user, named, code, false).await?,
             (None, Some(destination)) => Attempt {
-                scope: Scope::Anonymous,
+                scope: Scope::Anonymous(Product::Bridgekeeper),
                 destination,
                 handle: Handle::Open,
                 code,

@@ -13,7 +13,7 @@ use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
-use crate::scope::{Scope, UserRef};
+use crate::scope::{Product, Scope, UserRef};
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "kgen";
@@ -62,6 +62,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             None,
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({"message": "UN_AUTHORIZED"}), None),
+        OtpError::Forbidden => (StatusCode::FORBIDDEN, json!({"message": "FORBIDDEN"}), None),
         OtpError::WrongCode | OtpError::NotThisDestination => {
             (StatusCode::BAD_REQUEST, json!({"message": "INVALID_OTP"}), None)
         }
@@ -86,15 +87,23 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
     json_response(status, &body, retry_after)
 }
 
-/// The caller: the user of the JWT (checked here: no I/O), and on the proxy surface the
-/// client its `clientID` names (its credentials are checked by [`client_check`]).
+/// The caller: KGen's user of the JWT (checked here: no I/O), and on the proxy surface the
+/// client its `clientID` names (its credentials are checked by [`client_check`]). A token
+/// that says its bearer's second factor is pending is refused: KGen has no sessions, and
+/// such a token must not stand in for a signed-in user anywhere.
 fn caller<'a, S, D>(app: &App<S, D>, request: &'a Request) -> Result<(UserRef, Option<&'a str>), OtpError> {
     let client_id = match Surface::of(request) {
         Surface::Proxy => Some(header(request, "clientID").ok_or(OtpError::Unauthorized)?),
         Surface::Frontend => None,
     };
-    let token = header(request, "user-jwt-token").ok_or(OtpError::Unauthorized)?;
-    Ok((app.jwt.verify(token)?, client_id))
+    let token = app
+        .jwt
+        .verify(header(request, "user-jwt-token").ok_or(OtpError::Unauthorized)?)?;
+    if !token.is_settled() {
+        tracing::info!("a pending session's token refused: KGen takes signed-in users only");
+        return Err(OtpError::Unauthorized);
+    }
+    Ok((token.user(Product::Kgen), client_id))
 }
 
 /// The proxy surface's client credentials, checked (one read); none on the frontend.
@@ -137,10 +146,12 @@ where
             let (user, client_id) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| phone(&fields));
             let destination = super::parsed_after(parsed, client_check(app, &request)).await?;
+            let realm = user.realm();
             let reads = async {
                 // Both run to their end (no request is abandoned); the credentials' answer
-                // comes first.
-                let (client, owner) = tokio::join!(client_check(app, &request), app.store().owner_of(&destination));
+                // comes first. `isNewUser` speaks of KGen's users of the token's issuer only.
+                let (client, owner) =
+                    tokio::join!(client_check(app, &request), app.store().owner_of(&realm, &destination));
                 Ok((client?, owner?.is_none()))
             };
             let requester = super::requester(&request, client_id, DIALECT);

@@ -12,7 +12,7 @@ use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
-use crate::scope::{Scope, UserRef};
+use crate::scope::{Product, Scope, UserRef};
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "zap";
@@ -41,6 +41,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             (StatusCode::BAD_REQUEST, "Invalid or expired OTP".to_owned(), None)
         }
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
+        OtpError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden".to_owned(), None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
         OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
@@ -85,8 +86,9 @@ fn user(fields: &Fields, client: Option<&str>) -> Result<UserRef, OtpError> {
     } else {
         spelled_otherwise.ok_or_else(|| OtpError::invalid("userId", "is required and must be a string"))?
     };
-    // Users are namespaced by the API client, as JWT users are by their issuer.
-    Ok(UserRef::new(format!("zap:{}", client.unwrap_or_default()), id))
+    // ZAP's users are its clients' (the client stands where a JWT's issuer does), in a
+    // product of their own: no token can name one.
+    Ok(UserRef::new(Product::Zap, client.unwrap_or_default(), id))
 }
 
 /// The destination: the email when given (codes go "to the user's email"), else the phone.

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 
 use crate::destination::Destination;
 use crate::ports::{ClientRecord, OtpConfig, StoreError, UserDirectory};
-use crate::scope::{UserRef, unescape};
+use crate::scope::{Realm, UserRef, unescape};
 
 use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
 use super::registry::{WHATSAPP_ATTRIBUTES, client_from, config_from, whatsapp_attributes};
@@ -198,16 +198,16 @@ impl DynamoStore {
         )
     }
 
-    /// Unlinks a contact from its user: the contact item and the user's record of it go
-    /// together. The user it was linked to, or None when it was nobody's.
-    pub async fn unlink(&self, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
-        let Some(owner) = self.owner_of(destination).await? else {
+    /// Unlinks a contact from its user in `realm`: the contact item and the user's record
+    /// of it go together. The user it was linked to, or None when it was nobody's there.
+    pub async fn unlink(&self, realm: &Realm, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
+        let Some(owner) = self.owner_of(realm, destination).await? else {
             return Ok(None);
         };
         let attribute = super::users::contact_attribute(destination);
         let contact = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(contact_pk(destination)))
+            .key(PK, s(contact_pk(realm, destination)))
             .condition_expression("user_key = :user")
             .expression_attribute_values(":user", s(owner.key()))
             .build()

@@ -12,7 +12,7 @@ use rand::RngExt;
 use crate::backend::Outage;
 use crate::destination::Destination;
 use crate::ports::StoreError;
-use crate::scope::{Scope, UserRef, escape};
+use crate::scope::{Product, Realm, Scope, UserRef, escape};
 
 use super::reads::ReadBatches;
 
@@ -79,10 +79,15 @@ pub(super) fn config_pk(uid: &str) -> String {
     format!("CONFIG#{}", escape(uid))
 }
 
-pub(super) fn contact_pk(destination: &Destination) -> String {
-    format!("CONTACT#{}", destination.key())
+/// A destination's entry in one realm's registry. The realm's key always holds a `:`,
+/// which no destination's does: no entry of a realm can be read as another's, nor as an
+/// entry written before realms (`CONTACT#<destination>`, which `otp-admin user migrate`
+/// moves).
+pub(super) fn contact_pk(realm: &Realm, destination: &Destination) -> String {
+    format!("CONTACT#{}#{}", realm.key(), destination.key())
 }
 
+/// A user's record: `USER#<product>:<issuer>:<id>` (two `:`; one before realms).
 pub(super) fn user_pk(user: &UserRef) -> String {
     format!("USER#{}", user.key())
 }
@@ -100,8 +105,18 @@ pub(super) fn stored_destination(value: &str) -> Destination {
     }
 }
 
+/// The attributes that name a user on a contact item and a user item.
+pub(super) const PRODUCT: &str = "product";
+pub(super) const ISSUER: &str = "issuer";
+pub(super) const USER_ID: &str = "user_id";
+
+/// The user an item names; None for an item written before realms (it has no product).
 pub(super) fn user_from(item: &Item) -> Option<UserRef> {
-    Some(UserRef::new(get_s(item, "issuer")?, get_s(item, "user_id")?))
+    Some(UserRef::new(
+        Product::parse(get_s(item, PRODUCT)?)?,
+        get_s(item, ISSUER)?,
+        get_s(item, USER_ID)?,
+    ))
 }
 
 /// A conditional write's outcome: true when written, false when its condition failed

@@ -12,8 +12,8 @@
 //! | challenge id | `CHALLENGE_ID#<id>` | `scope`, `destination` (BizMagnets verifies by id) |
 //! | sliding budget | `SLIDE#<rule>#<subject>` | `n0`..`n19`: the last admissions, newest first; `ttl` |
 //! | counter | `COUNT#<rule>#<subject>#<window>` | `n`: requests counted in that window; `ttl` |
-//! | contact | `CONTACT#<destination key>` | `user_key`, `issuer`, `user_id`, `linked_at` |
-//! | user | `USER#<issuer>:<user id>` | `issuer`, `user_id`, `phone`, `email` (as given) |
+//! | contact | `CONTACT#<product>:<issuer>#<destination key>` | `user_key`, `product`, `issuer`, `user_id`, `address`, `linked_at` |
+//! | user | `USER#<product>:<issuer>:<user id>` | `product`, `issuer`, `user_id`, `phone`, `email` (as given) |
 //! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour` |
 //! | configuration | `CONFIG#<uid>` | `client_id`, `channel`, `code_length`, `lifetime`, `template`, `sender` |
 //! | test destination | `TESTDEST#client:<client id>#<destination key>` or `TESTDEST#public#<destination key>` | `destination`, `code_tag`/`code_key` (the known code's seal), `code_length`, `expires_at`, `added_at`, `ttl` |
@@ -27,6 +27,7 @@ mod admin;
 mod budgets;
 mod challenges;
 mod items;
+mod migration;
 mod reads;
 mod registry;
 mod table;
@@ -34,5 +35,6 @@ mod test_destinations;
 mod users;
 
 pub use items::DynamoStore;
+pub use migration::{LegacyContact, Placement};
 pub use table::create_table;
 pub use test_destinations::ListedTestDestination;

@@ -1,16 +1,21 @@
-//! The user registry: a contact item per destination (its owner) and a user item per
-//! user (one phone and one email). Both sides always change together, in one transaction,
-//! under conditions on what was read; a link therefore needs no read of its own beyond
-//! the two it makes beside a verify's first write.
+//! The user registry, one per realm (a product's users of one issuer): a contact item per
+//! destination and realm (its owner there) and a user item per user (one phone and one
+//! email). Both sides always change together, in one transaction, under conditions on
+//! what was read; a link therefore needs no read of its own beyond the two it makes
+//! beside a verify's first write. A link touches its user's realm alone: it never moves a
+//! contact away from another product's or issuer's user.
 
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::ports::{ContactKind, LinkState, StoreError, UserDirectory};
-use crate::scope::UserRef;
+use crate::scope::{Realm, UserRef};
 
-use super::items::{DynamoStore, PK, back_off, contact_pk, get_s, n, s, stored_destination, user_from, user_pk};
+use super::items::{
+    DynamoStore, ISSUER, PK, PRODUCT, USER_ID, back_off, contact_pk, get_s, n, s, stored_destination, user_from,
+    user_pk,
+};
 
 /// Re-reads of a link that changed between read and write.
 const LINK_TRIES: u32 = 4;
@@ -44,14 +49,16 @@ impl DynamoStore {
         now: UnixSeconds,
     ) -> LinkPlan {
         let attribute = contact_attribute(destination);
+        let realm = user.realm();
         let owner = state.owner.as_ref().map(|(owner, _)| owner);
         let mut items = Vec::new();
         let mut contact_put = Put::builder()
             .table_name(&self.table)
-            .item(PK, s(contact_pk(destination)))
+            .item(PK, s(contact_pk(&realm, destination)))
             .item("user_key", s(user.key()))
-            .item("issuer", s(&user.issuer))
-            .item("user_id", s(&user.id))
+            .item(PRODUCT, s(user.product.name()))
+            .item(ISSUER, s(&user.issuer))
+            .item(USER_ID, s(&user.id))
             .item("address", s(destination.as_str()))
             .item("linked_at", n(now));
         contact_put = match owner {
@@ -74,8 +81,14 @@ impl DynamoStore {
             let mut user_update = Update::builder()
                 .table_name(&self.table)
                 .key(PK, s(user_pk(user)))
-                .update_expression("SET issuer = :issuer, user_id = :user_id, #contact = :destination")
+                .update_expression(
+                    "SET #product = :product, #issuer = :issuer, #user_id = :user_id, #contact = :destination",
+                )
                 .expression_attribute_names("#contact", attribute)
+                .expression_attribute_names("#product", PRODUCT)
+                .expression_attribute_names("#issuer", ISSUER)
+                .expression_attribute_names("#user_id", USER_ID)
+                .expression_attribute_values(":product", s(user.product.name()))
                 .expression_attribute_values(":issuer", s(&user.issuer))
                 .expression_attribute_values(":user_id", s(&user.id))
                 .expression_attribute_values(":destination", s(destination.as_str()));
@@ -125,7 +138,7 @@ impl DynamoStore {
         {
             let release = Delete::builder()
                 .table_name(&self.table)
-                .key(PK, s(contact_pk(&previous)))
+                .key(PK, s(contact_pk(&realm, &previous)))
                 .condition_expression("attribute_not_exists(pk) OR user_key = :user")
                 .expression_attribute_values(":user", s(user.key()))
                 .build()
@@ -154,8 +167,14 @@ impl DynamoStore {
 }
 
 impl UserDirectory for DynamoStore {
-    async fn owner_of(&self, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
-        Ok(self.get(contact_pk(destination)).await?.as_ref().and_then(user_from))
+    async fn owner_of(&self, realm: &Realm, destination: &Destination) -> Result<Option<UserRef>, StoreError> {
+        Ok(self
+            .get(contact_pk(realm, destination))
+            .await?
+            .as_ref()
+            .and_then(user_from)
+            // Only the realm's own users are ever written here; anything else is no owner.
+            .filter(|owner| owner.realm() == *realm))
     }
 
     async fn contact_of(&self, user: &UserRef, kind: ContactKind) -> Result<Option<Destination>, StoreError> {
@@ -172,7 +191,10 @@ impl UserDirectory for DynamoStore {
     }
 
     async fn link_state(&self, destination: &Destination, user: &UserRef) -> Result<LinkState, StoreError> {
-        let (contact, user_item) = tokio::join!(self.get(contact_pk(destination)), self.get(user_pk(user)));
+        let (contact, user_item) = tokio::join!(
+            self.get(contact_pk(&user.realm(), destination)),
+            self.get(user_pk(user))
+        );
         let (contact, user_item) = (contact?, user_item?);
         Ok(LinkState {
             owner: contact

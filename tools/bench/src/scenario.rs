@@ -8,7 +8,7 @@ use otp_shared::App;
 use otp_shared::code::Code;
 use otp_shared::destination::Destination;
 use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
-use otp_shared::scope::{Scope, UserRef};
+use otp_shared::scope::{Product, Scope, UserRef};
 use otp_tests::{EVENTS_ISSUER, api_event, user_token};
 use rand::RngExt;
 use serde_json::json;
@@ -124,7 +124,7 @@ where
             client: None,
             dialect: "kgen",
         };
-        let scope = Scope::User(UserRef::new(EVENTS_ISSUER, &user));
+        let scope = Scope::User(UserRef::new(Product::Kgen, EVENTS_ISSUER, &user));
         let (_, pending) = app
             .otp
             .begin_send(scope, destination.clone(), &requester, false, async { Ok(()) })

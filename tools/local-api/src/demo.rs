@@ -1,14 +1,14 @@
 //! A ready-to-use local setup: the table and SES identity, a client with every permission,
 //! an SMS and an email OTP configuration (BizMagnets' configurations, Twilio's services), a
-//! user with a phone and an email on record, and a JWT of that user signed with the local
-//! `JWT_SECRET`.
+//! Bridgekeeper user with a phone and an email on record, and JWTs of that user signed with
+//! the local `JWT_SECRET`: one for KGen, a full Bridgekeeper session and a pending one.
 
 use otp_admin::{Admin, execute};
 use otp_shared::settings::Settings;
 use otp_shared::store::DynamoStore;
 use serde_json::{Value, json};
 
-/// The demo user's issuer, id and contacts.
+/// The demo user's issuer (the local server's `BRIDGEKEEPER_ISSUERS`), id and contacts.
 pub const DEMO_ISSUER: &str = "local-demo";
 pub const DEMO_USER: &str = "demo-user";
 pub const DEMO_PHONE: &str = "+919876543219";
@@ -105,6 +105,8 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         &[
             "user",
             "import",
+            "--product",
+            "bridgekeeper",
             "--user-id",
             DEMO_USER,
             "--issuer",
@@ -117,20 +119,26 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         &tools,
     )
     .await?;
-    let jwt = std::env::var("JWT_SECRET")
+    // The demo user's tokens: KGen's (no session claim), and Bridgekeeper's full and
+    // pending sessions, by the deployment's session claim.
+    let rule = settings.jwt.session_rule();
+    let token = |session: Option<&str>| {
+        let secret = std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty())?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims =
+            json!({"iss": DEMO_ISSUER, "sub": DEMO_USER, "user_id": DEMO_USER, "iat": now, "exp": now + 86_400});
+        if let Some(value) = session {
+            claims[rule.claim.as_str()] = json!(value);
+        }
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
         .ok()
-        .filter(|s| !s.is_empty())
-        .map(|secret| {
-            let now = jsonwebtoken::get_current_timestamp();
-            let claims =
-                json!({"iss": DEMO_ISSUER, "sub": DEMO_USER, "user_id": DEMO_USER, "iat": now, "exp": now + 86_400});
-            jsonwebtoken::encode(
-                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-                &claims,
-                &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-            )
-            .unwrap_or_default()
-        });
+    };
+    let full = rule.full_values.first().map(String::as_str);
+    let (jwt, qt_auth, tfa_auth) = (token(None), token(full), token(Some("pending")));
     Ok(json!({
         "client_id": client_id,
         "client_secret": client["client_secret"],
@@ -139,6 +147,8 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         "email_config_uid": email_config["otp_config_uid"],
         "whatsapp_config_uid": whatsapp_config["otp_config_uid"],
         "jwt": jwt,
+        "qt_auth": qt_auth,
+        "tfa_auth": tfa_auth,
         "user": {"issuer": DEMO_ISSUER, "user_id": DEMO_USER, "phone": DEMO_PHONE, "email": DEMO_EMAIL},
     }))
 }
@@ -150,16 +160,20 @@ pub fn exports(url: &str, demo: &Value) -> String {
         "Demo credentials (paste into your shell):\n  export API={url}\n  export JWT={}\n  export CLIENT_ID={}\n  \
          export CLIENT_SECRET={}\n  export API_KEY={}\n  export OTP_CONFIG_UID={}\n  \
          export WHATSAPP_CONFIG_UID={}\n\
+         Bridgekeeper's session cookies of the demo user (a full session; a second factor pending):\n  \
+         export QT_AUTH={}\n  export TFA_AUTH={}\n\
          For Twilio's SDKs (the client's id and secret, its SMS and its email configuration):\n  \
          export TWILIO_ACCOUNT_SID={}\n  export TWILIO_AUTH_TOKEN={}\n  export VERIFY_SERVICE_SID={}\n  \
          export VERIFY_EMAIL_SERVICE_SID={}\n\
-         The demo user ({DEMO_ISSUER}/{DEMO_USER}) has {DEMO_PHONE} and {DEMO_EMAIL} on record.\n",
+         The demo user ({DEMO_ISSUER}/{DEMO_USER}) has {DEMO_PHONE} and {DEMO_EMAIL} on record in Bridgekeeper.\n",
         field("jwt"),
         field("client_id"),
         field("client_secret"),
         field("api_key"),
         field("otp_config_uid"),
         field("whatsapp_config_uid"),
+        field("qt_auth"),
+        field("tfa_auth"),
         field("client_id"),
         field("client_secret"),
         field("otp_config_uid"),

@@ -188,7 +188,7 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
     assert_eq!((status, body), (200, json!({"success": true, "data": "OTP Verified"})));
 
     // Bridgekeeper, case 3: the session cookie sends to the user's email on record.
-    let cookie = format!("qt-auth={jwt}");
+    let cookie = format!("qt-auth={}", text("qt_auth"));
     let (status, body) = exchange(
         &server.url,
         "POST",
@@ -205,6 +205,25 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
         &verify,
     );
     assert_eq!((status, body), (200, json!({"message": "OTP verified"})));
+
+    // A pending second factor may not change a contact, and a page of another site may
+    // not use the cookie at all.
+    let pending = format!("tfa-auth={}", text("tfa_auth"));
+    let update = json!({"otp": "123456", "user": {"phone-number": "+919876543299"}});
+    let (status, body) = post(
+        &server,
+        "/api/auth/v1/users/update-with-otp",
+        &[("Cookie", &pending)],
+        &update,
+    );
+    assert_eq!((status, body), (401, json!({"error": {"message": "Unauthorized"}})));
+    let (status, body) = post(
+        &server,
+        "/api/auth/v1/users/send-otp",
+        &[("Cookie", &cookie), ("Origin", "https://evil.example")],
+        &json!({}),
+    );
+    assert_eq!((status, body), (403, json!({"error": {"message": "Forbidden"}})));
 
     // Bridgekeeper's own browser client adds a phone number: send-otp names it in the
     // session, update-with-otp proves it; a wrong method still answers JSON.
@@ -251,4 +270,54 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(refuses_connections(&server.url), "the local API stopped");
     assert!(refuses_connections(&server.aws), "the local AWS stopped");
+}
+
+/// What `otp-local` prints and how it ends when it starts with `settings` (no local AWS is
+/// needed: a setting it refuses stops it before any AWS call, as it stops a function).
+fn start_with(settings: &[(&str, &str)]) -> (bool, String) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let output = Command::new(env!("CARGO_BIN_EXE_otp-local"))
+        .args(["--port", "0", "--template", "template.yaml"])
+        .current_dir(root)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("TABLE_NAME", "start-up"),
+            ("OTP_HMAC_KEYS", "start-up-hmac-key-0123456789abcdef0123"),
+            ("EMAIL_FROM", "otp@example.com"),
+        ])
+        .envs(settings.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("otp-local runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_short_hs256_key_stops_the_start_naming_its_issuer() {
+    let (started, said) = start_with(&[("JWT_SECRET", "too-short-a-secret")]);
+    assert!(!started);
+    assert!(
+        said.contains("configuration refused: JWT_SECRET: an HS256 key of 18 bytes; it needs at least 32"),
+        "{said}"
+    );
+    let keys = r#"{"https://id.example": {"alg": "HS256", "secret": "thirty-one-bytes-of-a-key-here!"}}"#;
+    let (started, said) = start_with(&[("JWT_KEYS", keys)]);
+    assert!(!started);
+    assert!(
+        said.contains("JWT_KEYS: HS256 key of https://id.example: an HS256 key of 31 bytes"),
+        "{said}"
+    );
+    let (started, said) = start_with(&[
+        ("JWT_SECRET", "a-secret-of-thirty-two-bytes-ok!"),
+        ("BRIDGEKEEPER_ALLOWED_ORIGINS", "app.example.com"),
+    ]);
+    assert!(!started);
+    assert!(
+        said.contains("BRIDGEKEEPER_ALLOWED_ORIGINS: app.example.com is not an origin"),
+        "{said}"
+    );
 }

@@ -197,15 +197,38 @@ pub struct WhatsAppArgs {
     pub fallback_to_sms: Option<bool>,
 }
 
+/// Whose user: a product that keeps users, and the issuer that vouches for them there.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RealmArgs {
+    /// The product whose user it is: kgen, bridgekeeper or zap. Each keeps users of its
+    /// own: a contact linked in one is nothing to another.
+    #[arg(long, value_parser = parse_user_product)]
+    pub product: otp_shared::scope::Product,
+    /// The `iss` of the user's JWTs (empty when tokens carry none); for zap, the API
+    /// client whose users they are (empty when ZAP takes no API key).
+    #[arg(long, default_value = "")]
+    pub issuer: String,
+}
+
+fn parse_user_product(text: &str) -> Result<otp_shared::scope::Product, String> {
+    use otp_shared::scope::Product;
+    Product::parse(text.trim())
+        .filter(|product| Product::WITH_USERS.contains(product))
+        .ok_or_else(|| {
+            let names: Vec<&str> = Product::WITH_USERS.iter().map(|p| p.name()).collect();
+            format!("unknown product {text}: one of {}", names.join(", "))
+        })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Records a user with its contacts (each linked to it, moved from any other user).
+    /// Records a user of a product with its contacts (each linked to it, moved from any
+    /// other user of the same product and issuer).
     Import {
+        #[command(flatten)]
+        realm: RealmArgs,
         #[arg(long)]
         user_id: String,
-        /// The issuer of the user's JWTs (empty when not given).
-        #[arg(long, default_value = "")]
-        issuer: String,
         #[arg(long)]
         phone: Option<String>,
         #[arg(long)]
@@ -213,15 +236,34 @@ pub enum UserCommand {
     },
     /// Shows a user's contacts on record.
     Show {
+        #[command(flatten)]
+        realm: RealmArgs,
         #[arg(long)]
         user_id: String,
-        #[arg(long, default_value = "")]
-        issuer: String,
     },
-    /// Unlinks a contact (a phone number or an address) from whichever user has it.
+    /// Unlinks a contact (a phone number or an address) from whichever user of the
+    /// product and issuer has it.
     Unlink {
+        #[command(flatten)]
+        realm: RealmArgs,
         #[arg(long)]
         contact: String,
+    },
+    /// Moves the contacts linked before products kept their users apart into the
+    /// products that now serve their users, then deletes the old entries. A ZAP user's
+    /// contacts (issuer `zap:<client>`) go to ZAP; any other user's to KGen and, when its
+    /// issuer is one of `--bridgekeeper-issuers`, to Bridgekeeper. A link made since the
+    /// deploy is kept. Safe to run again.
+    Migrate {
+        /// The issuers Bridgekeeper serves: the deployment's `BRIDGEKEEPER_ISSUERS`.
+        #[arg(long, value_delimiter = ',')]
+        bridgekeeper_issuers: Vec<String>,
+        /// Leave KGen out: its users were never linked by these contacts.
+        #[arg(long)]
+        skip_kgen: bool,
+        /// Say what would move, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -1,52 +1,80 @@
-//! `otp-admin user ...`: the registry of users and the contacts linked to them.
+//! `otp-admin user ...`: the registry of users and the contacts linked to them, per product
+//! and issuer.
 
 use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::destination::Destination;
 use otp_shared::ports::{ContactKind, UserDirectory};
-use otp_shared::scope::UserRef;
+use otp_shared::scope::{Product, Realm, UserRef};
+use otp_shared::store::{LegacyContact, Placement};
 use serde_json::{Value, json};
 
-use crate::{Admin, UserCommand};
+use crate::{Admin, RealmArgs, UserCommand};
 
 pub(crate) async fn run(command: UserCommand, admin: &Admin) -> Result<Value, String> {
     match command {
         UserCommand::Import {
+            realm,
             user_id,
-            issuer,
             phone,
             email,
-        } => import(admin, &user(&issuer, &user_id)?, phone.as_deref(), email.as_deref()).await,
-        UserCommand::Show { user_id, issuer } => {
-            let user = user(&issuer, &user_id)?;
+        } => import(admin, &user(&realm, &user_id)?, phone.as_deref(), email.as_deref()).await,
+        UserCommand::Show { realm, user_id } => {
+            let user = user(&realm, &user_id)?;
             let (phone, email) = tokio::join!(
                 admin.store.contact_of(&user, ContactKind::Phone),
                 admin.store.contact_of(&user, ContactKind::Email)
             );
             let (phone, email) = (phone.map_err(|e| e.to_string())?, email.map_err(|e| e.to_string())?);
             Ok(json!({
-                "user": {"issuer": user.issuer, "user_id": user.id},
+                "user": shown(&user),
                 "phone": phone.as_ref().map(Destination::as_str),
                 "email": email.as_ref().map(Destination::as_str),
             }))
         }
-        UserCommand::Unlink { contact } => {
+        UserCommand::Unlink { realm, contact } => {
             let destination = contact_of(&contact)?;
-            let previous = admin.store.unlink(&destination).await.map_err(|e| e.to_string())?;
-            let previous = previous.ok_or_else(|| format!("{contact} is linked to no user"))?;
+            let realm = Realm::new(realm.product, realm.issuer.trim());
+            let previous = admin
+                .store
+                .unlink(&realm, &destination)
+                .await
+                .map_err(|e| e.to_string())?;
+            let previous = previous.ok_or_else(|| {
+                format!(
+                    "{contact} is linked to no {} user of issuer {:?}",
+                    realm.product, realm.issuer
+                )
+            })?;
             Ok(json!({
                 "contact": destination.as_str(),
-                "unlinked_from": {"issuer": previous.issuer, "user_id": previous.id},
+                "unlinked_from": shown(&previous),
             }))
+        }
+        UserCommand::Migrate {
+            bridgekeeper_issuers,
+            skip_kgen,
+            dry_run,
+        } => {
+            let targets = Targets {
+                bridgekeeper_issuers: bridgekeeper_issuers.iter().map(|i| i.trim().to_owned()).collect(),
+                kgen: !skip_kgen,
+            };
+            migrate(admin, &targets, dry_run).await
         }
     }
 }
 
-fn user(issuer: &str, user_id: &str) -> Result<UserRef, String> {
+/// A user as the commands print it.
+fn shown(user: &UserRef) -> Value {
+    json!({"product": user.product.name(), "issuer": user.issuer, "user_id": user.id})
+}
+
+fn user(realm: &RealmArgs, user_id: &str) -> Result<UserRef, String> {
     let user_id = user_id.trim();
     if user_id.is_empty() {
         return Err("--user-id is required".to_owned());
     }
-    Ok(UserRef::new(issuer.trim(), user_id))
+    Ok(UserRef::new(realm.product, realm.issuer.trim(), user_id))
 }
 
 /// A phone number (`+` and digits) or an address.
@@ -75,8 +103,92 @@ async fn import(admin: &Admin, user: &UserRef, phone: Option<&str>, email: Optio
         let moved_from = admin.store.link(contact, user, now).await.map_err(|e| e.to_string())?;
         linked.push(json!({
             "contact": contact.as_str(),
-            "moved_from": moved_from.map(|previous| json!({"issuer": previous.issuer, "user_id": previous.id})),
+            "moved_from": moved_from.as_ref().map(shown),
         }));
     }
-    Ok(json!({"user": {"issuer": user.issuer, "user_id": user.id}, "linked": linked}))
+    Ok(json!({"user": shown(user), "linked": linked}))
+}
+
+/// Which products a legacy contact's user now belongs to.
+struct Targets {
+    bridgekeeper_issuers: Vec<String>,
+    kgen: bool,
+}
+
+/// The issuers ZAP's users were written under: `zap:<client id>`.
+const LEGACY_ZAP_PREFIX: &str = "zap:";
+
+impl Targets {
+    /// The users a legacy contact's user is now: ZAP's user of its client, or KGen's and
+    /// (for Bridgekeeper's issuers) Bridgekeeper's user of the same issuer and id.
+    fn users_of(&self, legacy: &LegacyContact) -> Vec<UserRef> {
+        if let Some(client) = legacy.issuer.strip_prefix(LEGACY_ZAP_PREFIX) {
+            return vec![UserRef::new(Product::Zap, client, &legacy.user_id)];
+        }
+        let mut users = Vec::new();
+        if self.kgen {
+            users.push(UserRef::new(Product::Kgen, &legacy.issuer, &legacy.user_id));
+        }
+        if self.bridgekeeper_issuers.contains(&legacy.issuer) {
+            users.push(UserRef::new(Product::Bridgekeeper, &legacy.issuer, &legacy.user_id));
+        }
+        users
+    }
+}
+
+/// Places every legacy contact in its user's products, then deletes the legacy contact
+/// and user items. Each placement writes only where nothing was linked since, so a run
+/// cut short is run again to the same end.
+async fn migrate(admin: &Admin, targets: &Targets, dry_run: bool) -> Result<Value, String> {
+    let contacts = admin.store.legacy_contacts().await.map_err(|e| e.to_string())?;
+    let users = admin.store.legacy_users().await.map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let (mut placements, mut linked, mut already, mut dropped) = (0u64, 0u64, 0u64, 0u64);
+    let mut kept = Vec::new();
+    for legacy in &contacts {
+        let owners = targets.users_of(legacy);
+        if owners.is_empty() {
+            dropped += 1;
+        }
+        for owner in owners {
+            placements += 1;
+            if dry_run {
+                continue;
+            }
+            match admin
+                .store
+                .place_legacy(&legacy.destination, &owner, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Placement::Linked => linked += 1,
+                Placement::AlreadyThere => already += 1,
+                Placement::Kept => kept.push(json!({
+                    "contact": legacy.destination.as_str(),
+                    "user": shown(&owner),
+                })),
+            }
+        }
+    }
+    if !dry_run {
+        for pk in contacts.iter().map(|legacy| &legacy.pk).chain(&users) {
+            admin.store.delete_legacy(pk).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(json!({
+        "dry_run": dry_run,
+        "legacy_contacts": contacts.len(),
+        "legacy_users": users.len(),
+        // A contact goes to each product that serves its user.
+        "placements": placements,
+        "linked": linked,
+        "already_linked": already,
+        // Linked since the deploy to someone else, or the user has another contact of
+        // that kind now: the newer link stands.
+        "kept_newer": kept,
+        // Users of no product this deployment serves (KGen skipped, and not an issuer of
+        // Bridgekeeper's): their contacts are deleted with the legacy entries.
+        "served_by_no_product": dropped,
+        "deleted": if dry_run { 0 } else { contacts.len() + users.len() },
+    }))
 }

@@ -36,6 +36,7 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             "Verification delivery attempt blocked: SMS to this country is not enabled".to_owned(),
         ),
         OtpError::Unauthorized => (20003, StatusCode::UNAUTHORIZED, "Authenticate".to_owned()),
+        OtpError::Forbidden => (20403, StatusCode::FORBIDDEN, "Forbidden".to_owned()),
         OtpError::NotFound | OtpError::Gone | OtpError::WrongCode | OtpError::NotThisDestination => (
             20404,
             StatusCode::NOT_FOUND,
