@@ -13,6 +13,11 @@ fn args(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
+/// The words of a command line.
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
 async fn admin() -> (Admin, aws_sdk_dynamodb::Client) {
     let sdk = sdk_config(&local_aws().endpoint);
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -560,55 +565,17 @@ async fn users_are_shown_and_contacts_unlinked() {
     )
     .await
     .expect("imported");
-    let shown = execute(
-        &args(&[
-            "user",
-            "show",
-            "--product",
-            "kgen",
-            "--user-id",
-            "u-9",
-            "--issuer",
-            "qt",
-        ]),
-        &admin,
-    )
-    .await
-    .expect("shown");
+    let shown = execute(&words("user show --product kgen --issuer qt --user-id u-9"), &admin)
+        .await
+        .expect("shown");
     assert_eq!(shown["phone"], "+919876500009");
     assert_eq!(shown["email"], "U9@example.com");
 
-    let unlinked = execute(
-        &args(&[
-            "user",
-            "unlink",
-            "--product",
-            "kgen",
-            "--issuer",
-            "qt",
-            "--contact",
-            "u9@example.com",
-        ]),
-        &admin,
-    )
-    .await
-    .expect("unlinked");
+    let unlinked = execute(&words(UNLINK_U9), &admin).await.expect("unlinked");
     assert_eq!(unlinked["unlinked_from"]["user_id"], "u-9");
-    let shown = execute(
-        &args(&[
-            "user",
-            "show",
-            "--product",
-            "kgen",
-            "--user-id",
-            "u-9",
-            "--issuer",
-            "qt",
-        ]),
-        &admin,
-    )
-    .await
-    .expect("shown");
+    let shown = execute(&words("user show --product kgen --issuer qt --user-id u-9"), &admin)
+        .await
+        .expect("shown");
     assert_eq!(
         (shown["phone"].clone(), shown["email"].clone()),
         ("+919876500009".into(), serde_json::Value::Null)
@@ -616,39 +583,20 @@ async fn users_are_shown_and_contacts_unlinked() {
     let address = Destination::email("u9@example.com").expect("valid");
     let realm = otp_shared::scope::Realm::new(Product::Kgen, "qt");
     assert_eq!(admin.store.owner_of(&realm, &address).await.expect("read"), None);
-    assert!(
-        execute(
-            &args(&[
-                "user",
-                "unlink",
-                "--product",
-                "kgen",
-                "--issuer",
-                "qt",
-                "--contact",
-                "u9@example.com"
-            ]),
-            &admin
-        )
-        .await
-        .is_err(),
-        "nobody's now"
-    );
-    assert!(
-        execute(
-            &args(&[
-                "user",
-                "unlink",
-                "--product",
-                "kgen",
-                "--issuer",
-                "qt",
-                "--contact",
-                "12345"
-            ]),
-            &admin
-        )
-        .await
-        .is_err()
-    );
+    assert!(execute(&words(UNLINK_U9), &admin).await.is_err(), "nobody's now");
+    let not_a_contact = words("user unlink --product kgen --issuer qt --contact 12345");
+    assert!(execute(&not_a_contact, &admin).await.is_err());
+    // Another product's or issuer's user is not asked: the contact is KGen's of qt.
+    execute(
+        &words("user import --product kgen --issuer qt --user-id u-9 --email u9@example.com"),
+        &admin,
+    )
+    .await
+    .expect("linked again");
+    for elsewhere in ["--product bridgekeeper --issuer qt", "--product kgen --issuer other"] {
+        let line = format!("user unlink {elsewhere} --contact u9@example.com");
+        assert!(execute(&words(&line), &admin).await.is_err(), "{line}");
+    }
 }
+
+const UNLINK_U9: &str = "user unlink --product kgen --issuer qt --contact u9@example.com";

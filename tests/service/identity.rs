@@ -149,10 +149,20 @@ async fn each_product_and_issuer_has_users_of_its_own() {
     let (deployment, victims_phone, _) = bridgekeeper_user("registry-victim").await;
     let client = deployment.client_with(&[otp_shared::ports::Permission::Zap]).await;
 
-    // KGen's isNewUser says nothing of Bridgekeeper's users, nor of another issuer's.
+    // KGen's isNewUser says nothing of Bridgekeeper's users, and a KGen verify links the
+    // phone to KGen's user alone.
     let kgen_token = session_token("someone", None);
     let (_, answer, _) = register_fe(&deployment, &kgen_token, national(&victims_phone)).await;
     assert_eq!(answer["isNewUser"], json!(true), "{answer}");
+    let (status, _, _) = verify_fe(
+        &deployment,
+        &kgen_token,
+        national(&victims_phone),
+        &answer["authCode"],
+        json!(last_code(&victims_phone)),
+    )
+    .await;
+    assert_eq!(status, 200);
 
     // A ZAP verify of the victim's phone links it to ZAP's user only.
     let body = json!({"phoneNumber": victims_phone, "userId": "zap-user"});

@@ -313,12 +313,7 @@ where
         .await?;
     let limits = ClientLimits::default();
     if deliver {
-        let profile = app.otp.policy.default_profile();
-        app.otp
-            .finish_send(pending, &app.delivery, &limits, &profile, |code, profile| {
-                app.messages.for_destination(destination, code, profile)
-            })
-            .await?;
+        super::finish_default(app, pending, destination, &limits).await?;
     } else {
         app.otp.finish_count(pending, &limits).await?;
     }

@@ -23,7 +23,7 @@ use crate::app::App;
 use crate::challenge::Sent;
 use crate::code::Code;
 use crate::destination::Destination;
-use crate::engine::Requester;
+use crate::engine::{PendingSend, Requester};
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
@@ -139,14 +139,28 @@ where
         .otp
         .begin_send(scope, destination.clone(), requester, false, reads)
         .await?;
+    let sent = finish_default(app, pending, destination, &limits(&reads)).await?;
+    Ok((reads, sent))
+}
+
+/// Ends a send with the deployment's default code profile and the message for the
+/// destination's kind.
+pub(crate) async fn finish_default<S, D>(
+    app: &App<S, D>,
+    pending: PendingSend,
+    destination: &Destination,
+    limits: &ClientLimits,
+) -> Result<Sent, OtpError>
+where
+    S: ChallengeStore + QuotaStore + ClientRegistry,
+    D: Delivery,
+{
     let profile = app.otp.policy.default_profile();
-    let sent = app
-        .otp
-        .finish_send(pending, &app.delivery, &limits(&reads), &profile, |code, profile| {
+    app.otp
+        .finish_send(pending, &app.delivery, limits, &profile, |code, profile| {
             app.messages.for_destination(destination, code, profile)
         })
-        .await?;
-    Ok((reads, sent))
+        .await
 }
 
 /// A submitted code, for the dialects whose challenges may have any configured length: a

@@ -4,7 +4,7 @@
 //! items. A legacy item is told by the `product` attribute it lacks, and by its key: a
 //! realm's keys always hold a `:` where a legacy contact's never does.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
@@ -12,7 +12,7 @@ use crate::ports::StoreError;
 use crate::scope::{Realm, UserRef};
 
 use super::items::{
-    DynamoStore, ISSUER, Item, PK, PRODUCT, USER_ID, contact_pk, get_s, n, s, stored_destination, unavailable, user_pk,
+    DynamoStore, ISSUER, Item, PK, PRODUCT, USER_ID, contact_pk, get_s, s, stored_destination, unavailable, user_pk,
 };
 use super::users::contact_attribute;
 
@@ -95,31 +95,14 @@ impl DynamoStore {
     ) -> Result<Placement, StoreError> {
         let realm: Realm = user.realm();
         let attribute = contact_attribute(destination);
-        let contact = Put::builder()
-            .table_name(&self.table)
-            .item(PK, s(contact_pk(&realm, destination)))
-            .item("user_key", s(user.key()))
-            .item(PRODUCT, s(user.product.name()))
-            .item(ISSUER, s(&user.issuer))
-            .item(USER_ID, s(&user.id))
-            .item("address", s(destination.as_str()))
-            .item("linked_at", n(now))
+        let contact = self
+            .contact_item(destination, user, now)
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .expect("complete put");
-        let record = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(user_pk(user)))
-            .update_expression("SET #product = :product, #issuer = :issuer, #user_id = :user_id, #contact = :contact")
+        let record = self
+            .contact_record(destination, user)
             .condition_expression("attribute_not_exists(#contact)")
-            .expression_attribute_names("#contact", attribute)
-            .expression_attribute_names("#product", PRODUCT)
-            .expression_attribute_names("#issuer", ISSUER)
-            .expression_attribute_names("#user_id", USER_ID)
-            .expression_attribute_values(":product", s(user.product.name()))
-            .expression_attribute_values(":issuer", s(&user.issuer))
-            .expression_attribute_values(":user_id", s(&user.id))
-            .expression_attribute_values(":contact", s(destination.as_str()))
             .build()
             .expect("complete update");
         let items = vec![

@@ -5,6 +5,7 @@
 //! beside a verify's first write. A link touches its user's realm alone: it never moves a
 //! contact away from another product's or issuer's user.
 
+use aws_sdk_dynamodb::types::builders::{PutBuilder, UpdateBuilder};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use crate::clock::UnixSeconds;
@@ -48,19 +49,10 @@ impl DynamoStore {
         owner_contact: Option<Option<String>>,
         now: UnixSeconds,
     ) -> LinkPlan {
-        let attribute = contact_attribute(destination);
         let realm = user.realm();
         let owner = state.owner.as_ref().map(|(owner, _)| owner);
         let mut items = Vec::new();
-        let mut contact_put = Put::builder()
-            .table_name(&self.table)
-            .item(PK, s(contact_pk(&realm, destination)))
-            .item("user_key", s(user.key()))
-            .item(PRODUCT, s(user.product.name()))
-            .item(ISSUER, s(&user.issuer))
-            .item(USER_ID, s(&user.id))
-            .item("address", s(destination.as_str()))
-            .item("linked_at", n(now));
+        let mut contact_put = self.contact_item(destination, user, now);
         contact_put = match owner {
             Some(owner) => contact_put
                 .condition_expression("user_key = :owner")
@@ -78,20 +70,7 @@ impl DynamoStore {
             .as_deref()
             .is_some_and(|recorded| stored_destination(recorded) == *destination);
         if owner != Some(user) || !already_recorded {
-            let mut user_update = Update::builder()
-                .table_name(&self.table)
-                .key(PK, s(user_pk(user)))
-                .update_expression(
-                    "SET #product = :product, #issuer = :issuer, #user_id = :user_id, #contact = :destination",
-                )
-                .expression_attribute_names("#contact", attribute)
-                .expression_attribute_names("#product", PRODUCT)
-                .expression_attribute_names("#issuer", ISSUER)
-                .expression_attribute_names("#user_id", USER_ID)
-                .expression_attribute_values(":product", s(user.product.name()))
-                .expression_attribute_values(":issuer", s(&user.issuer))
-                .expression_attribute_values(":user_id", s(&user.id))
-                .expression_attribute_values(":destination", s(destination.as_str()));
+            let mut user_update = self.contact_record(destination, user);
             user_update = match &state.user_contact {
                 Some(previous) => user_update
                     .condition_expression("#contact = :previous")
@@ -105,6 +84,7 @@ impl DynamoStore {
             );
         }
 
+        let attribute = contact_attribute(destination);
         let moved_from = owner.filter(|owner| *owner != user).cloned();
         if let Some(previous_owner) = &moved_from {
             let recorded = match owner_contact {
@@ -146,6 +126,39 @@ impl DynamoStore {
             items.push(TransactWriteItem::builder().delete(release).build());
         }
         LinkPlan { items, moved_from }
+    }
+
+    /// The contact item that says `destination` is `user`'s in the user's realm (its
+    /// condition is the caller's).
+    pub(super) fn contact_item(&self, destination: &Destination, user: &UserRef, now: UnixSeconds) -> PutBuilder {
+        Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(contact_pk(&user.realm(), destination)))
+            .item("user_key", s(user.key()))
+            .item(PRODUCT, s(user.product.name()))
+            .item(ISSUER, s(&user.issuer))
+            .item(USER_ID, s(&user.id))
+            .item("address", s(destination.as_str()))
+            .item("linked_at", n(now))
+    }
+
+    /// The update that records `destination` on `user`'s record as its contact of that
+    /// kind (`#contact`; its condition is the caller's).
+    pub(super) fn contact_record(&self, destination: &Destination, user: &UserRef) -> UpdateBuilder {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(user)))
+            .update_expression(
+                "SET #product = :product, #issuer = :issuer, #user_id = :user_id, #contact = :destination",
+            )
+            .expression_attribute_names("#contact", contact_attribute(destination))
+            .expression_attribute_names("#product", PRODUCT)
+            .expression_attribute_names("#issuer", ISSUER)
+            .expression_attribute_names("#user_id", USER_ID)
+            .expression_attribute_values(":product", s(user.product.name()))
+            .expression_attribute_values(":issuer", s(&user.issuer))
+            .expression_attribute_values(":user_id", s(&user.id))
+            .expression_attribute_values(":destination", s(destination.as_str()))
     }
 
     /// The previous owner's contact of the destination's kind, as on record.
