@@ -111,7 +111,12 @@ pub fn settings_or_exit() -> Settings {
         }
     });
     match settings {
-        Ok(settings) => settings,
+        Ok(settings) => {
+            for caution in settings.cautions() {
+                tracing::warn!(caution = %caution, "configuration allows more than it may mean to");
+            }
+            settings
+        }
         Err(reason) => {
             tracing::error!(reason = %reason, "configuration refused");
             eprintln!("configuration refused: {reason}");

@@ -21,9 +21,10 @@ const JWT_LEEWAY_SECONDS: u64 = 30;
 /// Shortest HS256 key accepted: the hash's own output, 256 bits (RFC 7518, 3.2).
 pub const MIN_HS256_KEY_BYTES: usize = 32;
 
-/// Longest `iss`, and longest user id, a token may carry: both become parts of the
-/// table's keys.
-pub const MAX_TOKEN_NAME_CHARS: usize = 256;
+/// Longest `iss`, and longest user id, in bytes, a token may carry: both become parts of
+/// the table's keys, which DynamoDB caps at 2,048 bytes (escaped, each part is at most
+/// three times as long).
+pub const MAX_TOKEN_NAME_BYTES: usize = 256;
 
 /// Which claim says that a token is a full session, and the values that say so
 /// (`"tfa"` equal to `"done"`, second factor passed, or `"off"`, none required).
@@ -138,9 +139,9 @@ impl JwtVerifier {
             let entries: HashMap<String, IssuerKey> =
                 serde_json::from_str(json).map_err(|error| format!("JWT_KEYS is not valid: {error}"))?;
             for (issuer, entry) in entries {
-                if issuer.chars().count() > MAX_TOKEN_NAME_CHARS {
+                if issuer.len() > MAX_TOKEN_NAME_BYTES {
                     return Err(format!(
-                        "JWT_KEYS: an issuer of over {MAX_TOKEN_NAME_CHARS} characters, which no token may carry"
+                        "JWT_KEYS: an issuer of over {MAX_TOKEN_NAME_BYTES} bytes, which no token may carry"
                     ));
                 }
                 let pinned = match entry {
@@ -171,6 +172,12 @@ impl JwtVerifier {
         Ok(verifier)
     }
 
+    /// Whether `issuer` has a key of its own in `JWT_KEYS` (not only the shared secret,
+    /// which verifies a token of any issuer, so anyone holding it can sign as this one).
+    pub fn pins(&self, issuer: &str) -> bool {
+        self.issuers.contains_key(issuer)
+    }
+
     /// How tokens say whether they are a full session.
     pub fn session_rule(&self) -> &SessionRule {
         &self.session
@@ -191,7 +198,7 @@ impl JwtVerifier {
         if unverified
             .iss
             .as_deref()
-            .is_some_and(|iss| iss.chars().count() > MAX_TOKEN_NAME_CHARS)
+            .is_some_and(|iss| iss.len() > MAX_TOKEN_NAME_BYTES)
         {
             tracing::info!(reason = "overlong iss", "token refused");
             return Err(OtpError::Unauthorized);
@@ -228,7 +235,7 @@ impl JwtVerifier {
                 _ => None,
             },
         }
-        .filter(|id| id.chars().count() <= MAX_TOKEN_NAME_CHARS)
+        .filter(|id| id.len() <= MAX_TOKEN_NAME_BYTES)
         .ok_or(OtpError::Unauthorized)?;
         let session = match claims.get(&self.session.claim) {
             None | Some(Value::Null) => Session::Unstated,

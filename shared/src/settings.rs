@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::backend::{DEADLINE_RANGE_MS, Deadlines, REQUEST_DEADLINE_RANGE_MS};
-use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_CHARS, SessionRule};
+use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_BYTES, SessionRule};
 use crate::code::CodeKeys;
 use crate::cross_site::AllowedOrigins;
 use crate::engine::SmsCountries;
@@ -61,6 +61,23 @@ fn list(value: &str) -> Vec<String> {
 }
 
 impl Settings {
+    /// What this configuration allows that an operator should know of at start: a
+    /// Bridgekeeper issuer checked only by the shared `JWT_SECRET`, which every holder of
+    /// that secret (another product's issuer) can sign sessions of.
+    pub fn cautions(&self) -> Vec<String> {
+        self.bridgekeeper
+            .issuers
+            .iter()
+            .filter(|issuer| !self.jwt.pins(issuer))
+            .map(|issuer| {
+                format!(
+                    "Bridgekeeper issuer {issuer} has no key of its own in JWT_KEYS: its sessions are checked with JWT_SECRET, \
+                     which signs for any issuer"
+                )
+            })
+            .collect()
+    }
+
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -201,10 +218,10 @@ impl Settings {
         }
         if let Some(long) = bridgekeeper_issuers
             .iter()
-            .find(|issuer| issuer.chars().count() > MAX_TOKEN_NAME_CHARS)
+            .find(|issuer| issuer.len() > MAX_TOKEN_NAME_BYTES)
         {
             return Err(format!(
-                "BRIDGEKEEPER_ISSUERS: {long} is over {MAX_TOKEN_NAME_CHARS} characters, which no token may carry"
+                "BRIDGEKEEPER_ISSUERS: {long} is over {MAX_TOKEN_NAME_BYTES} bytes, which no token may carry"
             ));
         }
         let bridgekeeper = BridgekeeperSettings {
@@ -324,7 +341,9 @@ mod tests {
             ),
             ("BRIDGEKEEPER_ALLOWED_ORIGINS", "https://app.example.com"),
         ]);
-        let named = settings(&pairs).unwrap().bridgekeeper;
+        let configured = settings(&pairs).unwrap();
+        assert_eq!(configured.cautions().len(), 2, "both issuers ride on JWT_SECRET");
+        let named = configured.bridgekeeper;
         assert_eq!(named.issuers, ["https://id.example", "issuer-b"]);
         let elsewhere = crate::cross_site::Reached::default();
         assert!(

@@ -20,6 +20,12 @@ use crate::*;
 /// Writes a user and its contacts as the registry wrote them before products: keys that
 /// name no product, items without a `product` attribute.
 async fn legacy_user(deployment: &Deployment, issuer: &str, id: &str, contacts: &[&str]) {
+    legacy_user_as(deployment, issuer, id, contacts, true).await;
+}
+
+/// The same, the contact items with the `address` attribute only when `with_address`
+/// (the earliest releases wrote none).
+async fn legacy_user_as(deployment: &Deployment, issuer: &str, id: &str, contacts: &[&str], with_address: bool) {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(&local_aws().endpoint));
     let s = |value: &str| AttributeValue::S(value.to_owned());
     let user_key = format!("{}:{}", escape(issuer), escape(id));
@@ -31,14 +37,16 @@ async fn legacy_user(deployment: &Deployment, issuer: &str, id: &str, contacts: 
     for contact in contacts {
         let attribute = if contact.starts_with('+') { "phone" } else { "email" };
         record.insert(attribute.to_owned(), s(contact));
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             ("pk".to_owned(), s(&format!("CONTACT#{}", contact.to_ascii_lowercase()))),
             ("user_key".to_owned(), s(&user_key)),
             ("issuer".to_owned(), s(issuer)),
             ("user_id".to_owned(), s(id)),
-            ("address".to_owned(), s(contact)),
             ("linked_at".to_owned(), AttributeValue::N("1700000000".to_owned())),
         ]);
+        if with_address {
+            item.insert("address".to_owned(), s(contact));
+        }
         dynamodb
             .put_item()
             .table_name(&deployment.table)
@@ -80,14 +88,19 @@ async fn legacy_contacts_move_into_the_products_that_serve_their_users() {
     // A user of the events' issuer (Bridgekeeper's, here), one of another issuer, a ZAP
     // user as ZAP wrote them (`zap:<client>`), and a phone linked again since the deploy.
     legacy_user(&deployment, EVENTS_ISSUER, "alice", &[&alices_phone, &alices_email]).await;
-    legacy_user(&deployment, "https://other.example", "bob", &[&bobs_phone]).await;
+    legacy_user_as(&deployment, "https://other.example", "bob", &[&bobs_phone], false).await;
     let zap_issuer = format!("zap:{}", zap_client.id);
     legacy_user(&deployment, &zap_issuer, "zed", &[&zeds_email]).await;
     legacy_user(&deployment, EVENTS_ISSUER, "dave", &[&contested_phone]).await;
+    // An issuer spelled like ZAP's, of no client: a token's issuer, so KGen's user.
+    let (ghosts_national, ghosts_phone) = fresh_phone();
+    legacy_user(&deployment, "zap:no-such-client", "ghost", &[&ghosts_phone]).await;
     let carol = UserRef::new(Product::Kgen, EVENTS_ISSUER, "carol");
     deployment.user(&carol, &[&contested_phone]).await;
-    assert_eq!(legacy_keys(&deployment).await.len(), 9);
+    assert_eq!(legacy_keys(&deployment).await.len(), 11);
 
+    // Whose users Bridgekeeper serves is said, never assumed.
+    assert!(deployment.admin(&["user", "migrate"]).await.is_err());
     let migrate = ["user", "migrate", "--bridgekeeper-issuers", EVENTS_ISSUER];
     let mut dry_run = migrate.to_vec();
     dry_run.push("--dry-run");
@@ -99,18 +112,19 @@ async fn legacy_contacts_move_into_the_products_that_serve_their_users() {
             planned["placements"].clone(),
             planned["linked"].clone()
         ),
-        (json!(5), json!(4), json!(8), json!(0)),
+        (json!(6), json!(5), json!(9), json!(0)),
         "{planned}"
     );
-    assert_eq!(legacy_keys(&deployment).await.len(), 9, "a dry run changes nothing");
+    assert_eq!(planned["bridgekeeper_placements"], json!(3), "{planned}");
+    assert_eq!(legacy_keys(&deployment).await.len(), 11, "a dry run changes nothing");
 
     let done = deployment.admin(&migrate).await.expect("migrated");
-    assert_eq!(done["linked"], json!(7), "{done}");
+    assert_eq!(done["linked"], json!(8), "{done}");
     assert_eq!(
         done["kept_newer"],
         json!([{"contact": contested_phone, "user": {"product": "kgen", "issuer": EVENTS_ISSUER, "user_id": "dave"}}])
     );
-    assert_eq!(done["deleted"], json!(9));
+    assert_eq!(done["deleted"], json!(11));
     assert!(legacy_keys(&deployment).await.is_empty());
 
     // KGen knows Alice's and Bob's numbers as its users' (each of their own issuer).
@@ -119,6 +133,9 @@ async fn legacy_contacts_move_into_the_products_that_serve_their_users() {
     assert_eq!(answer["isNewUser"], json!(false), "{answer}");
     let bob = token_with(json!({"iss": "https://other.example", "sub": "bob", "exp": now() + 600}));
     let (_, answer, _) = register_fe(&deployment, &bob, &bobs_national).await;
+    assert_eq!(answer["isNewUser"], json!(false), "{answer}");
+    let ghost = token_with(json!({"iss": "zap:no-such-client", "sub": "ghost", "exp": now() + 600}));
+    let (_, answer, _) = register_fe(&deployment, &ghost, &ghosts_national).await;
     assert_eq!(answer["isNewUser"], json!(false), "{answer}");
 
     // Bridgekeeper knows Alice, of its issuer: a session's send reaches her phone on record,
@@ -166,4 +183,26 @@ async fn legacy_contacts_move_into_the_products_that_serve_their_users() {
         (again["legacy_contacts"].clone(), again["linked"].clone()),
         (json!(0), json!(0))
     );
+}
+
+#[tokio::test]
+async fn contacts_of_users_no_product_serves_are_kept_unless_dropped() {
+    let deployment = Deployment::new().await;
+    let (_, phone) = fresh_phone();
+    legacy_user(&deployment, "https://other.example", "bob", &[&phone]).await;
+    let migrate = ["user", "migrate", "--no-bridgekeeper", "--skip-kgen"];
+    let done = deployment.admin(&migrate).await.expect("migrated");
+    assert_eq!(
+        (done["placements"].clone(), done["deleted"].clone()),
+        (json!(0), json!(0)),
+        "{done}"
+    );
+    assert_eq!(done["unserved"][0]["contact"], json!(phone));
+    assert_eq!(legacy_keys(&deployment).await.len(), 2, "the contact and its user stay");
+
+    let mut dropping = migrate.to_vec();
+    dropping.push("--drop-unserved");
+    let done = deployment.admin(&dropping).await.expect("migrated");
+    assert_eq!(done["deleted"], json!(2), "{done}");
+    assert!(legacy_keys(&deployment).await.is_empty());
 }

@@ -12,15 +12,21 @@ use crate::ports::StoreError;
 use crate::scope::{Realm, UserRef};
 
 use super::items::{
-    DynamoStore, ISSUER, Item, PK, PRODUCT, USER_ID, contact_pk, get_s, s, stored_destination, unavailable, user_pk,
+    Cancelled, DynamoStore, ISSUER, Item, PK, PRODUCT, USER_ID, back_off, contact_pk, get_s, s, stored_destination,
+    unavailable, user_pk,
 };
 use super::users::contact_attribute;
+
+/// Writes of one placement before giving up, when other writers keep interfering.
+const PLACE_TRIES: u32 = 4;
 
 /// A contact as it was linked before realms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyContact {
     /// The item's key, to delete it once placed.
     pub pk: String,
+    /// The key of its user's legacy record.
+    pub user_pk: String,
     /// The destination as its user gave it.
     pub destination: Destination,
     /// The `iss` of its user's tokens (`zap:<client>` for a ZAP user).
@@ -52,16 +58,21 @@ impl DynamoStore {
             if !is_legacy(&item) {
                 continue;
             }
-            let (Some(pk), Some(address), Some(issuer), Some(user_id)) = (
+            let (Some(pk), Some(user_key), Some(issuer), Some(user_id)) = (
                 get_s(&item, PK),
-                get_s(&item, "address"),
+                get_s(&item, "user_key"),
                 get_s(&item, ISSUER),
                 get_s(&item, USER_ID),
             ) else {
                 continue;
             };
+            // Items written before the address was kept hold the destination in their key.
+            let Some(address) = get_s(&item, "address").or_else(|| pk.strip_prefix("CONTACT#")) else {
+                continue;
+            };
             found.push(LegacyContact {
                 pk: pk.to_owned(),
+                user_pk: format!("USER#{user_key}"),
                 destination: stored_destination(address),
                 issuer: issuer.to_owned(),
                 user_id: user_id.to_owned(),
@@ -109,20 +120,29 @@ impl DynamoStore {
             TransactWriteItem::builder().put(contact).build(),
             TransactWriteItem::builder().update(record).build(),
         ];
-        if self.transact(items).await?.is_ok() {
-            return Ok(Placement::Linked);
+        for try_number in 0..PLACE_TRIES {
+            match self.transact(items.clone()).await? {
+                Ok(()) => return Ok(Placement::Linked),
+                // Another writer touched an item at that moment: nothing is decided yet.
+                Err(Cancelled::Conflict) => back_off(try_number).await,
+                // Something is there: this user's link from an earlier run, or a newer
+                // link. Only what the items now hold decides which.
+                Err(Cancelled::ConditionOf(_)) => {
+                    let (contact, record) =
+                        tokio::join!(self.get(contact_pk(&realm, destination)), self.get(user_pk(user)));
+                    let owner = contact?.and_then(|item| get_s(&item, "user_key").map(str::to_owned));
+                    let recorded = record?.and_then(|item| get_s(&item, attribute).map(stored_destination));
+                    match (owner, recorded) {
+                        (Some(owner), Some(recorded)) if owner == user.key() && recorded == *destination => {
+                            return Ok(Placement::AlreadyThere);
+                        }
+                        (None, None) => back_off(try_number).await,
+                        _ => return Ok(Placement::Kept),
+                    }
+                }
+            }
         }
-        // Something is there: this user's link from an earlier run, or a newer link.
-        let (contact, record) = tokio::join!(self.get(contact_pk(&realm, destination)), self.get(user_pk(user)));
-        let owned_here = contact?.and_then(|item| get_s(&item, "user_key").map(str::to_owned)) == Some(user.key());
-        let recorded_here = record?
-            .and_then(|item| get_s(&item, attribute).map(stored_destination))
-            .is_some_and(|recorded| recorded == *destination);
-        Ok(if owned_here && recorded_here {
-            Placement::AlreadyThere
-        } else {
-            Placement::Kept
-        })
+        Err(StoreError::Contended)
     }
 
     /// Deletes a legacy item, only while it is still one (it has no product).

@@ -250,17 +250,26 @@ pub enum UserCommand {
         contact: String,
     },
     /// Moves the contacts linked before products kept their users apart into the
-    /// products that now serve their users, then deletes the old entries. A ZAP user's
-    /// contacts (issuer `zap:<client>`) go to ZAP; any other user's to KGen and, when its
-    /// issuer is one of `--bridgekeeper-issuers`, to Bridgekeeper. A link made since the
-    /// deploy is kept. Safe to run again.
+    /// products that now serve their users, then deletes the old entries it placed. A ZAP
+    /// user's contacts (issuer `zap:<client>`, an existing client) go to ZAP; any other
+    /// user's to KGen and, when its issuer is one of `--bridgekeeper-issuers`, to
+    /// Bridgekeeper. A link made since the deploy is kept. Safe to run again.
+    #[command(group(clap::ArgGroup::new("bridgekeeper").required(true).args(["bridgekeeper_issuers", "no_bridgekeeper"])))]
     Migrate {
         /// The issuers Bridgekeeper serves: the deployment's `BRIDGEKEEPER_ISSUERS`.
         #[arg(long, value_delimiter = ',')]
         bridgekeeper_issuers: Vec<String>,
+        /// The deployment serves no Bridgekeeper users (said, never assumed: a contact
+        /// placed without them is not placed again).
+        #[arg(long)]
+        no_bridgekeeper: bool,
         /// Leave KGen out: its users were never linked by these contacts.
         #[arg(long)]
         skip_kgen: bool,
+        /// Delete the contacts of users no product serves; without it they are kept, and
+        /// listed.
+        #[arg(long)]
+        drop_unserved: bool,
         /// Say what would move, and change nothing.
         #[arg(long)]
         dry_run: bool,

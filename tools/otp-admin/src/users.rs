@@ -1,9 +1,11 @@
 //! `otp-admin user ...`: the registry of users and the contacts linked to them, per product
 //! and issuer.
 
+use std::collections::HashMap;
+
 use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::destination::Destination;
-use otp_shared::ports::{ContactKind, UserDirectory};
+use otp_shared::ports::{ClientRegistry, ContactKind, UserDirectory};
 use otp_shared::scope::{Product, Realm, UserRef};
 use otp_shared::store::{LegacyContact, Placement};
 use serde_json::{Value, json};
@@ -52,14 +54,17 @@ pub(crate) async fn run(command: UserCommand, admin: &Admin) -> Result<Value, St
         }
         UserCommand::Migrate {
             bridgekeeper_issuers,
+            no_bridgekeeper: _,
             skip_kgen,
+            drop_unserved,
             dry_run,
         } => {
             let targets = Targets {
                 bridgekeeper_issuers: bridgekeeper_issuers.iter().map(|i| i.trim().to_owned()).collect(),
                 kgen: !skip_kgen,
+                zap_clients: HashMap::new(),
             };
-            migrate(admin, &targets, dry_run).await
+            migrate(admin, targets, drop_unserved, dry_run).await
         }
     }
 }
@@ -113,17 +118,30 @@ async fn import(admin: &Admin, user: &UserRef, phone: Option<&str>, email: Optio
 struct Targets {
     bridgekeeper_issuers: Vec<String>,
     kgen: bool,
+    /// Whether each client a `zap:<client>` issuer names exists, as read.
+    zap_clients: HashMap<String, bool>,
 }
 
 /// The issuers ZAP's users were written under: `zap:<client id>`.
 const LEGACY_ZAP_PREFIX: &str = "zap:";
 
 impl Targets {
-    /// The users a legacy contact's user is now: ZAP's user of its client, or KGen's and
+    /// The users a legacy contact's user is now: ZAP's user of its client (when that
+    /// client exists: otherwise the issuer was a token's, spelled alike), or KGen's and
     /// (for Bridgekeeper's issuers) Bridgekeeper's user of the same issuer and id.
-    fn users_of(&self, legacy: &LegacyContact) -> Vec<UserRef> {
+    async fn users_of(&mut self, legacy: &LegacyContact, admin: &Admin) -> Result<Vec<UserRef>, String> {
         if let Some(client) = legacy.issuer.strip_prefix(LEGACY_ZAP_PREFIX) {
-            return vec![UserRef::new(Product::Zap, client, &legacy.user_id)];
+            let exists = match self.zap_clients.get(client) {
+                Some(exists) => *exists,
+                None => {
+                    let exists = admin.store.client(client).await.map_err(|e| e.to_string())?.is_some();
+                    self.zap_clients.insert(client.to_owned(), exists);
+                    exists
+                }
+            };
+            if exists {
+                return Ok(vec![UserRef::new(Product::Zap, client, &legacy.user_id)]);
+            }
         }
         let mut users = Vec::new();
         if self.kgen {
@@ -132,26 +150,38 @@ impl Targets {
         if self.bridgekeeper_issuers.contains(&legacy.issuer) {
             users.push(UserRef::new(Product::Bridgekeeper, &legacy.issuer, &legacy.user_id));
         }
-        users
+        Ok(users)
     }
 }
 
-/// Places every legacy contact in its user's products, then deletes the legacy contact
-/// and user items. Each placement writes only where nothing was linked since, so a run
-/// cut short is run again to the same end.
-async fn migrate(admin: &Admin, targets: &Targets, dry_run: bool) -> Result<Value, String> {
+/// Places every legacy contact in its user's products, then deletes each legacy contact
+/// so placed, and each legacy user record none of whose contacts is left. Each placement
+/// writes only where nothing was linked since, so a run cut short is run again to the
+/// same end.
+async fn migrate(admin: &Admin, mut targets: Targets, drop_unserved: bool, dry_run: bool) -> Result<Value, String> {
     let contacts = admin.store.legacy_contacts().await.map_err(|e| e.to_string())?;
     let users = admin.store.legacy_users().await.map_err(|e| e.to_string())?;
     let now = SystemClock.now();
-    let (mut placements, mut linked, mut already, mut dropped) = (0u64, 0u64, 0u64, 0u64);
-    let mut kept = Vec::new();
+    let (mut placements, mut linked, mut already, mut bridgekeeper) = (0u64, 0u64, 0u64, 0u64);
+    let (mut kept, mut unserved) = (Vec::new(), Vec::new());
+    let mut done: Vec<&LegacyContact> = Vec::new();
     for legacy in &contacts {
-        let owners = targets.users_of(legacy);
+        let owners = targets.users_of(legacy, admin).await?;
         if owners.is_empty() {
-            dropped += 1;
+            unserved.push(json!({
+                "contact": legacy.destination.as_str(),
+                "user": {"issuer": legacy.issuer, "user_id": legacy.user_id},
+            }));
+            if drop_unserved {
+                done.push(legacy);
+            }
+            continue;
         }
         for owner in owners {
             placements += 1;
+            if owner.product == Product::Bridgekeeper {
+                bridgekeeper += 1;
+            }
             if dry_run {
                 continue;
             }
@@ -169,10 +199,20 @@ async fn migrate(admin: &Admin, targets: &Targets, dry_run: bool) -> Result<Valu
                 })),
             }
         }
+        done.push(legacy);
     }
+    // A legacy user record goes once none of its contacts is left in the old form.
+    let left: std::collections::HashSet<&str> = contacts
+        .iter()
+        .filter(|legacy| !done.iter().any(|placed| placed.pk == legacy.pk))
+        .map(|legacy| legacy.user_pk.as_str())
+        .collect();
+    let records: Vec<&String> = users.iter().filter(|pk| !left.contains(pk.as_str())).collect();
+    let mut deleted = 0usize;
     if !dry_run {
-        for pk in contacts.iter().map(|legacy| &legacy.pk).chain(&users) {
+        for pk in done.iter().map(|legacy| &legacy.pk).chain(records.iter().copied()) {
             admin.store.delete_legacy(pk).await.map_err(|e| e.to_string())?;
+            deleted += 1;
         }
     }
     Ok(json!({
@@ -181,14 +221,17 @@ async fn migrate(admin: &Admin, targets: &Targets, dry_run: bool) -> Result<Valu
         "legacy_users": users.len(),
         // A contact goes to each product that serves its user.
         "placements": placements,
+        // Old links do not say which product made them: review these users' contacts
+        // (`user show --product bridgekeeper`), the second factor goes to them.
+        "bridgekeeper_placements": bridgekeeper,
         "linked": linked,
         "already_linked": already,
         // Linked since the deploy to someone else, or the user has another contact of
         // that kind now: the newer link stands.
         "kept_newer": kept,
-        // Users of no product this deployment serves (KGen skipped, and not an issuer of
-        // Bridgekeeper's): their contacts are deleted with the legacy entries.
-        "served_by_no_product": dropped,
-        "deleted": if dry_run { 0 } else { contacts.len() + users.len() },
+        // Users of no product this deployment serves: deleted with --drop-unserved, else
+        // left in the old form.
+        "unserved": unserved,
+        "deleted": deleted,
     }))
 }
