@@ -55,9 +55,9 @@ values = {
     "OTP_LOCAL_URL": ready["url"], "OTP_DEMO_JWT": demo["jwt"], "OTP_DEMO_SESSION": demo["qt_auth"],
     "OTP_DEMO_CLIENT_ID": demo["client_id"],
     "OTP_DEMO_CLIENT_SECRET": demo["client_secret"], "OTP_DEMO_API_KEY": demo["api_key"],
-    "OTP_DEMO_CONFIG_UID": demo["otp_config_uid"], "TWILIO_ACCOUNT_SID": demo["client_id"],
-    "TWILIO_AUTH_TOKEN": demo["client_secret"], "VERIFY_SERVICE_SID": demo["otp_config_uid"],
-    "VERIFY_EMAIL_SERVICE_SID": demo["email_config_uid"],
+    "OTP_DEMO_CONFIG_UID": demo["otp_config_uid"], "TWILIO_ACCOUNT_SID": demo["account_sid"],
+    "TWILIO_AUTH_TOKEN": demo["client_secret"], "VERIFY_SERVICE_SID": demo["service_sid"],
+    "VERIFY_EMAIL_SERVICE_SID": demo["email_service_sid"],
 }
 for name, value in values.items():
     print(f"export {name}={shlex.quote(value)}")

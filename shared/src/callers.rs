@@ -325,7 +325,7 @@ pub async fn authenticate_client<R: ClientRegistry>(
     let (Some(id), Some(secret)) = (id, secret) else {
         return Err(OtpError::Unauthorized);
     };
-    let record = registry.client(id).await?;
+    let record = registry.client(&crate::sid::client_id(id)).await?;
     let stored = record.as_ref().map(|r| r.secret_hash.as_slice());
     admit(record.as_ref(), stored, secret, permission)?;
     Ok(record.expect("admitted records exist"))
@@ -341,18 +341,19 @@ pub async fn authenticate_api_key<R: ClientRegistry>(
     let (id, secret) = api_key
         .and_then(|key| key.trim().split_once('.'))
         .ok_or(OtpError::Unauthorized)?;
-    let record = registry.client(id).await?;
+    let record = registry.client(&crate::sid::client_id(id)).await?;
     let stored = record.as_ref().and_then(|r| r.api_key_hash.as_deref());
     admit(record.as_ref(), stored, secret, permission)?;
     Ok(record.expect("admitted records exist"))
 }
 
-/// The client an API key claims to be (its part before the dot), not yet checked: what a
-/// request's budgets are counted on beside the check, and given back if it fails.
-pub fn claimed_client(api_key: Option<&str>) -> Option<&str> {
+/// The client an API key claims to be (its part before the dot, the client's id or its
+/// account SID), not yet checked: what a request's budgets are counted on beside the
+/// check, and given back if it fails.
+pub fn claimed_client(api_key: Option<&str>) -> Option<String> {
     api_key
         .and_then(|key| key.trim().split_once('.'))
-        .map(|(id, _)| id)
+        .map(|(id, _)| crate::sid::client_id(id).into_owned())
         .filter(|id| is_plausible_client_id(id))
 }
 

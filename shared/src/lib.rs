@@ -23,6 +23,7 @@ pub mod ports;
 pub mod quota;
 pub mod scope;
 pub mod settings;
+pub mod sid;
 pub mod store;
 pub mod telemetry;
 pub mod test_destinations;

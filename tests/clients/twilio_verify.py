@@ -66,6 +66,9 @@ def create_wrong_right_and_after_approval():
     verification = service.verifications.create(to=to, channel="sms")
     assert verification.status == "pending" and verification.sid.startswith("VE"), verification.sid
     assert verification.to == to and verification.channel == "sms" and verification.valid is False
+    # The SID forms Twilio's SDKs check, as the resource shows them.
+    assert re.fullmatch(r"AC[0-9a-f]{32}", verification.account_sid), verification.account_sid
+    assert (verification.account_sid, verification.service_sid) == (ACCOUNT_SID, SERVICE_SID), verification.service_sid
     code = code_for(to)
     check = service.verification_checks.create(to=to, code=wrong(code))
     assert (check.status, check.valid) == ("pending", False), check.status

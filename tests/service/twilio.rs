@@ -120,8 +120,9 @@ async fn create_check_and_check_again_as_twilio_does() {
     assert_eq!(created["valid"], false);
     assert_eq!(created["to"], phone.as_str());
     assert_eq!(created["channel"], "sms");
-    assert_eq!(created["account_sid"], service.client.id.as_str());
-    assert_eq!(created["service_sid"], service.sid.as_str());
+    // Twilio's forms of the client's id and the configuration's uid.
+    assert_eq!(created["account_sid"], sid_of("AC", &service.client.id));
+    assert_eq!(created["service_sid"], sid_of("VA", &service.sid));
     assert!(
         created["url"]
             .as_str()
@@ -465,4 +466,113 @@ async fn countries_and_pumped_number_ranges_are_refused_as_twilio_names_them() {
     assert_eq!(without_message(&(status, body, None)), twilio_error(60410, 403));
     assert!(retry_after.is_some_and(|seconds| seconds.parse::<u64>().is_ok_and(|s| s > 0)));
     assert!(sms_to("+919876543213").is_empty());
+}
+
+/// The SID forms of a client's id and a configuration's uid: `AC` / `VA` and the UUID's
+/// 32 hex digits, as Twilio's SDKs check them before any request.
+fn sid_of(prefix: &str, uuid: &str) -> String {
+    format!("{prefix}{}", uuid.replace('-', ""))
+}
+
+#[tokio::test]
+async fn account_and_service_sids_work_wherever_their_uuids_do() {
+    let service = Service::new(Channel::Sms).await;
+    let (account_sid, service_sid) = (sid_of("AC", &service.client.id), sid_of("VA", &service.sid));
+    let pattern = |value: &Value, prefix: &str| {
+        value.as_str().is_some_and(|text| {
+            text.len() == 34
+                && text.starts_with(prefix)
+                && text[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+    };
+    let (_, phone) = fresh_phone();
+    let auth = Some((account_sid.as_str(), service.client.secret.as_str()));
+    let path = format!("/v2/Services/{service_sid}/Verifications");
+    let request = twilio_request("POST", &path, auth, &[("To", &phone), ("Channel", "sms")]);
+    let (status, created, _) = call_send_otp(&service.deployment, request).await;
+    assert_eq!(status, 201, "{created}");
+    // Resources show the SID forms, whichever form the request used.
+    assert_eq!(
+        (created["account_sid"].clone(), created["service_sid"].clone()),
+        (json!(account_sid), json!(service_sid))
+    );
+    assert!(
+        pattern(&created["account_sid"], "AC") && pattern(&created["service_sid"], "VA"),
+        "{created}"
+    );
+    assert_eq!(
+        created["url"],
+        json!(format!(
+            "https://localhost/v2/Services/{service_sid}/Verifications/{}",
+            created["sid"].as_str().unwrap_or_default()
+        ))
+    );
+
+    // One client, one verification: the UUID forms find the one the SIDs opened, and
+    // show the SIDs all the same.
+    let code = last_code(&phone);
+    let (status, checked, _) = service.check(("To", &phone), &code).await;
+    assert_eq!(
+        (status, checked["status"].clone()),
+        (200, json!("approved")),
+        "{checked}"
+    );
+    assert_eq!(checked["sid"], created["sid"]);
+    assert_eq!(checked["account_sid"], json!(account_sid));
+
+    // Anything that only looks like a SID is no id: the credentials fail, the service is
+    // not found.
+    let upper = format!("AC{}", service.client.id.replace('-', "").to_uppercase());
+    let request = twilio_request(
+        "POST",
+        &path,
+        Some((&upper, &service.client.secret)),
+        &[("To", &phone), ("Channel", "sms")],
+    );
+    assert_eq!(call_send_otp(&service.deployment, request).await.0, 401);
+    let other = format!(
+        "/v2/Services/{}/Verifications",
+        sid_of("VA", &uuid::Uuid::new_v4().to_string())
+    );
+    let request = twilio_request("POST", &other, auth, &[("To", &phone), ("Channel", "sms")]);
+    assert_eq!(call_send_otp(&service.deployment, request).await.0, 404);
+
+    // BizMagnets takes them too: the API key's id and the configuration in the path.
+    let secret = service
+        .client
+        .api_key
+        .split_once('.')
+        .map(|(_, secret)| secret)
+        .unwrap_or_default();
+    let key = format!("{account_sid}.{secret}");
+    let (national, _) = fresh_phone();
+    let send = otp_tests::api_request(
+        &format!("/otp/{service_sid}/sendOTP"),
+        &[("content-type", "application/json"), ("x-api-key", &key)],
+        &json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"}).to_string(),
+    );
+    let (status, answer, _) = call_send_otp(&service.deployment, send).await;
+    assert_eq!(status, 201, "{answer}");
+
+    // otp-admin prints the SIDs and takes them.
+    let shown = service
+        .deployment
+        .admin(&["client", "show", "--client", &account_sid])
+        .await
+        .expect("shown");
+    assert_eq!(
+        (shown["client_id"].clone(), shown["account_sid"].clone()),
+        (json!(service.client.id), json!(account_sid))
+    );
+    let shown = service
+        .deployment
+        .admin(&["config", "show", "--config", &service_sid])
+        .await
+        .expect("shown");
+    assert_eq!(
+        (shown["otp_config_uid"].clone(), shown["service_sid"].clone()),
+        (json!(service.sid), json!(service_sid))
+    );
 }

@@ -118,7 +118,7 @@ async fn key_and_config<S: ClientRegistry + ConfigRegistry, D>(
     // Both run to their end (no request is abandoned); the key's answer comes first.
     let (client, config) = tokio::join!(
         authenticate_api_key(app.store(), header(request, "X-API-KEY"), Permission::Bizmagnets),
-        app.store().config(uid)
+        async { app.store().config(&crate::sid::config_uid(uid)).await }
     );
     let (client, config) = (client?, config?);
     let config = config
@@ -154,8 +154,8 @@ where
                 destination(&fields, config.channel)?
             }
         };
-        let requester = super::requester(&request, Some(claimed), DIALECT);
-        let scope = Scope::Client(claimed.to_owned());
+        let requester = super::requester(&request, Some(&claimed), DIALECT);
+        let scope = Scope::Client(claimed.clone());
         let ((client, config), mut pending) = app
             .otp
             .begin_send(
@@ -220,7 +220,7 @@ where
         });
         let (destination, code) = super::parsed_after(parsed, key_check()).await?;
         let attempt = Attempt {
-            scope: Scope::Client(claimed.to_owned()),
+            scope: Scope::Client(claimed.clone()),
             destination,
             handle: Handle::Id(id.to_owned()),
             code,

@@ -125,7 +125,7 @@ fn destination(fields: &Fields) -> Result<Destination, OtpError> {
 }
 
 /// The client the API key names, when the deployment requires one (not yet checked).
-fn claimed<'a, S, D>(app: &App<S, D>, request: &'a Request) -> Result<Option<&'a str>, OtpError> {
+fn claimed<S, D>(app: &App<S, D>, request: &Request) -> Result<Option<String>, OtpError> {
     if !app.zap_requires_api_key {
         return Ok(None);
     }
@@ -154,9 +154,9 @@ where
     let work = async {
         let client = claimed(app, &request)?;
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false)
-            .and_then(|fields| Ok((user(&fields, client)?, destination(&fields)?)));
+            .and_then(|fields| Ok((user(&fields, client.as_deref())?, destination(&fields)?)));
         let (user, destination) = super::parsed_after(parsed, key_check(app, &request)).await?;
-        let requester = super::requester(&request, client, DIALECT);
+        let requester = super::requester(&request, client.as_deref(), DIALECT);
         super::send_default(
             app,
             Scope::User(user),
@@ -179,7 +179,7 @@ where
     let work = async {
         let client = claimed(app, &request)?;
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
-            let user = user(&fields, client)?;
+            let user = user(&fields, client.as_deref())?;
             let destination = destination(&fields)?;
             let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
             Ok((user, destination, code))

@@ -141,10 +141,13 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
     let (jwt, qt_auth, tfa_auth) = (token(None), token(full), token(Some("pending")));
     Ok(json!({
         "client_id": client_id,
+        "account_sid": client["account_sid"],
         "client_secret": client["client_secret"],
         "api_key": client["api_key"],
         "otp_config_uid": config["otp_config_uid"],
         "email_config_uid": email_config["otp_config_uid"],
+        "service_sid": config["service_sid"],
+        "email_service_sid": email_config["service_sid"],
         "whatsapp_config_uid": whatsapp_config["otp_config_uid"],
         "jwt": jwt,
         "qt_auth": qt_auth,
@@ -162,7 +165,8 @@ pub fn exports(url: &str, demo: &Value) -> String {
          export WHATSAPP_CONFIG_UID={}\n\
          Bridgekeeper's session cookies of the demo user (a full session; a second factor pending):\n  \
          export QT_AUTH={}\n  export TFA_AUTH={}\n\
-         For Twilio's SDKs (the client's id and secret, its SMS and its email configuration):\n  \
+         For Twilio's SDKs (the client's account SID and secret, its SMS and its email configuration's \
+         Service SIDs):\n  \
          export TWILIO_ACCOUNT_SID={}\n  export TWILIO_AUTH_TOKEN={}\n  export VERIFY_SERVICE_SID={}\n  \
          export VERIFY_EMAIL_SERVICE_SID={}\n\
          The demo user ({DEMO_ISSUER}/{DEMO_USER}) has {DEMO_PHONE} and {DEMO_EMAIL} on record in Bridgekeeper.\n",
@@ -174,9 +178,9 @@ pub fn exports(url: &str, demo: &Value) -> String {
         field("whatsapp_config_uid"),
         field("qt_auth"),
         field("tfa_auth"),
-        field("client_id"),
+        field("account_sid"),
         field("client_secret"),
-        field("otp_config_uid"),
-        field("email_config_uid"),
+        field("service_sid"),
+        field("email_service_sid"),
     )
 }

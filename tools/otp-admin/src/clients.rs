@@ -76,6 +76,9 @@ pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, 
 fn shown(record: &ClientRecord) -> Value {
     json!({
         "client_id": record.id,
+        // Twilio's SDKs take this form of the id (`AC` and its 32 hex digits) as the
+        // account SID; either form works wherever the id does.
+        "account_sid": otp_shared::sid::of(otp_shared::sid::ACCOUNT, &record.id),
         "name": record.name,
         "permissions": record.permissions.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "limits": limits_json(&record.limits),

@@ -35,7 +35,10 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 return Err(format!("no client {client}"));
             }
             admin.store.put_config(&config).await.map_err(|e| e.to_string())?;
-            Ok(json!({"otp_config_uid": config.uid}))
+            Ok(json!({
+                "otp_config_uid": config.uid,
+                "service_sid": otp_shared::sid::of(otp_shared::sid::SERVICE, &config.uid),
+            }))
         }
         ConfigCommand::List { client } => {
             let configs = admin
@@ -168,6 +171,8 @@ async fn existing(admin: &Admin, uid: &str) -> Result<OtpConfig, String> {
 fn shown(config: &OtpConfig) -> Value {
     json!({
         "otp_config_uid": config.uid,
+        // Twilio's Service SID (`VA` and the uid's 32 hex digits); either form works.
+        "service_sid": otp_shared::sid::of(otp_shared::sid::SERVICE, &config.uid),
         "client_id": config.client_id,
         "channel": config.channel.name(),
         "length": config.profile.code_length,

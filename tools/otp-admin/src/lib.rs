@@ -58,6 +58,16 @@ fn parse_limit(text: &str) -> Result<LimitArg, String> {
     }
 }
 
+/// A client named by its id or its account SID: its id.
+fn client_arg(text: &str) -> Result<String, String> {
+    Ok(otp_shared::sid::client_id(text.trim()).into_owned())
+}
+
+/// A configuration named by its uid or its Service SID: its uid.
+fn config_arg(text: &str) -> Result<String, String> {
+    Ok(otp_shared::sid::config_uid(text.trim()).into_owned())
+}
+
 fn parse_permission(text: &str) -> Result<Permission, String> {
     Permission::parse(text.trim()).ok_or_else(|| {
         let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
@@ -86,13 +96,15 @@ pub enum ClientCommand {
     List,
     /// Shows one client.
     Show {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
     },
     /// Changes a client's name, permissions or limits (`default`: the deployment's);
     /// effective from its next request.
     Update {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
         #[arg(long)]
         name: Option<String>,
@@ -106,17 +118,20 @@ pub enum ClientCommand {
     /// Gives a client a new secret and API key, printed once; the old ones stop working
     /// at once.
     RotateSecret {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
     },
     /// Refuses every request of a client from now on, whatever its credentials.
     Disable {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
     },
     /// Takes a disabled client back.
     Enable {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
     },
 }
@@ -126,7 +141,8 @@ pub enum ConfigCommand {
     /// Creates an OTP configuration of a client; prints its uid (BizMagnets'
     /// `otp_config_uid`, Twilio's Service SID).
     Create {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: String,
         #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
         channel: String,
@@ -148,17 +164,20 @@ pub enum ConfigCommand {
     },
     /// Lists the configurations, of one client or of all.
     List {
-        #[arg(long)]
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
         client: Option<String>,
     },
     /// Shows one configuration.
     Show {
-        #[arg(long)]
+        /// The configuration's uid, or its Service SID (`VA...`).
+        #[arg(long, value_parser = config_arg)]
         config: String,
     },
     /// Changes a configuration's settings; its next send uses them.
     Update {
-        #[arg(long)]
+        /// The configuration's uid, or its Service SID (`VA...`).
+        #[arg(long, value_parser = config_arg)]
         config: String,
         #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
         channel: Option<String>,
@@ -175,7 +194,8 @@ pub enum ConfigCommand {
     },
     /// Deletes a configuration: its sends stop at once.
     Delete {
-        #[arg(long)]
+        /// The configuration's uid, or its Service SID (`VA...`).
+        #[arg(long, value_parser = config_arg)]
         config: String,
     },
 }
@@ -280,8 +300,8 @@ pub enum UserCommand {
 #[derive(Debug, Clone, clap::Args)]
 #[group(required = true, multiple = false)]
 pub struct OwnerArgs {
-    /// The API client whose requests it answers.
-    #[arg(long)]
+    /// The API client whose requests it answers (its id, or its account SID).
+    #[arg(long, value_parser = client_arg)]
     pub client: Option<String>,
     /// Requests that name no API client (Bridgekeeper, ZAP without an API key, KGen's
     /// frontend).

@@ -72,7 +72,7 @@ async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
         .unwrap_or((None, None));
     let (client, config) = tokio::join!(
         authenticate_client(app.store(), id, secret, Permission::Twilio),
-        app.store().config(service)
+        async { app.store().config(&crate::sid::config_uid(service)).await }
     );
     let (client, config) = (client?, config?);
     let config = config
@@ -169,11 +169,7 @@ where
             updated_at: sent.sent_at,
             channel: sent.channel,
         };
-        let owner = Owner {
-            account_sid: &client.id,
-            service_sid: service,
-            base_url: &base_url(&request),
-        };
+        let owner = Owner::new(&client.id, service, base_url(&request));
         Ok(json_response(StatusCode::CREATED, &verification.resource(&owner), None))
     };
     answer(app, Operation::Create, work).await
@@ -288,11 +284,7 @@ where
         } else {
             verification.lifecycle = Lifecycle::Pending;
         }
-        let owner = Owner {
-            account_sid: &account.id,
-            service_sid: service,
-            base_url: &base_url(&request),
-        };
+        let owner = Owner::new(&account.id, service, base_url(&request));
         Ok(json_response(StatusCode::OK, &verification.check(&owner), None))
     };
     answer(app, Operation::Check, work).await
@@ -361,11 +353,7 @@ where
             app.otp.policy.attempts_per_challenge,
             config.channel,
         );
-        let owner = Owner {
-            account_sid: &client.id,
-            service_sid: service,
-            base_url: &base_url(&request),
-        };
+        let owner = Owner::new(&client.id, service, base_url(&request));
         Ok(json_response(StatusCode::OK, &verification.resource(&owner), None))
     };
     answer(app, Operation::Other, work).await

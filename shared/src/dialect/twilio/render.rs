@@ -141,13 +141,25 @@ fn status_name(lifecycle: Lifecycle) -> &'static str {
     }
 }
 
-/// Who and what a resource belongs to.
-#[derive(Debug, Clone, Copy)]
-pub struct Owner<'a> {
-    pub account_sid: &'a str,
-    pub service_sid: &'a str,
+/// Who and what a resource belongs to, in Twilio's forms (`AC...`, `VA...`).
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub account_sid: String,
+    pub service_sid: String,
     /// `https://host` as the request reached it, for the resource's `url`.
-    pub base_url: &'a str,
+    pub base_url: String,
+}
+
+impl Owner {
+    /// The owner of a client's service, named by either form of its uid.
+    pub fn new(client_id: &str, service: &str, base_url: String) -> Self {
+        use crate::sid::{ACCOUNT, SERVICE, config_uid, shown};
+        Self {
+            account_sid: shown(ACCOUNT, client_id).into_owned(),
+            service_sid: shown(SERVICE, &config_uid(service)).into_owned(),
+            base_url,
+        }
+    }
 }
 
 /// A verification as it stands.

@@ -104,10 +104,11 @@ pub(super) fn basic_credentials(request: &Request) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-/// The client the credentials name, not yet checked: what the send budgets count on.
+/// The client the credentials name (by its id or its account SID), not yet checked: what
+/// the send budgets count on.
 pub(super) fn claimed_account(request: &Request) -> Option<String> {
     basic_credentials(request)
-        .map(|(id, _)| id)
+        .map(|(id, _)| crate::sid::client_id(&id).into_owned())
         .filter(|id| crate::callers::is_plausible_client_id(id))
 }
 

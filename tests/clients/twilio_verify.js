@@ -1,0 +1,76 @@
+// Twilio Verify v2 through Twilio's own Node SDK, pointed at the local server as the
+// README's Node example does: the SDK checks the account SID's form before any request,
+// so this is also the proof that the SIDs the demo prints are Twilio's. Reads the local
+// server's URL and the demo's credentials from the environment (scripts/twilio-sdk.sh
+// sets them) and each code from the dev inbox; prints one line per flow, exits non-zero
+// when any fails.
+"use strict";
+
+const assert = require("node:assert/strict");
+const twilio = require("twilio");
+
+const API = process.env.OTP_LOCAL_URL;
+const ACCOUNT_SID = process.env.TWILIO_ACCOUNT_SID;
+const AUTH_TOKEN = process.env.TWILIO_AUTH_TOKEN;
+const SERVICE_SID = process.env.VERIFY_SERVICE_SID;
+
+function client(accountSid = ACCOUNT_SID, authToken = AUTH_TOKEN) {
+  const sdk = twilio(accountSid, authToken);
+  sdk.verify.baseUrl = API; // the one change a migrating team makes
+  return sdk;
+}
+
+async function codeFor(to) {
+  const inbox = await (await fetch(`${API}/_dev/inbox.json`)).json();
+  const message = inbox.messages.find((m) => m.to === to); // newest first
+  assert.ok(message, `nothing delivered to ${to}`);
+  return message.text.match(/\d{6}/)[0];
+}
+
+async function refused(call, code, status) {
+  try {
+    await call();
+  } catch (error) {
+    assert.deepEqual([error.code, error.status], [code, status], error.message);
+    return;
+  }
+  assert.fail(`expected Twilio error ${code}, got a success`);
+}
+
+const flows = {
+  async createWrongAndRightCheck() {
+    const service = client().verify.v2.services(SERVICE_SID);
+    const to = "+919876543208";
+    const verification = await service.verifications.create({ to, channel: "sms" });
+    assert.equal(verification.status, "pending");
+    assert.match(verification.sid, /^VE[0-9a-f]{32}$/);
+    assert.deepEqual([verification.accountSid, verification.serviceSid], [ACCOUNT_SID, SERVICE_SID]);
+    const code = await codeFor(to);
+    const wrong = code === "000000" ? "111111" : "000000";
+    const pending = await service.verificationChecks.create({ to, code: wrong });
+    assert.deepEqual([pending.status, pending.valid], ["pending", false]);
+    const approved = await service.verificationChecks.create({ to, code });
+    assert.deepEqual([approved.status, approved.valid, approved.sid], ["approved", true, verification.sid]);
+  },
+
+  async badCredentials() {
+    const service = client(ACCOUNT_SID, "not-the-token").verify.v2.services(SERVICE_SID);
+    await refused(() => service.verifications.create({ to: "+919876543209", channel: "sms" }), 20003, 401);
+  },
+};
+
+(async () => {
+  let failed = 0;
+  for (const [name, flow] of Object.entries(flows)) {
+    try {
+      await flow();
+      console.log(`ok    ${name}`);
+    } catch (error) {
+      failed += 1;
+      console.log(`FAIL  ${name}: ${error.message}`);
+    }
+  }
+  const total = Object.keys(flows).length;
+  console.log(`twilio Node SDK flows: ${total - failed} of ${total} passed`);
+  process.exit(failed ? 1 : 0);
+})();
