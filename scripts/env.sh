@@ -30,7 +30,8 @@ ensure_python_requirements() {
 # serves and the demo's credentials: OTP_LOCAL_URL, OTP_DEMO_JWT (KGen's),
 # OTP_DEMO_SESSION (a full Bridgekeeper session), OTP_DEMO_CLIENT_ID,
 # OTP_DEMO_CLIENT_SECRET, OTP_DEMO_API_KEY, OTP_DEMO_CONFIG_UID, and for Twilio's SDKs
-# TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_EMAIL_SERVICE_SID.
+# TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY, TWILIO_API_SECRET,
+# VERIFY_SERVICE_SID, VERIFY_EMAIL_SERVICE_SID.
 # stop_local_server ends it (and the local AWS it started).
 start_local_server() {
     local dir="$1"
@@ -56,7 +57,8 @@ values = {
     "OTP_DEMO_CLIENT_ID": demo["client_id"],
     "OTP_DEMO_CLIENT_SECRET": demo["client_secret"], "OTP_DEMO_API_KEY": demo["api_key"],
     "OTP_DEMO_CONFIG_UID": demo["otp_config_uid"], "TWILIO_ACCOUNT_SID": demo["account_sid"],
-    "TWILIO_AUTH_TOKEN": demo["client_secret"], "VERIFY_SERVICE_SID": demo["service_sid"],
+    "TWILIO_AUTH_TOKEN": demo["client_secret"], "TWILIO_API_KEY": demo["twilio_api_key"],
+    "TWILIO_API_SECRET": demo["twilio_api_secret"], "VERIFY_SERVICE_SID": demo["service_sid"],
     "VERIFY_EMAIL_SERVICE_SID": demo["email_service_sid"],
 }
 for name, value in values.items():

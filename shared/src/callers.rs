@@ -347,6 +347,62 @@ pub async fn authenticate_api_key<R: ClientRegistry>(
     Ok(record.expect("admitted records exist"))
 }
 
+/// Checks HTTP Basic credentials, as Twilio's SDKs send them, and that their client may
+/// call `permission`: an account SID (or client id) with its auth token (the client's
+/// secret), or an API key's SID (`SK...`) with the key's secret.
+///
+/// A key's secret is `<client id>.<random>`, so the one read of the client's record that
+/// checks an auth token checks a key too (the record holds its keys' hashes): no read maps
+/// a key to its client, and a revoked key is refused by the next request. The whole secret
+/// is what is hashed: a secret naming another client finds no such key there.
+pub async fn authenticate_basic<R: ClientRegistry>(
+    registry: &R,
+    username: Option<&str>,
+    password: Option<&str>,
+    permission: Permission,
+) -> Result<ClientRecord, OtpError> {
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(OtpError::Unauthorized);
+    };
+    if !crate::sid::is_sid(crate::sid::KEY, username) {
+        return authenticate_client(registry, Some(username), Some(password), permission).await;
+    }
+    let client = key_client(password).ok_or(OtpError::Unauthorized)?;
+    let record = registry.client(&client).await?;
+    let stored = record
+        .as_ref()
+        .and_then(|record| record.key(username))
+        .map(|key| key.secret_hash.as_slice());
+    admit(record.as_ref(), stored, password, permission)?;
+    Ok(record.expect("admitted records exist"))
+}
+
+/// The client HTTP Basic credentials claim to be, not yet checked: the account SID's
+/// (or client id's), or for an API key the client its secret names.
+pub fn claimed_by_basic(username: &str, password: &str) -> Option<String> {
+    if crate::sid::is_sid(crate::sid::KEY, username) {
+        key_client(password)
+    } else {
+        Some(crate::sid::client_id(username).into_owned()).filter(|id| is_plausible_client_id(id))
+    }
+}
+
+/// The client an API key's secret (`<client id>.<random>`) names.
+fn key_client(secret: &str) -> Option<String> {
+    secret
+        .rsplit_once('.')
+        .map(|(client, _)| crate::sid::client_id(client).into_owned())
+        .filter(|id| is_plausible_client_id(id))
+}
+
+/// A fresh API key of `client_id`: its SID, and its secret, which names the client.
+pub fn generate_key(client_id: &str) -> (String, String) {
+    (
+        crate::sid::generate(crate::sid::KEY),
+        api_key(client_id, &generate_secret()),
+    )
+}
+
 /// The client an API key claims to be (its part before the dot, the client's id or its
 /// account SID), not yet checked: what a request's budgets are counted on beside the
 /// check, and given back if it fails.

@@ -229,17 +229,49 @@ pub struct ClientLimits {
     pub sends_per_number_range_per_hour: Option<u32>,
 }
 
-/// A registered API client: only the hashes of its secret and API key are kept.
+/// A registered API client: only the hashes of its secret and API keys are kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientRecord {
     pub id: String,
     pub name: String,
     pub secret_hash: Vec<u8>,
+    /// The `X-API-KEY` of BizMagnets and ZAP.
     pub api_key_hash: Option<Vec<u8>>,
+    /// Twilio's API keys (`SK...` and a secret, in Basic auth), each revocable alone.
+    pub keys: Vec<ApiKey>,
     pub permissions: std::collections::BTreeSet<Permission>,
     pub limits: ClientLimits,
     /// A disabled client's credentials are refused, whatever they are.
     pub disabled: bool,
+}
+
+impl ClientRecord {
+    /// The key of this client that `sid` names.
+    pub fn key(&self, sid: &str) -> Option<&ApiKey> {
+        self.keys.iter().find(|key| key.sid == sid)
+    }
+}
+
+/// One of a client's API keys: it stands for the client as its auth token does, until
+/// revoked. Only the hash of its secret is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// `SK` and 32 hex digits.
+    pub sid: String,
+    pub name: String,
+    pub secret_hash: Vec<u8>,
+    /// When it was made, in seconds since the epoch.
+    pub created: u64,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("sid", &self.sid)
+            .field("name", &self.name)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -250,6 +282,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("permissions", &self.permissions)
             .field("disabled", &self.disabled)
             .field("limits", &self.limits)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -317,6 +350,46 @@ pub struct OtpConfig {
     pub sender: String,
     /// The WhatsApp template of a `whatsapp` configuration (and only of one).
     pub whatsapp: Option<WhatsAppTemplate>,
+    /// The other channels it sends by when a request names them (Twilio's `Channel`),
+    /// each with its own template and sender; `channel` is the default, which requests
+    /// that name none use.
+    pub more_channels: Vec<ChannelSetup>,
+}
+
+/// How a configuration sends by one channel besides its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSetup {
+    pub channel: Channel,
+    pub template: String,
+    pub sender: String,
+    /// For `whatsapp`, its template.
+    pub whatsapp: Option<WhatsAppTemplate>,
+}
+
+impl OtpConfig {
+    /// The configuration as it sends by `channel`: itself for its default channel, the
+    /// channel's own template and sender for another it enables, None for one it lacks.
+    pub fn by(&self, channel: Channel) -> Option<OtpConfig> {
+        if channel == self.channel {
+            return Some(self.clone());
+        }
+        let setup = self.more_channels.iter().find(|setup| setup.channel == channel)?;
+        Some(OtpConfig {
+            channel,
+            template: setup.template.clone(),
+            sender: setup.sender.clone(),
+            whatsapp: setup.whatsapp.clone(),
+            more_channels: Vec::new(),
+            ..self.clone()
+        })
+    }
+
+    /// Every channel it sends by, its default first.
+    pub fn channels(&self) -> Vec<Channel> {
+        std::iter::once(self.channel)
+            .chain(self.more_channels.iter().map(|setup| setup.channel))
+            .collect()
+    }
 }
 
 pub trait ConfigRegistry: Send + Sync {

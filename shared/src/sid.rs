@@ -10,6 +10,8 @@ use std::borrow::Cow;
 pub const ACCOUNT: &str = "AC";
 /// A Service SID: an OTP configuration.
 pub const SERVICE: &str = "VA";
+/// An API key's SID: one of a client's keys (see [`crate::callers::authenticate_basic`]).
+pub const KEY: &str = "SK";
 
 /// `prefix` and the UUID's 32 hex digits, when `id` is a UUID as the service issues them
 /// (lower-case, hyphenated); None for any other id (one an operator chose).
@@ -21,11 +23,33 @@ pub fn of(prefix: &str, id: &str) -> Option<String> {
 /// The UUID a SID of `prefix` stands for: `prefix` and exactly 32 lower-case hex digits,
 /// as Twilio writes them.
 pub fn uuid_of(prefix: &str, sid: &str) -> Option<String> {
-    let digits = sid.strip_prefix(prefix)?;
-    if digits.len() != 32 || !digits.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if !is_sid(prefix, sid) {
         return None;
     }
-    Some(uuid::Uuid::try_parse(digits).ok()?.hyphenated().to_string())
+    Some(
+        uuid::Uuid::try_parse(&sid[prefix.len()..])
+            .ok()?
+            .hyphenated()
+            .to_string(),
+    )
+}
+
+/// Whether `given` is a SID of `prefix` as Twilio writes them: `prefix` and exactly 32
+/// lower-case hex digits.
+pub fn is_sid(prefix: &str, given: &str) -> bool {
+    given
+        .strip_prefix(prefix)
+        .is_some_and(|digits| digits.len() == 32 && digits.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// A fresh SID of `prefix`: 128 bits from the system CSPRNG.
+pub fn generate(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source is available");
+    format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// An id as the service keeps it: a SID of `prefix` as its UUID, anything else as given.
@@ -69,6 +93,16 @@ mod tests {
         assert_eq!(client_id(UUID), UUID);
         assert_eq!(shown(SERVICE, UUID), "VA5a706684851f4a27b0d1284155d8f862");
         assert_eq!(config_uid("VA5a706684851f4a27b0d1284155d8f862"), UUID);
+    }
+
+    #[test]
+    fn fresh_key_sids_are_sids_and_differ() {
+        let (one, two) = (generate(KEY), generate(KEY));
+        assert!(is_sid(KEY, &one) && is_sid(KEY, &two), "{one} {two}");
+        assert_ne!(one, two);
+        assert!(!is_sid(KEY, &one.to_uppercase()));
+        assert!(!is_sid(KEY, &one[..33]));
+        assert!(!is_sid(ACCOUNT, &one));
     }
 
     #[test]

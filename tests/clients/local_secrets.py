@@ -12,6 +12,7 @@ KINDS = [
     ("jwt", "OTP_DEMO_JWT"),
     ("client secret", "OTP_DEMO_CLIENT_SECRET"),
     ("api key", "OTP_DEMO_API_KEY"),
+    ("twilio api key secret", "TWILIO_API_SECRET"),
     ("hmac key", "OTP_HMAC_KEYS"),
     ("jwt secret", "JWT_SECRET"),
 ]

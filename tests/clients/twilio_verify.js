@@ -1,6 +1,7 @@
 // Twilio Verify v2 through Twilio's own Node SDK, pointed at the local server as the
 // README's Node example does: the SDK checks the account SID's form before any request,
-// so this is also the proof that the SIDs the demo prints are Twilio's. Reads the local
+// so this is also the proof that the SIDs the demo prints are Twilio's; with the auth
+// token, then with an API key (SK...) as production code authenticates. Reads the local
 // server's URL and the demo's credentials from the environment (scripts/twilio-sdk.sh
 // sets them) and each code from the dev inbox; prints one line per flow, exits non-zero
 // when any fails.
@@ -12,12 +13,35 @@ const twilio = require("twilio");
 const API = process.env.OTP_LOCAL_URL;
 const ACCOUNT_SID = process.env.TWILIO_ACCOUNT_SID;
 const AUTH_TOKEN = process.env.TWILIO_AUTH_TOKEN;
+const API_KEY = process.env.TWILIO_API_KEY;
+const API_SECRET = process.env.TWILIO_API_SECRET;
 const SERVICE_SID = process.env.VERIFY_SERVICE_SID;
 
 function client(accountSid = ACCOUNT_SID, authToken = AUTH_TOKEN) {
   const sdk = twilio(accountSid, authToken);
   sdk.verify.baseUrl = API; // the one change a migrating team makes
   return sdk;
+}
+
+// As production code authenticates: an API key and its secret, the account SID beside.
+function keyClient(secret = API_SECRET) {
+  const sdk = twilio(API_KEY, secret, { accountSid: ACCOUNT_SID });
+  sdk.verify.baseUrl = API;
+  return sdk;
+}
+
+async function createWrongAndRightCheck(sdk, to) {
+  const service = sdk.verify.v2.services(SERVICE_SID);
+  const verification = await service.verifications.create({ to, channel: "sms" });
+  assert.equal(verification.status, "pending");
+  assert.match(verification.sid, /^VE[0-9a-f]{32}$/);
+  assert.deepEqual([verification.accountSid, verification.serviceSid], [ACCOUNT_SID, SERVICE_SID]);
+  const code = await codeFor(to);
+  const wrong = code === "000000" ? "111111" : "000000";
+  const pending = await service.verificationChecks.create({ to, code: wrong });
+  assert.deepEqual([pending.status, pending.valid], ["pending", false]);
+  const approved = await service.verificationChecks.create({ to, code });
+  assert.deepEqual([approved.status, approved.valid, approved.sid], ["approved", true, verification.sid]);
 }
 
 async function codeFor(to) {
@@ -39,23 +63,21 @@ async function refused(call, code, status) {
 
 const flows = {
   async createWrongAndRightCheck() {
-    const service = client().verify.v2.services(SERVICE_SID);
-    const to = "+919876543208";
-    const verification = await service.verifications.create({ to, channel: "sms" });
-    assert.equal(verification.status, "pending");
-    assert.match(verification.sid, /^VE[0-9a-f]{32}$/);
-    assert.deepEqual([verification.accountSid, verification.serviceSid], [ACCOUNT_SID, SERVICE_SID]);
-    const code = await codeFor(to);
-    const wrong = code === "000000" ? "111111" : "000000";
-    const pending = await service.verificationChecks.create({ to, code: wrong });
-    assert.deepEqual([pending.status, pending.valid], ["pending", false]);
-    const approved = await service.verificationChecks.create({ to, code });
-    assert.deepEqual([approved.status, approved.valid, approved.sid], ["approved", true, verification.sid]);
+    await createWrongAndRightCheck(client(), "+919876543231");
   },
 
   async badCredentials() {
     const service = client(ACCOUNT_SID, "not-the-token").verify.v2.services(SERVICE_SID);
-    await refused(() => service.verifications.create({ to: "+919876543209", channel: "sms" }), 20003, 401);
+    await refused(() => service.verifications.create({ to: "+919876543232", channel: "sms" }), 20003, 401);
+  },
+
+  async createWrongAndRightCheckWithApiKey() {
+    await createWrongAndRightCheck(keyClient(), "+919876543233");
+  },
+
+  async apiKeyWithAWrongSecret() {
+    const service = keyClient("not-the-secret").verify.v2.services(SERVICE_SID);
+    await refused(() => service.verifications.create({ to: "+919876543234", channel: "sms" }), 20003, 401);
   },
 };
 

@@ -1,5 +1,6 @@
 """Twilio Verify v2 through Twilio's own Python SDK, pointed at the local server by
-replacing the Verify domain's base URL: the flows a migrating team runs.
+replacing the Verify domain's base URL: the flows a migrating team runs, with the auth
+token, then those that send and check with an API key, as production code authenticates.
 
 Reads the local server's URL and the demo's credentials from the environment
 (scripts/twilio-sdk.sh sets them), and each code from the dev inbox. Exits non-zero on the
@@ -18,15 +19,30 @@ from twilio.rest import Client
 API = os.environ["OTP_LOCAL_URL"]
 ACCOUNT_SID = os.environ["TWILIO_ACCOUNT_SID"]
 AUTH_TOKEN = os.environ["TWILIO_AUTH_TOKEN"]
+API_KEY = os.environ["TWILIO_API_KEY"]
+API_SECRET = os.environ["TWILIO_API_SECRET"]
 SERVICE_SID = os.environ["VERIFY_SERVICE_SID"]
 EMAIL_SERVICE_SID = os.environ["VERIFY_EMAIL_SERVICE_SID"]
 
 
-def client(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN):
-    twilio = Client(account_sid, auth_token)
+# How the flows authenticate: by default the auth token; an API key pass sets these.
+CREDENTIALS = {"username": ACCOUNT_SID, "password": AUTH_TOKEN, "pass": 0}
+
+
+def client(account_sid=None, auth_token=None):
+    if account_sid or auth_token:
+        twilio = Client(account_sid or ACCOUNT_SID, auth_token or AUTH_TOKEN)
+    else:
+        # With an API key the account SID is passed beside it, as Twilio's SDKs take it.
+        twilio = Client(CREDENTIALS["username"], CREDENTIALS["password"], ACCOUNT_SID)
     # The one change a migrating team makes.
     twilio.verify.base_url = API
     return twilio
+
+
+def phone(n):
+    """A number of its own for flow `n` in each pass (the destination's cooldown)."""
+    return f"+91987654{3200 + 10 * CREDENTIALS['pass'] + n}"
 
 
 def code_for(to):
@@ -52,6 +68,7 @@ def wrong(code):
 
 
 FLOWS = []
+KEY_FLOWS = []
 
 
 def flow(function):
@@ -59,10 +76,18 @@ def flow(function):
     return function
 
 
+def with_api_key_too(function):
+    """A flow run again with an API key (only those that send and check: each send counts
+    against the local server's per-address budget)."""
+    KEY_FLOWS.append(function)
+    return function
+
+
+@with_api_key_too
 @flow
 def create_wrong_right_and_after_approval():
     service = client().verify.v2.services(SERVICE_SID)
-    to = "+919876543201"
+    to = phone(1)
     verification = service.verifications.create(to=to, channel="sms")
     assert verification.status == "pending" and verification.sid.startswith("VE"), verification.sid
     assert verification.to == to and verification.channel == "sms" and verification.valid is False
@@ -83,7 +108,7 @@ def create_wrong_right_and_after_approval():
 @flow
 def check_by_verification_sid():
     service = client().verify.v2.services(SERVICE_SID)
-    to = "+919876543202"
+    to = phone(2)
     verification = service.verifications.create(to=to, channel="sms")
     check = service.verification_checks.create(verification_sid=verification.sid, code=code_for(to))
     assert check.status == "approved", check.status
@@ -92,7 +117,7 @@ def check_by_verification_sid():
 @flow
 def cancel():
     service = client().verify.v2.services(SERVICE_SID)
-    to = "+919876543203"
+    to = phone(3)
     verification = service.verifications.create(to=to, channel="sms")
     code = code_for(to)
     canceled = service.verifications(verification.sid).update(status="canceled")
@@ -103,7 +128,7 @@ def cancel():
 @flow
 def max_check_attempts():
     service = client().verify.v2.services(SERVICE_SID)
-    to = "+919876543204"
+    to = phone(4)
     service.verifications.create(to=to, channel="sms")
     code = code_for(to)
     for _ in range(5):
@@ -114,42 +139,72 @@ def max_check_attempts():
 @flow
 def send_budget():
     service = client().verify.v2.services(SERVICE_SID)
-    to = "+919876543205"
+    to = phone(5)
     service.verifications.create(to=to, channel="sms")
     # Within the destination's cooldown.
     refused(lambda: service.verifications.create(to=to, channel="sms"), 60203, 429)
 
 
+@with_api_key_too
 @flow
 def email_channel():
     service = client().verify.v2.services(EMAIL_SERVICE_SID)
-    to = "twilio-sdk@example.com"
+    to = f"twilio-sdk-{CREDENTIALS['pass']}@example.com"
     verification = service.verifications.create(to=to, channel="email")
     assert verification.channel == "email", verification.channel
     check = service.verification_checks.create(to=to, code=code_for(to))
     assert check.status == "approved", check.status
     # A channel the service does not have.
-    refused(lambda: service.verifications.create(to="+919876543206", channel="sms"), 60223, 400)
+    refused(lambda: service.verifications.create(to=phone(6), channel="sms"), 60223, 400)
+
+
+@with_api_key_too
+@flow
+def sms_and_email_on_one_service():
+    service = client().verify.v2.services(SERVICE_SID)
+    to = f"twilio-sdk-both-{CREDENTIALS['pass']}@example.com"
+    by_email = service.verifications.create(to=to, channel="email")
+    assert by_email.channel == "email", by_email.channel
+    check = service.verification_checks.create(to=to, code=code_for(to))
+    assert (check.status, check.channel) == ("approved", "email"), check.status
+    by_sms = service.verifications.create(to=phone(8), channel="sms")
+    assert by_sms.channel == "sms", by_sms.channel
+    check = service.verification_checks.create(to=phone(8), code=code_for(phone(8)))
+    assert check.status == "approved", check.status
+    # A channel the service does not have.
+    refused(lambda: service.verifications.create(to=phone(7), channel="whatsapp"), 60223, 400)
 
 
 @flow
 def bad_credentials():
     service = client(auth_token="not-the-token").verify.v2.services(SERVICE_SID)
-    refused(lambda: service.verifications.create(to="+919876543207", channel="sms"), 20003, 401)
+    refused(lambda: service.verifications.create(to=phone(7), channel="sms"), 20003, 401)
     refused(lambda: client(account_sid="ACnobody").verify.v2.services(SERVICE_SID).verifications.create(
-        to="+919876543207", channel="sms"), 20003, 401)
+        to=phone(7), channel="sms"), 20003, 401)
+
+
+@with_api_key_too
+def api_key_with_a_wrong_secret():
+    twilio = Client(API_KEY, API_SECRET.rsplit(".", 1)[0] + ".0", ACCOUNT_SID)
+    twilio.verify.base_url = API
+    service = twilio.verify.v2.services(SERVICE_SID)
+    refused(lambda: service.verifications.create(to=phone(7), channel="sms"), 20003, 401)
 
 
 def main():
+    runs = [(function, "auth token") for function in FLOWS]
+    runs += [(function, "API key") for function in KEY_FLOWS]
     failed = 0
-    for function in FLOWS:
+    for function, credentials in runs:
+        if credentials == "API key":
+            CREDENTIALS.update(username=API_KEY, password=API_SECRET, **{"pass": 1})
         try:
             function()
-            print(f"ok    {function.__name__}")
+            print(f"ok    {function.__name__} ({credentials})")
         except Exception as error:  # noqa: BLE001 - every failure is reported, then counted
             failed += 1
-            print(f"FAIL  {function.__name__}: {error!r}")
-    print(f"twilio SDK flows: {len(FLOWS) - failed} of {len(FLOWS)} passed")
+            print(f"FAIL  {function.__name__} ({credentials}): {error!r}")
+    print(f"twilio SDK flows: {len(runs) - failed} of {len(runs)} passed")
     return 1 if failed else 0
 
 

@@ -43,6 +43,7 @@ async fn deployment_for_events() -> Deployment {
             name: "events".into(),
             secret_hash: hash_secret(EVENTS_CLIENT_SECRET),
             api_key_hash: Some(hash_secret(EVENTS_API_KEY_SECRET)),
+            keys: Vec::new(),
             permissions: Permission::ALL.into_iter().collect(),
             limits: Default::default(),
             disabled: false,
@@ -59,6 +60,7 @@ async fn deployment_for_events() -> Deployment {
             template: "{code} is your {sender} code".into(),
             sender: "Acme".into(),
             whatsapp: None,
+            more_channels: Vec::new(),
         })
         .await
         .expect("configuration stored");

@@ -320,7 +320,14 @@ async fn bizmagnets_email_configurations_count_the_same() {
 
 #[tokio::test]
 async fn twilio_creates_and_checks() {
-    let service = crate::twilio::Service::new(Channel::Sms).await;
+    let by_auth_token = crate::twilio::Service::new(Channel::Sms).await;
+    twilio_counts(&by_auth_token).await;
+    // An API key costs what the auth token does: the client's one read checks either.
+    let by_api_key = crate::twilio::Service::with_api_key(Channel::Sms).await;
+    twilio_counts(&by_api_key).await;
+}
+
+async fn twilio_counts(service: &crate::twilio::Service) {
     let deployment = &service.deployment;
     let (_, phone) = fresh_phone();
     let ((status, _, _), usage) = metered(deployment, service.create(&phone, "sms")).await;

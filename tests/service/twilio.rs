@@ -45,6 +45,8 @@ pub(crate) struct Service {
     pub deployment: Deployment,
     pub client: TestClient,
     pub sid: String,
+    /// The Basic credentials its requests carry: the client's id and secret, or an API key.
+    credentials: (String, String),
 }
 
 impl Service {
@@ -54,15 +56,28 @@ impl Service {
         let sid = deployment
             .config(&client, channel, 6, 600, "Your {sender} code is {code}")
             .await;
+        Self::of(deployment, client, sid)
+    }
+
+    /// `client`'s service `sid`, called with the client's id and secret.
+    pub(crate) fn of(deployment: Deployment, client: TestClient, sid: String) -> Self {
         Self {
+            credentials: (client.id.clone(), client.secret.clone()),
             deployment,
             client,
             sid,
         }
     }
 
+    /// A service whose requests carry an API key of its client, made by `otp-admin`.
+    pub(crate) async fn with_api_key(channel: Channel) -> Self {
+        let mut service = Self::new(channel).await;
+        service.credentials = api_key_of(&service.deployment, &service.client.id).await;
+        service
+    }
+
     fn auth(&self) -> Option<(&str, &str)> {
-        Some((&self.client.id, &self.client.secret))
+        Some((&self.credentials.0, &self.credentials.1))
     }
 
     pub(crate) async fn create(&self, to: &str, channel: &str) -> Answer {
@@ -90,6 +105,17 @@ impl Service {
         )
         .await
     }
+}
+
+/// A new API key of `client`, by `otp-admin client key create`: its SID and its secret.
+pub(crate) async fn api_key_of(deployment: &Deployment, client: &str) -> (String, String) {
+    let made = deployment
+        .admin(&["client", "key", "create", "--client", client, "--name", "checkout"])
+        .await
+        .expect("a key made");
+    let secret = made["secret"].as_str().expect("a secret, shown once").to_owned();
+    otp_tests::audit::note("api key secret", &secret);
+    (made["sid"].as_str().expect("a SID").to_owned(), secret)
 }
 
 fn twilio_error(code: u32, status: u16) -> (u16, Value) {
@@ -224,6 +250,11 @@ async fn email_services_send_mail_and_check_by_sid() {
         (status, &checked["status"], &checked["to"]),
         (200, &json!("approved"), &json!(address))
     );
+    // An address may begin with `+`: it is still an address, not a phone number.
+    let plus = format!("+{address}");
+    let (status, created, _) = service.create(&plus, "email").await;
+    assert_eq!((status, &created["to"]), (201, &json!(plus)), "{created}");
+    assert_eq!(emails_to(&plus).len(), 1);
 }
 
 #[tokio::test]
@@ -448,11 +479,7 @@ async fn countries_and_pumped_number_ranges_are_refused_as_twilio_names_them() {
     };
     let client = deployment.client_limited(&Permission::ALL, limits).await;
     let sid = deployment.config(&client, Channel::Sms, 6, 600, "{code}").await;
-    let service = Service {
-        deployment,
-        client,
-        sid,
-    };
+    let service = Service::of(deployment, client, sid);
 
     assert_eq!(
         without_message(&service.create("+12015550123", "sms").await),
@@ -574,5 +601,309 @@ async fn account_and_service_sids_work_wherever_their_uuids_do() {
     assert_eq!(
         (shown["otp_config_uid"].clone(), shown["service_sid"].clone()),
         (json!(service.sid), json!(service_sid))
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_stands_for_its_client_until_revoked() {
+    let service = Service::with_api_key(Channel::Sms).await;
+    let (key_sid, key_secret) = service.credentials.clone();
+    assert!(otp_shared::sid::is_sid("SK", &key_sid), "{key_sid}");
+    let account_sid = sid_of("AC", &service.client.id);
+
+    // The key sends and checks as the client: the same verification, the client's SIDs.
+    let (_, phone) = fresh_phone();
+    let (status, created, _) = service.create(&phone, "sms").await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["account_sid"], json!(account_sid));
+    let (status, checked, _) = service.check(("To", &phone), &last_code(&phone)).await;
+    assert_eq!((status, checked["status"].clone()), (200, json!("approved")));
+
+    // Listed without its secret; the client shows its keys.
+    let listed = service
+        .deployment
+        .admin(&["client", "key", "list", "--client", &account_sid])
+        .await
+        .expect("listed");
+    assert_eq!(listed["keys"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        (listed["keys"][0]["sid"].clone(), listed["keys"][0]["name"].clone()),
+        (json!(key_sid), json!("checkout"))
+    );
+    assert!(!listed.to_string().contains(&key_secret), "a secret is shown once");
+
+    // A wrong secret; the key's secret with the auth token's username; the auth token
+    // under the key's SID; a key of another client: all refused, as Twilio refuses them.
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    let (_, other_phone) = fresh_phone();
+    let form = [("To", other_phone.as_str()), ("Channel", "sms")];
+    let (other_sid, other_secret) = api_key_of(&service.deployment, &service.deployment.client().await.id).await;
+    let forged = format!("{}.{}", service.client.id, "0".repeat(64));
+    let mixed = format!(
+        "{}.{}",
+        service.client.id,
+        other_secret
+            .rsplit_once('.')
+            .map(|(_, random)| random)
+            .unwrap_or_default()
+    );
+    for auth in [
+        (key_sid.as_str(), forged.as_str()),
+        (service.client.id.as_str(), key_secret.as_str()),
+        (key_sid.as_str(), service.client.secret.as_str()),
+        (other_sid.as_str(), key_secret.as_str()),
+        (other_sid.as_str(), mixed.as_str()),
+        (key_sid.as_str(), other_secret.as_str()),
+    ] {
+        let answer = call_send_otp(&service.deployment, twilio_request("POST", &path, Some(auth), &form)).await;
+        assert_eq!(without_message(&answer), twilio_error(20003, 401), "{auth:?}");
+    }
+    // Another client's key on this client's service is that client's: not found.
+    let answer = call_send_otp(
+        &service.deployment,
+        twilio_request("POST", &path, Some((&other_sid, &other_secret)), &form),
+    )
+    .await;
+    assert_eq!(without_message(&answer), twilio_error(20404, 404));
+    assert!(sms_to(&other_phone).is_empty(), "nothing was sent");
+
+    // A disabled client's keys fail with it.
+    let client = service.client.id.as_str();
+    service
+        .deployment
+        .admin(&["client", "disable", "--client", client])
+        .await
+        .expect("disabled");
+    assert_eq!(service.create(&other_phone, "sms").await.0, 401);
+    service
+        .deployment
+        .admin(&["client", "enable", "--client", client])
+        .await
+        .expect("enabled");
+    assert_eq!(service.create(&other_phone, "sms").await.0, 201);
+
+    // Revoked: the next request is refused, the auth token still works, and the key is
+    // gone from the list.
+    let revoked = service
+        .deployment
+        .admin(&["client", "key", "revoke", "--client", client, "--key", &key_sid])
+        .await
+        .expect("revoked");
+    assert_eq!(revoked["revoked"], json!(true));
+    let answer = service.check(("To", &other_phone), "000000").await;
+    assert_eq!(without_message(&answer), twilio_error(20003, 401));
+    let by_token = twilio_request(
+        "POST",
+        &format!("/v2/Services/{}/VerificationCheck", service.sid),
+        Some((&service.client.id, &service.client.secret)),
+        &[("To", &other_phone), ("Code", &last_code(&other_phone))],
+    );
+    let (status, checked, _) = call_verify(&service.deployment, by_token).await;
+    assert_eq!(
+        (status, checked["status"].clone()),
+        (200, json!("approved")),
+        "{checked}"
+    );
+    let listed = service
+        .deployment
+        .admin(&["client", "key", "list", "--client", client])
+        .await
+        .expect("listed");
+    assert_eq!(listed["keys"], json!([]));
+    assert_eq!(
+        service
+            .deployment
+            .admin(&["client", "key", "revoke", "--client", client, "--key", &key_sid])
+            .await,
+        Err(format!("client {client} has no key {key_sid}"))
+    );
+}
+
+#[tokio::test]
+async fn a_client_has_at_most_twenty_keys_and_no_client_has_none() {
+    let deployment = Deployment::new().await;
+    let client = deployment.client().await;
+    let create = ["client", "key", "create", "--client", client.id.as_str()];
+    let made = futures_util::future::join_all((0..20).map(|_| deployment.admin(&create))).await;
+    assert!(made.iter().all(Result::is_ok), "{made:?}");
+    let refused = deployment
+        .admin(&["client", "key", "create", "--client", &client.id])
+        .await
+        .expect_err("a twenty-first key");
+    assert!(refused.contains("has 20 keys"), "{refused}");
+    let listed = deployment
+        .admin(&["client", "key", "list", "--client", &client.id])
+        .await
+        .expect("listed");
+    assert_eq!(listed["keys"].as_array().map(Vec::len), Some(20));
+    // One revoked makes room for one more.
+    let sid = listed["keys"][0]["sid"].as_str().expect("a sid").to_owned();
+    deployment
+        .admin(&["client", "key", "revoke", "--client", &client.id, "--key", &sid])
+        .await
+        .expect("revoked");
+    deployment
+        .admin(&["client", "key", "create", "--client", &client.id])
+        .await
+        .expect("room for one");
+    let nobody = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        deployment
+            .admin(&["client", "key", "create", "--client", &nobody])
+            .await,
+        Err(format!("no client {nobody}"))
+    );
+}
+
+#[tokio::test]
+async fn a_service_sends_by_every_channel_it_enables_each_with_its_own_template() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let address = fresh_email();
+    // One channel: email is 60223, and nothing goes out.
+    assert_eq!(
+        without_message(&service.create(&address, "email").await),
+        twilio_error(60223, 400)
+    );
+    assert!(emails_to(&address).is_empty());
+
+    let shown = on_config(
+        &service,
+        &[
+            "config",
+            "channel",
+            "set",
+            "--channel",
+            "email",
+            "--template",
+            "{code} is your {sender} sign-in code",
+            "--sender",
+            "Acme Mail",
+        ],
+    )
+    .await
+    .expect("email enabled");
+    assert_eq!(shown["channels"], json!(["sms", "email"]));
+    assert_eq!(shown["channel"], json!("sms"), "the default stays");
+
+    // By email, with the email channel's template and sender; by SMS, with the service's.
+    let (status, created, _) = service.create(&address, "email").await;
+    assert_eq!((status, created["channel"].clone()), (201, json!("email")), "{created}");
+    let email = emails_to(&address).pop().expect("an email");
+    assert!(email.body.contains("is your Acme Mail sign-in code"), "{}", email.body);
+    let (status, checked, _) = service.check(("To", &address), &last_email_code(&address)).await;
+    assert_eq!(
+        (status, checked["status"].clone(), checked["channel"].clone()),
+        (200, json!("approved"), json!("email"))
+    );
+    let (status, created, _) = service.create(&phone, "sms").await;
+    assert_eq!((status, created["channel"].clone()), (201, json!("sms")), "{created}");
+    assert!(sms_to(&phone).pop().expect("an SMS").starts_with("Your Acme code is"));
+    // A channel it still lacks; a phone number for email.
+    assert_eq!(
+        without_message(&service.create(&phone, "whatsapp").await),
+        twilio_error(60223, 400)
+    );
+    assert_eq!(service.create(&phone, "email").await.0, 400);
+
+    // BizMagnets names no channel: the default's.
+    let (national, by_default) = fresh_phone();
+    let key = service.client.api_key.clone();
+    let send = otp_tests::api_request(
+        &format!("/otp/{}/sendOTP", service.sid),
+        &[("content-type", "application/json"), ("x-api-key", &key)],
+        &json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"}).to_string(),
+    );
+    assert_eq!(call_send_otp(&service.deployment, send).await.0, 201);
+    assert_eq!(sms_to(&by_default).len(), 1);
+
+    // The default is not set as another channel, nor another made the default.
+    let refused = on_config(
+        &service,
+        &[
+            "config",
+            "channel",
+            "set",
+            "--channel",
+            "sms",
+            "--template",
+            "{code}",
+            "--sender",
+            "Acme",
+        ],
+    )
+    .await
+    .expect_err("the default");
+    assert!(refused.contains("default channel"), "{refused}");
+    let refused = on_config(&service, &["config", "update", "--channel", "email"])
+        .await
+        .expect_err("email is another channel");
+    assert!(refused.contains("remove it first"), "{refused}");
+    // Its template is checked as the default's is.
+    let refused = on_config(
+        &service,
+        &[
+            "config",
+            "channel",
+            "set",
+            "--channel",
+            "email",
+            "--template",
+            "no code",
+            "--sender",
+            "Acme",
+        ],
+    )
+    .await
+    .expect_err("no {code}");
+    assert!(refused.contains("{code}"), "{refused}");
+
+    // Removed: email is 60223 again.
+    let shown = on_config(&service, &["config", "channel", "remove", "--channel", "email"])
+        .await
+        .expect("removed");
+    assert_eq!(shown["channels"], json!(["sms"]));
+    let other = fresh_email();
+    assert_eq!(
+        without_message(&service.create(&other, "email").await),
+        twilio_error(60223, 400)
+    );
+    assert_eq!(
+        on_config(&service, &["config", "channel", "remove", "--channel", "email"]).await,
+        Err(format!(
+            "configuration {} has no email channel besides its default",
+            service.sid
+        ))
+    );
+}
+
+/// `otp-admin <words> --config <the service's uid>`.
+async fn on_config(service: &Service, words: &[&str]) -> Result<Value, String> {
+    let mut args = words.to_vec();
+    args.extend(["--config", service.sid.as_str()]);
+    service.deployment.admin(&args).await
+}
+
+#[tokio::test]
+async fn every_path_under_v2_answers_in_twilios_shape() {
+    let service = Service::new(Channel::Sms).await;
+    for (method, path) in [
+        ("GET", "/v2/Attempts".to_owned()),
+        ("POST", format!("/v2/Services/{}/Unknown", service.sid)),
+        ("GET", format!("/v2/Services/{}/Verifications/x/y", service.sid)),
+    ] {
+        let request = twilio_request(method, &path, service.auth(), &[]);
+        let answer = call_generate(&service.deployment, request).await;
+        assert_eq!(without_message(&answer), twilio_error(20404, 404), "{method} {path}");
+    }
+    // A route of the service by another method: 405, in Twilio's shape, with `Allow`.
+    let path = format!("/v2/Services/{}/VerificationCheck", service.sid);
+    let request = twilio_request("GET", &path, service.auth(), &[]);
+    let response = generate::http_handler::function_handler(&service.deployment.sender, request)
+        .await
+        .expect("handlers never fail");
+    assert_eq!(
+        (response.status().as_u16(), response.headers()["allow"].to_str().ok()),
+        (405, Some("POST"))
     );
 }

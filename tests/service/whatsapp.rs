@@ -241,11 +241,7 @@ async fn twilio_services_of_the_whatsapp_channel_send_by_whatsapp() {
     let deployment = Deployment::new().await;
     let client = deployment.client().await;
     let sid = whatsapp_config(&deployment, &client, false).await;
-    let service = crate::twilio::Service {
-        deployment,
-        client,
-        sid,
-    };
+    let service = crate::twilio::Service::of(deployment, client, sid);
     let (_, e164) = fresh_phone();
     let (status, body, _) = service.create(&e164, "whatsapp").await;
     assert_eq!(status, 201, "{body}");

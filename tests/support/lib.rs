@@ -509,6 +509,7 @@ impl Deployment {
                 name: "test client".into(),
                 secret_hash: hash_secret(&secret),
                 api_key_hash: Some(hash_secret(&key_secret)),
+                keys: Vec::new(),
                 permissions: permissions.iter().copied().collect(),
                 limits,
                 disabled: false,
@@ -548,6 +549,7 @@ impl Deployment {
                 template: template.to_owned(),
                 sender: "Acme".to_owned(),
                 whatsapp: None,
+                more_channels: Vec::new(),
             })
             .await
             .expect("configuration stored");

@@ -43,7 +43,8 @@ pub fn is_post(request: &Request) -> bool {
 
 /// A request no route of the function took. A route of the service reached with another
 /// method than it takes is a 405 with `Allow` in its dialect's shape; any other path is a
-/// 404, in Bridgekeeper's shape under its prefix (its client parses every answer).
+/// 404, in Bridgekeeper's or Twilio's shape under their prefixes (their clients parse
+/// every answer).
 pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
     let error = if is_post(request) {
         OtpError::NotFound
@@ -67,6 +68,8 @@ pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
         twilio::render_error(&error, twilio::Operation::Other)
     } else if bridgekeeper::is_under_prefix(request) {
         return bridgekeeper::render_error(&OtpError::NotFound);
+    } else if twilio::is_under_prefix(request) {
+        return twilio::render_error(&OtpError::NotFound, twilio::Operation::Other);
     } else {
         return not_found();
     };

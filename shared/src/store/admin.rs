@@ -6,11 +6,23 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 
 use crate::destination::Destination;
-use crate::ports::{ClientRecord, OtpConfig, StoreError, UserDirectory};
+use crate::ports::{ApiKey, Channel, ChannelSetup, ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{Realm, UserRef, unescape};
 
 use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
-use super::registry::{WHATSAPP_ATTRIBUTES, client_from, config_from, whatsapp_attributes};
+use super::registry::{
+    API_KEY_COUNT, MAX_API_KEYS_PER_CLIENT, WHATSAPP_ATTRIBUTES, api_key_attribute, api_key_value, channel_attribute,
+    channel_value, client_from, config_from, whatsapp_attributes,
+};
+
+/// What adding an API key to a client came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAdded {
+    Added,
+    NoSuchClient,
+    /// The client already has [`MAX_API_KEYS_PER_CLIENT`] keys.
+    Full,
+}
 
 impl DynamoStore {
     /// Every item whose key starts with `prefix`, with the rest of its key.
@@ -94,6 +106,57 @@ impl DynamoStore {
         )
     }
 
+    /// Adds an API key to a client, in one write that also counts it, under the cap: it
+    /// works from the client's next request.
+    pub async fn add_api_key(&self, client_id: &str, key: &ApiKey) -> Result<KeyAdded, StoreError> {
+        let added = written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(client_id)))
+                .update_expression("SET #key = :key ADD #count :one")
+                .condition_expression(
+                    "attribute_exists(pk) AND attribute_not_exists(#key) AND \
+                     (attribute_not_exists(#count) OR #count < :max)",
+                )
+                .expression_attribute_names("#key", api_key_attribute(&key.sid))
+                .expression_attribute_names("#count", API_KEY_COUNT)
+                .expression_attribute_values(":key", api_key_value(key))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":max", n(MAX_API_KEYS_PER_CLIENT))
+                .send()
+                .await,
+        )?;
+        if added {
+            return Ok(KeyAdded::Added);
+        }
+        // Which condition failed: the operator is told which (a fresh SID never repeats).
+        let item = self.get(client_pk(client_id)).await?;
+        Ok(if item.is_none() {
+            KeyAdded::NoSuchClient
+        } else {
+            KeyAdded::Full
+        })
+    }
+
+    /// Revokes a client's API key: gone, and its count with it, in one write, so the
+    /// client's next request with it is refused. False when the client has no such key.
+    pub async fn revoke_api_key(&self, client_id: &str, sid: &str) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(client_id)))
+                .update_expression("REMOVE #key ADD #count :less")
+                .condition_expression("attribute_exists(#key)")
+                .expression_attribute_names("#key", api_key_attribute(sid))
+                .expression_attribute_names("#count", API_KEY_COUNT)
+                .expression_attribute_values(":less", n(-1))
+                .send()
+                .await,
+        )
+    }
+
     /// Disables (or enables again) a client. False when there is no such client.
     pub async fn set_client_disabled(&self, id: &str, disabled: bool) -> Result<bool, StoreError> {
         written(
@@ -164,7 +227,9 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(config_pk(&config.uid)))
-            .condition_expression("client_id = :client")
+            // The new default may not be one of its other channels as well.
+            .condition_expression("client_id = :client AND attribute_not_exists(#as_more)")
+            .expression_attribute_names("#as_more", channel_attribute(config.channel))
             .expression_attribute_values(":client", s(&config.client_id))
             .expression_attribute_values(":channel", s(config.channel.name()))
             .expression_attribute_values(":length", n(config.profile.code_length))
@@ -182,6 +247,41 @@ impl DynamoStore {
             format!("SET {set}")
         };
         written(update.update_expression(expression).send().await)
+    }
+
+    /// Enables (or sets anew) a channel of a configuration besides its default, in one
+    /// write: its next send by that channel uses it. False when there is no such
+    /// configuration or `setup`'s channel is its default.
+    pub async fn set_config_channel(&self, uid: &str, setup: &ChannelSetup) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(config_pk(uid)))
+                .update_expression("SET #setup = :setup")
+                .condition_expression("attribute_exists(pk) AND channel <> :channel")
+                .expression_attribute_names("#setup", channel_attribute(setup.channel))
+                .expression_attribute_values(":setup", channel_value(setup))
+                .expression_attribute_values(":channel", s(setup.channel.name()))
+                .send()
+                .await,
+        )
+    }
+
+    /// Disables a channel of a configuration besides its default: its next request by
+    /// that channel is refused. False when it had no such channel.
+    pub async fn remove_config_channel(&self, uid: &str, channel: Channel) -> Result<bool, StoreError> {
+        written(
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(config_pk(uid)))
+                .update_expression("REMOVE #setup")
+                .condition_expression("attribute_exists(#setup)")
+                .expression_attribute_names("#setup", channel_attribute(channel))
+                .send()
+                .await,
+        )
     }
 
     /// Deletes a configuration: its sends and Twilio services stop at once (their

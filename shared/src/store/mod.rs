@@ -14,8 +14,8 @@
 //! | counter | `COUNT#<rule>#<subject>#<window>` | `n`: requests counted in that window; `ttl` |
 //! | contact | `CONTACT#<product>:<issuer>#<destination key>` | `user_key`, `product`, `issuer`, `user_id`, `address`, `linked_at` |
 //! | user | `USER#<product>:<issuer>:<user id>` | `product`, `issuer`, `user_id`, `phone`, `email` (as given) |
-//! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour` |
-//! | configuration | `CONFIG#<uid>` | `client_id`, `channel`, `code_length`, `lifetime`, `template`, `sender` |
+//! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour`, `key#<SK sid>` (an API key: `name`, `secret_hash`, `created`), `api_key_count` |
+//! | configuration | `CONFIG#<uid>` | `client_id`, `channel` (the default), `code_length`, `lifetime`, `template`, `sender`, `wa_*` (WhatsApp's template), `channel#<name>` (another channel: `template`, `sender`, `wa_*`) |
 //! | test destination | `TESTDEST#client:<client id>#<destination key>` or `TESTDEST#public#<destination key>` | `destination`, `code_tag`/`code_key` (the known code's seal), `code_length`, `expires_at`, `added_at`, `ttl` |
 //!
 //! A destination key is the E.164 number or the case-folded address. Scope, issuer and
@@ -34,7 +34,9 @@ mod table;
 mod test_destinations;
 mod users;
 
+pub use admin::KeyAdded;
 pub use items::DynamoStore;
 pub use migration::{LegacyContact, Placement};
+pub use registry::MAX_API_KEYS_PER_CLIENT;
 pub use table::create_table;
 pub use test_destinations::ListedTestDestination;

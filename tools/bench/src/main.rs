@@ -135,6 +135,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
             name: "benchmark".into(),
             secret_hash: hash_secret(&generate_secret()),
             api_key_hash: Some(hash_secret(&key_secret)),
+            keys: Vec::new(),
             permissions: Permission::ALL.into_iter().collect(),
             limits: ClientLimits {
                 sends_per_hour: Some(1_000_000),
@@ -154,6 +155,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
             template: "Hi {name}, {code} is your {sender} code.".into(),
             sender: "Bench".into(),
             whatsapp: None,
+            more_channels: Vec::new(),
         })
         .await
         .map_err(|e| e.to_string())?;

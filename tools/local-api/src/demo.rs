@@ -1,7 +1,8 @@
-//! A ready-to-use local setup: the table and SES identity, a client with every permission,
-//! an SMS and an email OTP configuration (BizMagnets' configurations, Twilio's services), a
-//! Bridgekeeper user with a phone and an email on record, and JWTs of that user signed with
-//! the local `JWT_SECRET`: one for KGen, a full Bridgekeeper session and a pending one.
+//! A ready-to-use local setup: the table and SES identity, a client with every permission
+//! and a Twilio API key, an SMS OTP configuration that sends by email too when asked and an
+//! email one (BizMagnets' configurations, Twilio's services), a Bridgekeeper user with a
+//! phone and an email on record, and JWTs of that user signed with the local `JWT_SECRET`:
+//! one for KGen, a full Bridgekeeper session and a pending one.
 
 use otp_admin::{Admin, execute};
 use otp_shared::settings::Settings;
@@ -33,6 +34,20 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
     admin(&["init"], &tools).await?;
     let client = admin(&["client", "create", "--name", "Local demo"], &tools).await?;
     let client_id = client["client_id"].as_str().unwrap_or_default().to_owned();
+    // Twilio's SDKs in production authenticate with an API key rather than the auth token.
+    let key = admin(
+        &[
+            "client",
+            "key",
+            "create",
+            "--client",
+            &client_id,
+            "--name",
+            "Local demo",
+        ],
+        &tools,
+    )
+    .await?;
     let config = admin(
         &[
             "config",
@@ -49,6 +64,25 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
             "Hi {name}, {code} is your {sender} code. It expires in {minutes} minutes.",
             "--sender",
             "DEMO",
+        ],
+        &tools,
+    )
+    .await?;
+    // The SMS service sends by email too, when a request names that channel.
+    let config_uid = config["otp_config_uid"].as_str().unwrap_or_default().to_owned();
+    admin(
+        &[
+            "config",
+            "channel",
+            "set",
+            "--config",
+            &config_uid,
+            "--channel",
+            "email",
+            "--template",
+            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            "--sender",
+            "Demo",
         ],
         &tools,
     )
@@ -144,6 +178,8 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         "account_sid": client["account_sid"],
         "client_secret": client["client_secret"],
         "api_key": client["api_key"],
+        "twilio_api_key": key["sid"],
+        "twilio_api_secret": key["secret"],
         "otp_config_uid": config["otp_config_uid"],
         "email_config_uid": email_config["otp_config_uid"],
         "service_sid": config["service_sid"],
@@ -165,10 +201,12 @@ pub fn exports(url: &str, demo: &Value) -> String {
          export WHATSAPP_CONFIG_UID={}\n\
          Bridgekeeper's session cookies of the demo user (a full session; a second factor pending):\n  \
          export QT_AUTH={}\n  export TFA_AUTH={}\n\
-         For Twilio's SDKs (the client's account SID and secret, its SMS and its email configuration's \
+         For Twilio's SDKs (the client's account SID and secret, its SMS-and-email and its email service's \
          Service SIDs):\n  \
          export TWILIO_ACCOUNT_SID={}\n  export TWILIO_AUTH_TOKEN={}\n  export VERIFY_SERVICE_SID={}\n  \
          export VERIFY_EMAIL_SERVICE_SID={}\n\
+         Or, as production code authenticates, with an API key of the client:\n  \
+         export TWILIO_API_KEY={}\n  export TWILIO_API_SECRET={}\n\
          The demo user ({DEMO_ISSUER}/{DEMO_USER}) has {DEMO_PHONE} and {DEMO_EMAIL} on record in Bridgekeeper.\n",
         field("jwt"),
         field("client_id"),
@@ -182,5 +220,7 @@ pub fn exports(url: &str, demo: &Value) -> String {
         field("client_secret"),
         field("service_sid"),
         field("email_service_sid"),
+        field("twilio_api_key"),
+        field("twilio_api_secret"),
     )
 }

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use otp_shared::callers::{api_key, generate_secret, hash_secret};
+use otp_shared::callers::{api_key, generate_key, generate_secret, hash_secret};
 use otp_shared::policy::{CLIENT_SENDS_PER_HOUR, Range, SENDS_PER_NUMBER_RANGE_PER_HOUR};
-use otp_shared::ports::{ClientLimits, ClientRecord, ClientRegistry, Permission};
+use otp_shared::ports::{ApiKey, ClientLimits, ClientRecord, ClientRegistry, Permission};
+use otp_shared::store::{KeyAdded, MAX_API_KEYS_PER_CLIENT};
 use serde_json::{Value, json};
 
-use crate::{Admin, ClientCommand, LimitArg};
+use crate::{Admin, ClientCommand, KeyCommand, LimitArg};
 
 pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, String> {
     match command {
@@ -69,7 +70,75 @@ pub(crate) async fn run(command: ClientCommand, admin: &Admin) -> Result<Value, 
         }
         ClientCommand::Disable { client } => set_disabled(admin, &client, true).await,
         ClientCommand::Enable { client } => set_disabled(admin, &client, false).await,
+        ClientCommand::Key(command) => keys(command, admin).await,
     }
+}
+
+/// Longest name of an API key, as Twilio's own.
+const MAX_KEY_NAME_CHARS: usize = 64;
+
+async fn keys(command: KeyCommand, admin: &Admin) -> Result<Value, String> {
+    match command {
+        KeyCommand::Create { client, name } => {
+            let name = name.trim();
+            if name.chars().count() > MAX_KEY_NAME_CHARS {
+                return Err(format!("--name has at most {MAX_KEY_NAME_CHARS} characters"));
+            }
+            let (sid, secret) = generate_key(&client);
+            let key = ApiKey {
+                sid,
+                name: name.to_owned(),
+                secret_hash: hash_secret(&secret),
+                created: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_secs()),
+            };
+            match admin
+                .store
+                .add_api_key(&client, &key)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                KeyAdded::Added => {}
+                KeyAdded::NoSuchClient => return Err(format!("no client {client}")),
+                KeyAdded::Full => {
+                    return Err(format!(
+                        "client {client} has {MAX_API_KEYS_PER_CLIENT} keys, the most it may: revoke one first"
+                    ));
+                }
+            }
+            let mut answer = key_shown(&client, &key);
+            answer["secret"] = json!(secret);
+            Ok(answer)
+        }
+        KeyCommand::List { client } => {
+            let record = existing(admin, &client).await?;
+            Ok(json!({"keys": record.keys.iter().map(|key| key_shown(&record.id, key)).collect::<Vec<_>>()}))
+        }
+        KeyCommand::Revoke { client, key } => {
+            let key = key.trim();
+            if !admin
+                .store
+                .revoke_api_key(&client, key)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("client {client} has no key {key}"));
+            }
+            Ok(json!({"client_id": client, "sid": key, "revoked": true}))
+        }
+    }
+}
+
+/// An API key as the operator sees it: never its secret.
+fn key_shown(client_id: &str, key: &ApiKey) -> Value {
+    json!({
+        "sid": key.sid,
+        "client_id": client_id,
+        "account_sid": otp_shared::sid::of(otp_shared::sid::ACCOUNT, client_id),
+        "name": key.name,
+        "created": key.created,
+    })
 }
 
 /// A client as the operator sees it: never a secret (only hashes are stored).
@@ -83,6 +152,7 @@ fn shown(record: &ClientRecord) -> Value {
         "permissions": record.permissions.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "limits": limits_json(&record.limits),
         "disabled": record.disabled,
+        "api_keys": record.keys.iter().map(|key| key.sid.as_str()).collect::<Vec<_>>(),
     })
 }
 
@@ -181,6 +251,7 @@ async fn create(
         name,
         secret_hash: hash_secret(&client_secret),
         api_key_hash: Some(hash_secret(&key_secret)),
+        keys: Vec::new(),
         permissions,
         limits,
         disabled: false,

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, ClientRegistry, ConfigRegistry, OtpConfig, WhatsAppTemplate};
+use otp_shared::ports::{Channel, ChannelSetup, ClientRegistry, ConfigRegistry, OtpConfig, WhatsAppTemplate};
 use serde_json::{Value, json};
 
-use crate::{Admin, ConfigCommand, WhatsAppArgs};
+use crate::{Admin, ChannelCommand, ConfigCommand, WhatsAppArgs};
 
 pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, String> {
     match command {
@@ -29,6 +29,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 template,
                 sender,
                 whatsapp: whatsapp_of(channel, whatsapp, None)?,
+                more_channels: Vec::new(),
             })?;
             let known = admin.store.client(&client).await.map_err(|e| e.to_string())?;
             if known.is_none() {
@@ -64,6 +65,12 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 ttl.map_or(current.profile.lifetime, Duration::from_secs),
             )?;
             let channel = channel.as_deref().map_or(Ok(current.channel), channel_of)?;
+            if current.more_channels.iter().any(|setup| setup.channel == channel) {
+                return Err(format!(
+                    "{} is one of the configuration's other channels: remove it first (config channel remove)",
+                    channel.name()
+                ));
+            }
             let updated = checked(OtpConfig {
                 channel,
                 profile,
@@ -73,9 +80,69 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 ..current
             })?;
             if !admin.store.replace_config(&updated).await.map_err(|e| e.to_string())? {
-                return Err(format!("no configuration {config}"));
+                return Err(format!(
+                    "no configuration {config}, or its channels changed meanwhile: show it and try again"
+                ));
             }
             Ok(shown(&updated))
+        }
+        ConfigCommand::Channel(ChannelCommand::Set {
+            config,
+            channel,
+            template,
+            sender,
+            whatsapp,
+        }) => {
+            let current = existing(admin, &config).await?;
+            let channel = channel_of(&channel)?;
+            if channel == current.channel {
+                return Err(format!(
+                    "{} is the configuration's default channel: change it with config update",
+                    channel.name()
+                ));
+            }
+            let present = current.more_channels.iter().find(|setup| setup.channel == channel);
+            // Checked as the configuration would send by it.
+            let view = checked(OtpConfig {
+                channel,
+                template,
+                sender,
+                whatsapp: whatsapp_of(channel, whatsapp, present.and_then(|setup| setup.whatsapp.as_ref()))?,
+                more_channels: Vec::new(),
+                ..current.clone()
+            })?;
+            let setup = ChannelSetup {
+                channel,
+                template: view.template,
+                sender: view.sender,
+                whatsapp: view.whatsapp,
+            };
+            if !admin
+                .store
+                .set_config_channel(&config, &setup)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!(
+                    "no configuration {config}, or its default channel changed meanwhile: show it and try again"
+                ));
+            }
+            Ok(shown(&existing(admin, &config).await?))
+        }
+        ConfigCommand::Channel(ChannelCommand::Remove { config, channel }) => {
+            let channel = channel_of(&channel)?;
+            if !admin
+                .store
+                .remove_config_channel(&config, channel)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!(
+                    "configuration {config} has no {} channel besides its default",
+                    channel.name()
+                ));
+            }
+            Ok(shown(&existing(admin, &config).await?))
         }
         ConfigCommand::Delete { config } => {
             if !admin.store.delete_config(&config).await.map_err(|e| e.to_string())? {
@@ -179,11 +246,21 @@ fn shown(config: &OtpConfig) -> Value {
         "ttl": config.profile.lifetime.as_secs(),
         "template": config.template,
         "sender": config.sender,
-        "whatsapp": config.whatsapp.as_ref().map(|template| json!({
-            "phone_number_id": template.phone_number_id,
-            "template": template.name,
-            "language": template.language,
-            "fallback_to_sms": template.fallback_to_sms,
-        })),
+        "whatsapp": config.whatsapp.as_ref().map(whatsapp_shown),
+        "channels": config.channels().iter().map(|channel| channel.name()).collect::<Vec<_>>(),
+        "more_channels": config.more_channels.iter().map(|setup| (setup.channel.name().to_owned(), json!({
+            "template": setup.template,
+            "sender": setup.sender,
+            "whatsapp": setup.whatsapp.as_ref().map(whatsapp_shown),
+        }))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+fn whatsapp_shown(template: &WhatsAppTemplate) -> Value {
+    json!({
+        "phone_number_id": template.phone_number_id,
+        "template": template.name,
+        "language": template.language,
+        "fallback_to_sms": template.fallback_to_sms,
     })
 }

@@ -134,6 +134,39 @@ pub enum ClientCommand {
         #[arg(long, value_parser = client_arg)]
         client: String,
     },
+    /// A client's API keys: Twilio's `SK...` and a secret, taken in Basic auth beside
+    /// the client's auth token, each revocable alone.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Makes a key and prints its SID and secret, once: only the secret's hash is kept.
+    /// It works from the client's next request.
+    Create {
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
+        client: String,
+        /// What the key is for (up to 64 characters).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Lists a client's keys: SIDs, names and when they were made.
+    List {
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
+        client: String,
+    },
+    /// Revokes a key: the client's next request with it is refused.
+    Revoke {
+        /// The client's id, or its account SID (`AC...`).
+        #[arg(long, value_parser = client_arg)]
+        client: String,
+        /// The key's SID (`SK...`).
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +230,37 @@ pub enum ConfigCommand {
         /// The configuration's uid, or its Service SID (`VA...`).
         #[arg(long, value_parser = config_arg)]
         config: String,
+    },
+    /// The channels a configuration sends by besides its default (a Twilio service that
+    /// sends by SMS and by email): requests that name one use it.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Enables a channel besides the default, with its own template and sender (or sets
+    /// them anew); its next send uses them.
+    Set {
+        /// The configuration's uid, or its Service SID (`VA...`).
+        #[arg(long, value_parser = config_arg)]
+        config: String,
+        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        channel: String,
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        sender: String,
+        #[command(flatten)]
+        whatsapp: WhatsAppArgs,
+    },
+    /// Disables a channel besides the default: its next request by it is refused.
+    Remove {
+        /// The configuration's uid, or its Service SID (`VA...`).
+        #[arg(long, value_parser = config_arg)]
+        config: String,
+        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        channel: String,
     },
 }
 

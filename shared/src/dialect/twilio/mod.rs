@@ -3,9 +3,10 @@
 //! `POST .../VerificationCheck`, `GET` and `POST .../Verifications/{Sid}` (verify).
 //!
 //! Form-encoded requests, HTTP Basic auth with an API client's id and secret as account
-//! SID and auth token; the Service SID names an OTP configuration of that client. The
-//! client's verifications are its own scope, shared by its services. The security rules
-//! stay the service's: attempts, budgets and hashing are those of every other dialect.
+//! SID and auth token, or with one of its API keys (`SK...` and the key's secret); the
+//! Service SID names an OTP configuration of that client. The client's verifications are
+//! its own scope, shared by its services. The security rules stay the service's:
+//! attempts, budgets and hashing are those of every other dialect.
 
 mod render;
 mod request;
@@ -17,7 +18,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
-use crate::callers::authenticate_client;
+use crate::callers::authenticate_basic;
 use crate::challenge::{Attempt, Challenge, Handle, Lifecycle, Settlement};
 use crate::destination::Destination;
 use crate::error::OtpError;
@@ -50,6 +51,12 @@ pub fn is_verification(request: &Request) -> bool {
     matches!(route(request), Some(Route::Verification { .. }))
 }
 
+/// Whether a path is under Twilio's `/v2/`, where every answer, a route's this service
+/// does not serve too, is in Twilio's error shape (its SDKs parse every answer).
+pub fn is_under_prefix(request: &Request) -> bool {
+    crate::http::route_path(request).starts_with("/v2/")
+}
+
 /// The methods a route of the dialect takes, for a 405's `Allow`.
 pub fn allowed_methods(request: &Request) -> Option<&'static str> {
     match route(request)? {
@@ -70,10 +77,9 @@ async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
         .as_ref()
         .map(|(id, secret)| (Some(id.as_str()), Some(secret.as_str())))
         .unwrap_or((None, None));
-    let (client, config) = tokio::join!(
-        authenticate_client(app.store(), id, secret, Permission::Twilio),
-        async { app.store().config(&crate::sid::config_uid(service)).await }
-    );
+    let (client, config) = tokio::join!(authenticate_basic(app.store(), id, secret, Permission::Twilio), async {
+        app.store().config(&crate::sid::config_uid(service)).await
+    });
     let (client, config) = (client?, config?);
     let config = config
         .filter(|config| config.client_id == client.id)
@@ -93,7 +99,8 @@ async fn answer<S, D>(
     }
 }
 
-/// Create: a code by the service's channel and template. A create while a verification
+/// Create: a code by the channel the request names, with that channel's template and
+/// sender (60223 for a channel the service lacks). A create while a verification
 /// is pending re-sends on the same sid, as Twilio does; 201 with the verification.
 pub async fn create<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
@@ -135,17 +142,17 @@ where
                 account_and_service(app, &request, service),
             )
             .await?;
-        let kind_matches = Channel::of(&destination).reaches_phones() == config.channel.reaches_phones();
-        if channel != config.channel.name() || !kind_matches {
+        // The service as it sends by the channel the request names: 60223 for one it lacks.
+        let Some(config) = Channel::parse(&channel).and_then(|named| config.by(named)) else {
             app.otp.abandon(pending).await;
-            return Ok(if channel != config.channel.name() {
-                channel_disabled(&channel)
-            } else {
-                render_error(
-                    &OtpError::invalid("To", format!("must be an address for the {channel} channel")),
-                    Operation::Create,
-                )
-            });
+            return Ok(channel_disabled(&channel));
+        };
+        if Channel::of(&destination).reaches_phones() != config.channel.reaches_phones() {
+            app.otp.abandon(pending).await;
+            return Ok(render_error(
+                &OtpError::invalid("To", format!("must be an address for the {channel} channel")),
+                Operation::Create,
+            ));
         }
         // A friendly name is the name the message shows; the sender (an SMS sender ID, an
         // email's display name) stays the service's.

@@ -93,7 +93,8 @@ pub(super) fn form(request: &Request) -> Result<Form, OtpError> {
     Ok(parameters)
 }
 
-/// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its secret).
+/// HTTP Basic credentials: the account SID (an API client's id) and the auth token (its
+/// secret), or an API key's SID and its secret.
 pub(super) fn basic_credentials(request: &Request) -> Option<(String, String)> {
     let (scheme, encoded) = header(request, "authorization")?.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -104,24 +105,22 @@ pub(super) fn basic_credentials(request: &Request) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-/// The client the credentials name (by its id or its account SID), not yet checked: what
-/// the send budgets count on.
+/// The client the credentials name (by its id, its account SID or an API key's secret),
+/// not yet checked: what the send budgets count on.
 pub(super) fn claimed_account(request: &Request) -> Option<String> {
-    basic_credentials(request)
-        .map(|(id, _)| crate::sid::client_id(&id).into_owned())
-        .filter(|id| crate::callers::is_plausible_client_id(id))
+    basic_credentials(request).and_then(|(username, password)| crate::callers::claimed_by_basic(&username, &password))
 }
 
-/// `To`: an E.164 number (SMS) or an email address.
+/// `To`: an E.164 number (SMS) or an email address (which may begin with `+` too).
 pub(super) fn destination(to: &str) -> Result<Destination, OtpError> {
-    if to.trim_start().starts_with('+') {
+    if !to.contains('@') && to.trim_start().starts_with('+') {
         Destination::e164(to).map_err(|_| OtpError::invalid("To", "is not a valid E.164 phone number"))
     } else {
         Destination::email(to).map_err(|_| OtpError::invalid("To", "is not a valid phone number or email address"))
     }
 }
 
-/// `Channel`: one of Twilio's; only the configuration's own is enabled.
+/// `Channel`: one of Twilio's; only those the service enables send.
 pub(super) fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
     let channel = parameters.required("Channel")?;
     match channel {
