@@ -127,9 +127,18 @@ async fn email_configurations_send_mail_with_the_configured_length() {
     assert_eq!(code.len(), 8);
     assert!(email.body.contains("Dear Ravi"));
 
+    // A number beside the email is not used, but not ignored: it must be one.
+    let id = answer["id"].as_str().expect("id");
+    for beside in [
+        json!({"otp": code, "email": address, "mobileNumber": "\u{8}:"}),
+        json!({"otp": code, "email": address, "mobileNumber": "123", "countryCode": "+91"}),
+    ] {
+        let (status, refused, _) = call_verify(&deployment, verify_request(id, &client.api_key, &beside)).await;
+        assert_eq!(status, 400, "{beside}: {refused}");
+    }
+
     // Its lifetime is the configuration's: 60 seconds.
     deployment.clock.advance(60);
-    let id = answer["id"].as_str().expect("id");
     let request = verify_request(id, &client.api_key, &json!({"otp": code, "email": address}));
     assert_eq!(call_verify(&deployment, request).await.0, 410);
 }

@@ -72,29 +72,45 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
             Destination::email(fields.string("email")?)
                 .map_err(|_| OtpError::invalid("email", "is not a valid email address"))?;
         }
-        Channel::Email => {
-            for name in ["mobileNumber", "countryCode"] {
-                if present(name) {
-                    fields.string(name)?;
-                }
+        // A number given beside an email is valid with its calling code, or, alone, at
+        // least written as a number.
+        Channel::Email => match (present("mobileNumber"), present("countryCode")) {
+            (true, true) => {
+                phone(fields)?;
             }
-        }
+            (true, false) if !looks_like_a_number(fields.string("mobileNumber")?) => {
+                return Err(OtpError::invalid("mobileNumber", "is not a phone number"));
+            }
+            (false, true) => {
+                fields.string("countryCode")?;
+            }
+            _ => {}
+        },
         _ => {}
     }
     match channel {
         Channel::Email => Destination::email(fields.string("email")?)
             .map_err(|_| OtpError::invalid("email", "is not a valid email address")),
-        Channel::Sms | Channel::WhatsApp => {
-            Destination::phone(fields.string("countryCode")?, fields.string("mobileNumber")?).map_err(|error| {
-                match error {
-                    InvalidDestination::CountryCode => {
-                        OtpError::invalid("countryCode", "is not a valid country calling code")
-                    }
-                    _ => OtpError::invalid("mobileNumber", "is not a valid phone number for its country"),
-                }
-            })
-        }
+        Channel::Sms | Channel::WhatsApp => phone(fields),
     }
+}
+
+/// The number `countryCode` and `mobileNumber` name.
+fn phone(fields: &Fields) -> Result<Destination, OtpError> {
+    Destination::phone(fields.string("countryCode")?, fields.string("mobileNumber")?).map_err(|error| match error {
+        InvalidDestination::CountryCode => OtpError::invalid("countryCode", "is not a valid country calling code"),
+        _ => OtpError::invalid("mobileNumber", "is not a valid phone number for its country"),
+    })
+}
+
+/// Whether `text` is written as a national number may be: digits, and the spaces and
+/// punctuation people put between them.
+fn looks_like_a_number(text: &str) -> bool {
+    let text = text.trim();
+    text.bytes().any(|b| b.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')'))
 }
 
 /// The channel a body names: a mobile number, else an email. Only a guess until the
