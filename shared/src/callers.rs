@@ -325,10 +325,15 @@ pub async fn authenticate_client<R: ClientRegistry>(
     let (Some(id), Some(secret)) = (id, secret) else {
         return Err(OtpError::Unauthorized);
     };
-    let record = registry.client(&crate::sid::client_id(id)).await?;
-    let stored = record.as_ref().map(|r| r.secret_hash.as_slice());
-    admit(record.as_ref(), stored, secret, permission)?;
-    Ok(record.expect("admitted records exist"))
+    let id = crate::sid::client_id(id);
+    check_secret(
+        registry,
+        &id,
+        secret,
+        |record| Some(record.secret_hash.clone()),
+        permission,
+    )
+    .await
 }
 
 /// Checks an API key (`<client id>.<secret>`, as `otp-admin client create` prints it) and
@@ -341,10 +346,8 @@ pub async fn authenticate_api_key<R: ClientRegistry>(
     let (id, secret) = api_key
         .and_then(|key| key.trim().split_once('.'))
         .ok_or(OtpError::Unauthorized)?;
-    let record = registry.client(&crate::sid::client_id(id)).await?;
-    let stored = record.as_ref().and_then(|r| r.api_key_hash.as_deref());
-    admit(record.as_ref(), stored, secret, permission)?;
-    Ok(record.expect("admitted records exist"))
+    let id = crate::sid::client_id(id);
+    check_secret(registry, &id, secret, |record| record.api_key_hash.clone(), permission).await
 }
 
 /// Checks HTTP Basic credentials, as Twilio's SDKs send them, and that their client may
@@ -368,12 +371,22 @@ pub async fn authenticate_basic<R: ClientRegistry>(
         return authenticate_client(registry, Some(username), Some(password), permission).await;
     }
     let client = key_client(password).ok_or(OtpError::Unauthorized)?;
-    let record = registry.client(&client).await?;
-    let stored = record
-        .as_ref()
-        .and_then(|record| record.key(username))
-        .map(|key| key.secret_hash.as_slice());
-    admit(record.as_ref(), stored, password, permission)?;
+    let key_hash = |record: &ClientRecord| record.key(username).map(|key| key.secret_hash.clone());
+    check_secret(registry, &client, password, key_hash, permission).await
+}
+
+/// Reads client `id` and checks `presented` against the hash `stored` picks from its
+/// record, and that the client may call `permission`.
+async fn check_secret<R: ClientRegistry>(
+    registry: &R,
+    id: &str,
+    presented: &str,
+    stored: impl Fn(&ClientRecord) -> Option<Vec<u8>>,
+    permission: Permission,
+) -> Result<ClientRecord, OtpError> {
+    let record = registry.client(id).await?;
+    let hash = record.as_ref().and_then(stored);
+    admit(record.as_ref(), hash.as_deref(), presented, permission)?;
     Ok(record.expect("admitted records exist"))
 }
 

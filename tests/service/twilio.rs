@@ -767,22 +767,9 @@ async fn a_service_sends_by_every_channel_it_enables_each_with_its_own_template(
     );
     assert!(emails_to(&address).is_empty());
 
-    let shown = on_config(
-        &service,
-        &[
-            "config",
-            "channel",
-            "set",
-            "--channel",
-            "email",
-            "--template",
-            "{code} is your {sender} sign-in code",
-            "--sender",
-            "Acme Mail",
-        ],
-    )
-    .await
-    .expect("email enabled");
+    let shown = set_channel(&service, "email", "{code} is your {sender} sign-in code", "Acme Mail")
+        .await
+        .expect("email enabled");
     assert_eq!(shown["channels"], json!(["sms", "email"]));
     assert_eq!(shown["channel"], json!("sms"), "the default stays");
 
@@ -818,44 +805,18 @@ async fn a_service_sends_by_every_channel_it_enables_each_with_its_own_template(
     assert_eq!(sms_to(&by_default).len(), 1);
 
     // The default is not set as another channel, nor another made the default.
-    let refused = on_config(
-        &service,
-        &[
-            "config",
-            "channel",
-            "set",
-            "--channel",
-            "sms",
-            "--template",
-            "{code}",
-            "--sender",
-            "Acme",
-        ],
-    )
-    .await
-    .expect_err("the default");
+    let refused = set_channel(&service, "sms", "{code}", "Acme")
+        .await
+        .expect_err("the default");
     assert!(refused.contains("default channel"), "{refused}");
     let refused = on_config(&service, &["config", "update", "--channel", "email"])
         .await
         .expect_err("email is another channel");
     assert!(refused.contains("remove it first"), "{refused}");
     // Its template is checked as the default's is.
-    let refused = on_config(
-        &service,
-        &[
-            "config",
-            "channel",
-            "set",
-            "--channel",
-            "email",
-            "--template",
-            "no code",
-            "--sender",
-            "Acme",
-        ],
-    )
-    .await
-    .expect_err("no {code}");
+    let refused = set_channel(&service, "email", "no code", "Acme")
+        .await
+        .expect_err("no {code}");
     assert!(refused.contains("{code}"), "{refused}");
 
     // Removed: email is 60223 again.
@@ -875,6 +836,22 @@ async fn a_service_sends_by_every_channel_it_enables_each_with_its_own_template(
             service.sid
         ))
     );
+}
+
+/// `otp-admin config channel set` of the service.
+async fn set_channel(service: &Service, channel: &str, template: &str, sender: &str) -> Result<Value, String> {
+    let words = [
+        "config",
+        "channel",
+        "set",
+        "--channel",
+        channel,
+        "--template",
+        template,
+        "--sender",
+        sender,
+    ];
+    on_config(service, &words).await
 }
 
 /// `otp-admin <words> --config <the service's uid>`.

@@ -14,6 +14,8 @@ pub const DEMO_ISSUER: &str = "local-demo";
 pub const DEMO_USER: &str = "demo-user";
 pub const DEMO_PHONE: &str = "+919876543219";
 pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The template of the demo's email and WhatsApp messages.
+const SHORT_TEMPLATE: &str = "{code} is your {sender} code. It expires in {minutes} minutes.";
 /// The demo's WhatsApp business number, as the stand-in takes it.
 const DEMO_WHATSAPP_NUMBER: &str = "phone-number-id-0000000000000000000000000000demo";
 
@@ -80,7 +82,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
             "--channel",
             "email",
             "--template",
-            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            SHORT_TEMPLATE,
             "--sender",
             "Demo",
         ],
@@ -100,7 +102,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
             "--ttl",
             "600",
             "--template",
-            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            SHORT_TEMPLATE,
             "--sender",
             "Demo",
         ],
@@ -120,7 +122,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
             "--ttl",
             "300",
             "--template",
-            "{code} is your {sender} code. It expires in {minutes} minutes.",
+            SHORT_TEMPLATE,
             "--sender",
             "DEMO",
             "--whatsapp-phone-number-id",
