@@ -67,6 +67,14 @@ def wrong(code):
     return "000000" if code != "000000" else "111111"
 
 
+def send_and_check(service, to, channel):
+    """A verification sent to `to` by `channel`, then approved with the code delivered."""
+    verification = service.verifications.create(to=to, channel=channel)
+    assert verification.channel == channel, verification.channel
+    check = service.verification_checks.create(to=to, code=code_for(to))
+    assert (check.status, check.channel) == ("approved", channel), (check.status, check.channel)
+
+
 FLOWS = []
 KEY_FLOWS = []
 
@@ -149,11 +157,7 @@ def send_budget():
 @flow
 def email_channel():
     service = client().verify.v2.services(EMAIL_SERVICE_SID)
-    to = f"twilio-sdk-{CREDENTIALS['pass']}@example.com"
-    verification = service.verifications.create(to=to, channel="email")
-    assert verification.channel == "email", verification.channel
-    check = service.verification_checks.create(to=to, code=code_for(to))
-    assert check.status == "approved", check.status
+    send_and_check(service, f"twilio-sdk-{CREDENTIALS['pass']}@example.com", "email")
     # A channel the service does not have.
     refused(lambda: service.verifications.create(to=phone(6), channel="sms"), 60223, 400)
 
@@ -162,15 +166,8 @@ def email_channel():
 @flow
 def sms_and_email_on_one_service():
     service = client().verify.v2.services(SERVICE_SID)
-    to = f"twilio-sdk-both-{CREDENTIALS['pass']}@example.com"
-    by_email = service.verifications.create(to=to, channel="email")
-    assert by_email.channel == "email", by_email.channel
-    check = service.verification_checks.create(to=to, code=code_for(to))
-    assert (check.status, check.channel) == ("approved", "email"), check.status
-    by_sms = service.verifications.create(to=phone(8), channel="sms")
-    assert by_sms.channel == "sms", by_sms.channel
-    check = service.verification_checks.create(to=phone(8), code=code_for(phone(8)))
-    assert check.status == "approved", check.status
+    send_and_check(service, f"twilio-sdk-both-{CREDENTIALS['pass']}@example.com", "email")
+    send_and_check(service, phone(8), "sms")
     # A channel the service does not have.
     refused(lambda: service.verifications.create(to=phone(7), channel="whatsapp"), 60223, 400)
 
