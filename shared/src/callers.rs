@@ -309,7 +309,12 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 
 /// A fresh secret: 32 bytes from the system CSPRNG, hex-encoded.
 pub fn generate_secret() -> String {
-    let mut bytes = [0u8; 32];
+    random_hex::<32>()
+}
+
+/// `BYTES` bytes from the system CSPRNG, hex-encoded.
+fn random_hex<const BYTES: usize>() -> String {
+    let mut bytes = [0u8; BYTES];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source is available");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -330,7 +335,7 @@ pub async fn authenticate_client<R: ClientRegistry>(
         registry,
         &id,
         secret,
-        |record| Some(record.secret_hash.clone()),
+        |record| Some(record.secret_hash.as_slice()),
         permission,
     )
     .await
@@ -347,7 +352,14 @@ pub async fn authenticate_api_key<R: ClientRegistry>(
         .and_then(|key| key.trim().split_once('.'))
         .ok_or(OtpError::Unauthorized)?;
     let id = crate::sid::client_id(id);
-    check_secret(registry, &id, secret, |record| record.api_key_hash.clone(), permission).await
+    check_secret(
+        registry,
+        &id,
+        secret,
+        |record| record.api_key_hash.as_deref(),
+        permission,
+    )
+    .await
 }
 
 /// Checks HTTP Basic credentials, as Twilio's SDKs send them, and that their client may
@@ -371,8 +383,14 @@ pub async fn authenticate_basic<R: ClientRegistry>(
         return authenticate_client(registry, Some(username), Some(password), permission).await;
     }
     let client = key_client(password).ok_or(OtpError::Unauthorized)?;
-    let key_hash = |record: &ClientRecord| record.key(username).map(|key| key.secret_hash.clone());
-    check_secret(registry, &client, password, key_hash, permission).await
+    check_secret(
+        registry,
+        &client,
+        password,
+        |record| record.key(username).map(|key| key.secret_hash.as_slice()),
+        permission,
+    )
+    .await
 }
 
 /// Reads client `id` and checks `presented` against the hash `stored` picks from its
@@ -381,12 +399,11 @@ async fn check_secret<R: ClientRegistry>(
     registry: &R,
     id: &str,
     presented: &str,
-    stored: impl Fn(&ClientRecord) -> Option<Vec<u8>>,
+    stored: impl Fn(&ClientRecord) -> Option<&[u8]>,
     permission: Permission,
 ) -> Result<ClientRecord, OtpError> {
     let record = registry.client(id).await?;
-    let hash = record.as_ref().and_then(stored);
-    admit(record.as_ref(), hash.as_deref(), presented, permission)?;
+    admit(record.as_ref(), record.as_ref().and_then(stored), presented, permission)?;
     Ok(record.expect("admitted records exist"))
 }
 
@@ -396,22 +413,25 @@ pub fn claimed_by_basic(username: &str, password: &str) -> Option<String> {
     if crate::sid::is_sid(crate::sid::KEY, username) {
         key_client(password)
     } else {
-        Some(crate::sid::client_id(username).into_owned()).filter(|id| is_plausible_client_id(id))
+        claimed_id(username)
     }
 }
 
 /// The client an API key's secret (`<client id>.<random>`) names.
 fn key_client(secret: &str) -> Option<String> {
-    secret
-        .rsplit_once('.')
-        .map(|(client, _)| crate::sid::client_id(client).into_owned())
-        .filter(|id| is_plausible_client_id(id))
+    secret.rsplit_once('.').and_then(|(client, _)| claimed_id(client))
 }
 
-/// A fresh API key of `client_id`: its SID, and its secret, which names the client.
+/// The client id `given` (in either of its forms) claims, when a client could have it.
+fn claimed_id(given: &str) -> Option<String> {
+    Some(crate::sid::client_id(given).into_owned()).filter(|id| is_plausible_client_id(id))
+}
+
+/// A fresh API key of `client_id`: its SID (`SK` and 128 random bits), and its secret,
+/// which names the client.
 pub fn generate_key(client_id: &str) -> (String, String) {
     (
-        crate::sid::generate(crate::sid::KEY),
+        format!("{}{}", crate::sid::KEY, random_hex::<16>()),
         api_key(client_id, &generate_secret()),
     )
 }
@@ -422,8 +442,7 @@ pub fn generate_key(client_id: &str) -> (String, String) {
 pub fn claimed_client(api_key: Option<&str>) -> Option<String> {
     api_key
         .and_then(|key| key.trim().split_once('.'))
-        .map(|(id, _)| crate::sid::client_id(id).into_owned())
-        .filter(|id| is_plausible_client_id(id))
+        .and_then(|(id, _)| claimed_id(id))
 }
 
 /// Longest client id the service issues or accepts (it issues UUIDs).
@@ -485,6 +504,16 @@ mod tests {
             &EncodingKey::from_secret(secret.as_bytes()),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn fresh_key_sids_are_sids_secrets_name_the_client_and_both_differ() {
+        let (one, one_secret) = generate_key("client-1");
+        let (two, two_secret) = generate_key("client-1");
+        assert!(crate::sid::is_sid(crate::sid::KEY, &one), "{one}");
+        assert!(crate::sid::is_sid(crate::sid::KEY, &two), "{two}");
+        assert_ne!((&one, &one_secret), (&two, &two_secret));
+        assert_eq!(claimed_by_basic(&one, &one_secret).as_deref(), Some("client-1"));
     }
 
     #[test]

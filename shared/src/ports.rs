@@ -260,8 +260,8 @@ pub struct ApiKey {
     pub sid: String,
     pub name: String,
     pub secret_hash: Vec<u8>,
-    /// When it was made, in seconds since the epoch.
-    pub created: u64,
+    /// When it was made.
+    pub created: crate::clock::UnixSeconds,
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -373,7 +373,7 @@ impl OtpConfig {
         if channel == self.channel {
             return Some(self.clone());
         }
-        let setup = self.more_channels.iter().find(|setup| setup.channel == channel)?;
+        let setup = self.more_channel(channel)?;
         Some(OtpConfig {
             channel,
             template: setup.template.clone(),
@@ -382,6 +382,11 @@ impl OtpConfig {
             more_channels: Vec::new(),
             ..self.clone()
         })
+    }
+
+    /// How it sends by `channel` when that is one of its channels besides the default.
+    pub fn more_channel(&self, channel: Channel) -> Option<&ChannelSetup> {
+        self.more_channels.iter().find(|setup| setup.channel == channel)
     }
 
     /// Every channel it sends by, its default first.

@@ -88,12 +88,15 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
 }
 
 /// The caller: KGen's user of the JWT (checked here: no I/O), and on the proxy surface the
-/// client its `clientID` names (its credentials are checked by [`client_check`]). A token
+/// client its `clientID` names, by its id whichever form it came in (its credentials are
+/// checked by [`client_check`]). A token
 /// that says its bearer's second factor is pending is refused: KGen has no sessions, and
 /// such a token must not stand in for a signed-in user anywhere.
-fn caller<'a, S, D>(app: &App<S, D>, request: &'a Request) -> Result<(UserRef, Option<&'a str>), OtpError> {
+fn caller<S, D>(app: &App<S, D>, request: &Request) -> Result<(UserRef, Option<String>), OtpError> {
     let client_id = match Surface::of(request) {
-        Surface::Proxy => Some(header(request, "clientID").ok_or(OtpError::Unauthorized)?),
+        Surface::Proxy => {
+            Some(crate::sid::client_id(header(request, "clientID").ok_or(OtpError::Unauthorized)?).into_owned())
+        }
         Surface::Frontend => None,
     };
     let token = app
@@ -154,7 +157,7 @@ where
                     tokio::join!(client_check(app, &request), app.store().owner_of(&realm, &destination));
                 Ok((client?, owner?.is_none()))
             };
-            let requester = super::requester(&request, client_id, DIALECT);
+            let requester = super::requester(&request, client_id.as_deref(), DIALECT);
             let ((_, is_new_user), sent) = super::send_default(
                 app,
                 Scope::User(user),

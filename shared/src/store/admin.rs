@@ -236,7 +236,7 @@ impl DynamoStore {
             .expression_attribute_values(":lifetime", n(config.profile.lifetime.as_secs()))
             .expression_attribute_values(":template", s(&config.template))
             .expression_attribute_values(":sender", s(&config.sender));
-        let whatsapp = whatsapp_attributes(config);
+        let whatsapp = whatsapp_attributes(config.whatsapp.as_ref());
         let expression = if whatsapp.is_empty() {
             format!("SET {set} REMOVE {}", WHATSAPP_ATTRIBUTES.join(", "))
         } else {

@@ -167,7 +167,7 @@ pub(super) fn channel_value(setup: &ChannelSetup) -> AttributeValue {
         ("sender".to_owned(), s(&setup.sender)),
     ]
     .into();
-    for (name, value) in template_attributes(setup.whatsapp.as_ref()) {
+    for (name, value) in whatsapp_attributes(setup.whatsapp.as_ref()) {
         fields.insert(name.to_owned(), value);
     }
     AttributeValue::M(fields)
@@ -177,12 +177,8 @@ pub(super) fn channel_value(setup: &ChannelSetup) -> AttributeValue {
 pub(super) const WHATSAPP_ATTRIBUTES: [&str; 4] =
     ["wa_phone_number_id", "wa_template", "wa_language", "wa_fallback_sms"];
 
-/// The attributes of a configuration's WhatsApp template (none for another channel).
-pub(super) fn whatsapp_attributes(config: &OtpConfig) -> Vec<(&'static str, AttributeValue)> {
-    template_attributes(config.whatsapp.as_ref())
-}
-
-fn template_attributes(template: Option<&WhatsAppTemplate>) -> Vec<(&'static str, AttributeValue)> {
+/// The attributes of a channel's WhatsApp template (none for another channel).
+pub(super) fn whatsapp_attributes(template: Option<&WhatsAppTemplate>) -> Vec<(&'static str, AttributeValue)> {
     match template {
         Some(template) => WHATSAPP_ATTRIBUTES
             .into_iter()
@@ -261,7 +257,7 @@ impl ConfigRegistry for DynamoStore {
             .item("template", s(&config.template))
             .item("sender", s(&config.sender))
             .condition_expression("attribute_not_exists(pk)");
-        for (name, value) in whatsapp_attributes(config) {
+        for (name, value) in whatsapp_attributes(config.whatsapp.as_ref()) {
             put = put.item(name, value);
         }
         for setup in &config.more_channels {

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use otp_shared::callers::{api_key, generate_key, generate_secret, hash_secret};
+use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::policy::{CLIENT_SENDS_PER_HOUR, Range, SENDS_PER_NUMBER_RANGE_PER_HOUR};
 use otp_shared::ports::{ApiKey, ClientLimits, ClientRecord, ClientRegistry, Permission};
 use otp_shared::store::{KeyAdded, MAX_API_KEYS_PER_CLIENT};
@@ -89,9 +90,7 @@ async fn keys(command: KeyCommand, admin: &Admin) -> Result<Value, String> {
                 sid,
                 name: name.to_owned(),
                 secret_hash: hash_secret(&secret),
-                created: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |since| since.as_secs()),
+                created: SystemClock.now(),
             };
             match admin
                 .store

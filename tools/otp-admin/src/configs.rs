@@ -65,7 +65,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 ttl.map_or(current.profile.lifetime, Duration::from_secs),
             )?;
             let channel = channel.as_deref().map_or(Ok(current.channel), channel_of)?;
-            if current.more_channels.iter().any(|setup| setup.channel == channel) {
+            if current.more_channel(channel).is_some() {
                 return Err(format!(
                     "{} is one of the configuration's other channels: remove it first (config channel remove)",
                     channel.name()
@@ -101,7 +101,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                     channel.name()
                 ));
             }
-            let present = current.more_channels.iter().find(|setup| setup.channel == channel);
+            let present = current.more_channel(channel);
             // Checked as the configuration would send by it.
             let view = checked(OtpConfig {
                 channel,

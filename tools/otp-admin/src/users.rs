@@ -202,9 +202,10 @@ async fn migrate(admin: &Admin, mut targets: Targets, drop_unserved: bool, dry_r
         done.push(legacy);
     }
     // A legacy user record goes once none of its contacts is left in the old form.
+    let placed: std::collections::HashSet<&str> = done.iter().map(|legacy| legacy.pk.as_str()).collect();
     let left: std::collections::HashSet<&str> = contacts
         .iter()
-        .filter(|legacy| !done.iter().any(|placed| placed.pk == legacy.pk))
+        .filter(|legacy| !placed.contains(legacy.pk.as_str()))
         .map(|legacy| legacy.user_pk.as_str())
         .collect();
     let records: Vec<&String> = users.iter().filter(|pk| !left.contains(pk.as_str())).collect();
