@@ -194,3 +194,159 @@ async fn bizmagnets_and_zap_flows_stay_inside_their_roles() {
         .await;
     }
 }
+
+/// Every kind of item the table holds, as its partition key starts (shared/src/store/mod.rs).
+const ITEM_KINDS: [&str; 9] = [
+    "CHALLENGE#",
+    "CHALLENGE_ID#",
+    "CONFIG#",
+    "CONTACT#",
+    "USER#",
+    "CLIENT#",
+    "SLIDE#",
+    "COUNT#",
+    "TESTDEST#",
+];
+
+/// The kinds of item each function's flows read or write: its role may touch no other
+/// (the `dynamodb:LeadingKeys` condition of its statement on the table).
+const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
+    (
+        "register",
+        &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "CONTACT#", "TESTDEST#"],
+    ),
+    (
+        "resend",
+        &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "CONTACT#", "TESTDEST#"],
+    ),
+    (
+        "verify",
+        &[
+            "CHALLENGE#",
+            "CHALLENGE_ID#",
+            "SLIDE#",
+            "CLIENT#",
+            "CONFIG#",
+            "CONTACT#",
+            "USER#",
+        ],
+    ),
+    ("send-otp", &ITEM_KINDS),
+    ("generate", &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "TESTDEST#"]),
+];
+
+/// The statements of a function's policies on the table, each with the partition keys its
+/// `ForAllValues:StringLike` `dynamodb:LeadingKeys` condition allows, as written
+/// (`CHALLENGE#*`; None without that condition). Read as `allowed_actions` reads.
+fn table_statements(function: &str) -> Vec<Option<BTreeSet<String>>> {
+    let resource: String = function
+        .split('-')
+        .map(|word| word[..1].to_uppercase() + &word[1..])
+        .collect::<String>()
+        + "Function:";
+    let template = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    let mut statements: Vec<(bool, Option<BTreeSet<String>>)> = Vec::new();
+    let (mut in_function, mut in_keys) = (false, false);
+    // The indentation of the `ForAllValues:StringLike:` line whose block is being read.
+    let mut string_like: Option<usize> = None;
+    for line in template.lines() {
+        let text = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if indent == 2 && text.ends_with(':') {
+            in_function = text == resource;
+            continue;
+        }
+        if !in_function || text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if text.starts_with("- Sid:") {
+            statements.push((false, None));
+            (in_keys, string_like) = (false, None);
+            continue;
+        }
+        let Some((on_table, keys)) = statements.last_mut() else {
+            continue;
+        };
+        if string_like.is_some_and(|block| indent <= block) {
+            string_like = None;
+        }
+        if in_keys {
+            if let Some(key) = text.strip_prefix("- ") {
+                let key = key.trim().trim_matches('"').to_owned();
+                keys.get_or_insert_with(BTreeSet::new).insert(key);
+                continue;
+            }
+            in_keys = false;
+        }
+        if text == "Resource: !GetAtt Table.Arn" {
+            *on_table = true;
+        } else if text == "ForAllValues:StringLike:" {
+            string_like = Some(indent);
+        } else if let Some(listed) = text
+            .strip_prefix("dynamodb:LeadingKeys:")
+            .filter(|_| string_like.is_some())
+        {
+            let listed = listed.trim().trim_start_matches('[').trim_end_matches(']');
+            in_keys = listed.is_empty();
+            keys.get_or_insert_with(BTreeSet::new).extend(
+                listed
+                    .split(',')
+                    .map(|key| key.trim().trim_matches('"'))
+                    .filter(|key| !key.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    statements
+        .into_iter()
+        .filter(|(on_table, _)| *on_table)
+        .map(|(_, keys)| keys)
+        .collect()
+}
+
+#[test]
+fn each_role_reaches_only_the_kinds_of_item_its_flows_use() {
+    for (function, kinds) in KINDS_BY_FUNCTION {
+        let statements = table_statements(function);
+        assert_eq!(
+            statements.len(),
+            1,
+            "{function}: one statement of its policies names the table"
+        );
+        let keys = statements[0].as_ref().unwrap_or_else(|| {
+            panic!("{function}: its statement on the table has no ForAllValues:StringLike dynamodb:LeadingKeys")
+        });
+        for key in keys {
+            let kind = key
+                .strip_suffix('*')
+                .unwrap_or_else(|| panic!("{function}: {key} is no prefix (KIND#*)"));
+            assert!(
+                ITEM_KINDS.contains(&kind),
+                "{function}: {key} is no kind of item the table holds"
+            );
+        }
+        let expected: BTreeSet<String> = kinds.iter().map(|kind| format!("{kind}*")).collect();
+        assert_eq!(*keys, expected, "{function}'s LeadingKeys in template.yaml");
+    }
+}
+
+#[test]
+fn the_kinds_of_item_are_the_stores() {
+    // Each key of the store's key table (shared/src/store/mod.rs), up to its first `#`.
+    let store = std::fs::read_to_string(workspace_root().join("shared/src/store/mod.rs")).expect("store/mod.rs");
+    let documented: BTreeSet<String> = store
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! | "))
+        .flat_map(|row| row.split('`').skip(1).step_by(2))
+        .filter_map(|code| {
+            let (kind, _) = code.split_once('#')?;
+            let upper = !kind.is_empty() && kind.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            upper.then(|| format!("{kind}#"))
+        })
+        .collect();
+    let known: BTreeSet<String> = ITEM_KINDS.iter().map(|kind| (*kind).to_owned()).collect();
+    assert_eq!(
+        documented, known,
+        "a kind of item changed: update ITEM_KINDS, KINDS_BY_FUNCTION and template.yaml"
+    );
+}
