@@ -138,9 +138,19 @@ async fn clients_are_stored_hashed_with_their_permissions() {
         "no secret is stored"
     );
 
-    let everything = execute(&args(&["client", "create", "--name", "All"]), &admin)
-        .await
-        .expect("created");
+    let everything = execute(
+        &args(&[
+            "client",
+            "create",
+            "--name",
+            "All",
+            "--permissions",
+            "kgen-proxy,bizmagnets,zap,twilio",
+        ]),
+        &admin,
+    )
+    .await
+    .expect("created");
     assert_eq!(
         everything["permissions"],
         serde_json::json!(["kgen-proxy", "bizmagnets", "zap", "twilio"])
@@ -156,12 +166,56 @@ async fn clients_are_stored_hashed_with_their_permissions() {
 }
 
 #[tokio::test]
+async fn a_client_is_created_only_with_the_permissions_named() {
+    let (admin, _) = admin().await;
+    execute(&args(&["init"]), &admin).await.expect("init");
+
+    // No default to fall back on: the refusal says what to name.
+    let error = execute(&args(&["client", "create", "--name", "Shop"]), &admin)
+        .await
+        .expect_err("no client without --permissions");
+    assert!(error.contains("--permissions"), "{error}");
+    for permission in Permission::ALL {
+        assert!(
+            error.contains(permission.name()),
+            "{error} does not name {}",
+            permission.name()
+        );
+    }
+    for naming_none in [
+        vec!["client", "create", "--name", "Shop", "--permissions"],
+        vec!["client", "create", "--name", "Shop", "--permissions", ""],
+        vec!["client", "create", "--name", "Shop", "--permissions", ","],
+    ] {
+        let error = execute(&args(&naming_none), &admin).await.expect_err("refused");
+        assert!(error.contains("--permissions"), "{naming_none:?}: {error}");
+    }
+    let listed = execute(&args(&["client", "list"]), &admin).await.expect("listed");
+    assert_eq!(
+        listed["clients"],
+        serde_json::json!([]),
+        "a refused create stores nothing"
+    );
+
+    let created = execute(
+        &args(&["client", "create", "--name", "Shop", "--permissions", "twilio"]),
+        &admin,
+    )
+    .await
+    .expect("created");
+    assert_eq!(created["permissions"], serde_json::json!(["twilio"]));
+}
+
+#[tokio::test]
 async fn configurations_are_validated_and_owned_by_a_client() {
     let (admin, _) = admin().await;
     execute(&args(&["init"]), &admin).await.expect("init");
-    let created = execute(&args(&["client", "create", "--name", "Shop"]), &admin)
-        .await
-        .expect("client");
+    let created = execute(
+        &args(&["client", "create", "--name", "Shop", "--permissions", "bizmagnets"]),
+        &admin,
+    )
+    .await
+    .expect("client");
     let client_id = created["client_id"].as_str().expect("id");
     let base = [
         "config",
@@ -339,9 +393,12 @@ async fn clients_are_listed_rotated_disabled_and_changed() {
     let (admin, _) = admin().await;
     execute(&args(&["init"]), &admin).await.expect("init");
     let store = &admin.store;
-    let created = execute(&args(&["client", "create", "--name", "Shop"]), &admin)
-        .await
-        .expect("created");
+    let created = execute(
+        &args(&["client", "create", "--name", "Shop", "--permissions", "twilio,zap"]),
+        &admin,
+    )
+    .await
+    .expect("created");
     let id = created["client_id"].as_str().expect("id").to_owned();
     let (secret, key) = (
         created["client_secret"].as_str().expect("secret").to_owned(),
@@ -457,12 +514,18 @@ async fn clients_are_listed_rotated_disabled_and_changed() {
 async fn configurations_are_listed_changed_and_deleted() {
     let (admin, _) = admin().await;
     execute(&args(&["init"]), &admin).await.expect("init");
-    let client = execute(&args(&["client", "create", "--name", "A"]), &admin)
-        .await
-        .expect("client");
-    let other = execute(&args(&["client", "create", "--name", "B"]), &admin)
-        .await
-        .expect("client");
+    let client = execute(
+        &args(&["client", "create", "--name", "A", "--permissions", "bizmagnets"]),
+        &admin,
+    )
+    .await
+    .expect("client");
+    let other = execute(
+        &args(&["client", "create", "--name", "B", "--permissions", "bizmagnets"]),
+        &admin,
+    )
+    .await
+    .expect("client");
     let create = |client: &str| {
         args(&[
             "config",

@@ -49,6 +49,30 @@ def serialised(app):
     return handle
 
 
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def loopback_only(app):
+    """Answers only requests whose Host names a loopback address. A page of another site
+    whose DNS name an attacker points at 127.0.0.1 (DNS rebinding) sends its own name as
+    Host: without this check it could read every code this local AWS delivered
+    (`/moto-api/data.json`). The SDKs, the proxy and the dev tools all name 127.0.0.1."""
+
+    def handle(environ, start_response):
+        host = environ.get("HTTP_HOST", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name.lower() not in LOOPBACK_NAMES:
+            body = b'{"message": "this local AWS answers only requests to a loopback address"}'
+            start_response(
+                "421 Misdirected Request",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return handle
+
+
 def lean_transactions():
     """moto backs up each table a transaction writes, whole (a deep copy per item written),
     before applying it: its transactions then cost as much as the table is large, and their
@@ -130,7 +154,7 @@ def main():
     server = make_server(
         "127.0.0.1",
         args.port,
-        serialised(app),
+        loopback_only(serialised(app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

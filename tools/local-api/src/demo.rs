@@ -5,6 +5,7 @@
 //! one for KGen, a full Bridgekeeper session and a pending one.
 
 use otp_admin::{Admin, execute};
+use otp_shared::ports::Permission;
 use otp_shared::settings::Settings;
 use otp_shared::store::DynamoStore;
 use serde_json::{Value, json};
@@ -34,7 +35,21 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         code_keys: Some(settings.keys.clone()),
     };
     admin(&["init"], &tools).await?;
-    let client = admin(&["client", "create", "--name", "Local demo"], &tools).await?;
+    // The demo calls every product's API, so it is granted every permission, by name: the
+    // command grants nothing unless told.
+    let every_permission = Permission::ALL.map(Permission::name).join(",");
+    let client = admin(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Local demo",
+            "--permissions",
+            &every_permission,
+        ],
+        &tools,
+    )
+    .await?;
     let client_id = client["client_id"].as_str().unwrap_or_default().to_owned();
     // Twilio's SDKs in production authenticate with an API key rather than the auth token.
     let key = admin(

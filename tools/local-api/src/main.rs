@@ -160,13 +160,14 @@ async fn run() -> Result<(), String> {
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    let port = address.port();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let local = Arc::clone(&local);
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handle(Arc::clone(&local), peer, request));
+                    let service = service_fn(move |request| handle(Arc::clone(&local), port, peer, request));
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
             }
@@ -178,11 +179,55 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// The names this server answers to: loopback ones, bare or with its port.
+const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+/// Whether `host` (a `Host` header, or the authority of an absolute request target) names
+/// this server: one of [`LOOPBACK_NAMES`], bare or with `port`, the one it listens on.
+///
+/// Listening on loopback keeps other machines out, not other sites: a page of
+/// `attacker.example` whose DNS answer is switched to 127.0.0.1 after it loads (DNS
+/// rebinding) is, to the browser, same-origin with this server, and could read the dev
+/// inbox (every code sent) and call the API. The browser still sends the attacker's name
+/// in `Host`, which no loopback name matches: such requests are refused.
+fn is_loopback_host(host: &str, port: u16) -> bool {
+    let host = host.trim();
+    LOOPBACK_NAMES
+        .iter()
+        .any(|name| host.eq_ignore_ascii_case(name) || host.eq_ignore_ascii_case(&format!("{name}:{port}")))
+}
+
+/// The 421 of a request that named another host, or none.
+fn misdirected(port: u16) -> Response<Full<Bytes>> {
+    gateway::plain(
+        StatusCode::MISDIRECTED_REQUEST,
+        &json!({"message": format!(
+            "Misdirected Request: the local API answers only requests whose Host is {}, with or without \
+             :{port}, so that no other site's page can reach it through its own DNS name",
+            LOOPBACK_NAMES.join(", ")
+        )}),
+    )
+}
+
 async fn handle(
     local: Arc<Local>,
+    port: u16,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|host| host.to_str().ok());
+    // An absolute request target (`GET http://host/path`) names the host too, and HTTP
+    // gives it precedence over the header: both must be loopback.
+    let target_host = request.uri().authority().map(|authority| authority.as_str());
+    let named_here = host.is_some_and(|host| is_loopback_host(host, port))
+        && target_host.is_none_or(|target| is_loopback_host(target, port));
+    if !named_here {
+        return Ok(misdirected(port));
+    }
+
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
@@ -236,4 +281,37 @@ async fn handle(
             &json!({"message": "Internal Server Error"}),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_loopback_names_of_its_own_port_are_answered() {
+        for host in [
+            "localhost",
+            "localhost:3000",
+            "LocalHost:3000",
+            "127.0.0.1",
+            "127.0.0.1:3000",
+            "[::1]",
+            "[::1]:3000",
+        ] {
+            assert!(is_loopback_host(host, 3000), "{host}");
+        }
+        for host in [
+            "attacker.example",
+            "attacker.example:3000",
+            "localhost:3001",
+            "127.0.0.1:30000",
+            "localhost.attacker.example",
+            "127.0.0.1.nip.io:3000",
+            "[::1]:3001",
+            "0.0.0.0:3000",
+            "",
+        ] {
+            assert!(!is_loopback_host(host, 3000), "{host}");
+        }
+    }
 }

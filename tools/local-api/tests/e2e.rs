@@ -63,8 +63,22 @@ fn start() -> Server {
 /// One HTTP/1.1 exchange; returns the status and the body.
 fn exchange(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let address = url.trim_start_matches("http://");
+    exchange_naming(url, address, method, path, headers, body)
+}
+
+/// One HTTP/1.1 exchange with the server at `url` whose `Host` header is `host`, as a
+/// browser sends the name it looked up; returns the status and the body.
+fn exchange_naming(
+    url: &str,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let address = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).expect("the local API is listening");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -270,6 +284,109 @@ fn one_flow_per_product_over_http_then_ctrl_c_stops_everything() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(refuses_connections(&server.url), "the local API stopped");
     assert!(refuses_connections(&server.aws), "the local AWS stopped");
+}
+
+/// `otp-local` on its own, without the local AWS or the demo: the dev inbox needs neither.
+/// It configures the SDK and never calls it; the settings keep the SDK from looking for a
+/// region, credentials or instance metadata, and point it at a closed port.
+struct Alone {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_alone() -> Alone {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otp-local"))
+        .args(["--port", "0", "--template", "template.yaml"])
+        .current_dir(root)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("TABLE_NAME", "host-check"),
+            ("OTP_HMAC_KEYS", "start-up-hmac-key-0123456789abcdef0123"),
+            ("JWT_SECRET", "start-up-jwt-secret-0123456789abcdef01234"),
+            ("EMAIL_FROM", "otp@example.com"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("otp-local starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // Reads on for as long as the server runs, so that its standard output stays open.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(ready) = serde_json::from_str::<Value>(&line) {
+                let _ = sender.send(ready);
+            }
+        }
+    });
+    let ready = match receiver.recv_timeout(Duration::from_secs(60)) {
+        Ok(ready) => ready,
+        Err(error) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("otp-local did not say where it serves: {error}");
+        }
+    };
+    // Owned before anything can fail, so that a failure stops the server.
+    let server = Alone {
+        url: ready["url"].as_str().unwrap_or_default().to_owned(),
+        child,
+    };
+    assert!(server.url.starts_with("http://"), "otp-local printed no url: {ready}");
+    server
+}
+
+#[test]
+fn only_requests_naming_a_loopback_host_of_its_port_are_answered() {
+    let server = start_alone();
+    let port = server.url.rsplit(':').next().expect("a port").to_owned();
+
+    // A page of another site whose DNS name now points at 127.0.0.1 (DNS rebinding) sends
+    // its own name; so does anything that names another port.
+    let elsewhere = [
+        "attacker.example".to_owned(),
+        format!("attacker.example:{port}"),
+        format!("127.0.0.1.attacker.example:{port}"),
+        "localhost:1".to_owned(),
+    ];
+    for host in &elsewhere {
+        for path in ["/_dev/inbox.json", "/_dev/inbox"] {
+            let (status, body) = exchange_naming(&server.url, host, "GET", path, &[], "");
+            assert_eq!(status, 421, "{host} {path}: {body}");
+            assert!(body.contains("Misdirected Request"), "{host} {path}: {body}");
+            assert!(!body.contains("messages"), "{body}");
+        }
+    }
+    let (status, _) = exchange_naming(&server.url, "attacker.example", "POST", "/v1/otp", &[], "{}");
+    assert_eq!(status, 421, "the API as well as the inbox");
+
+    let loopback = [
+        format!("localhost:{port}"),
+        "localhost".to_owned(),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    for host in &loopback {
+        let (status, body) = exchange_naming(&server.url, host, "GET", "/_dev/inbox.json", &[], "");
+        assert_eq!(status, 200, "{host}: {body}");
+        let inbox: Value = serde_json::from_str(&body).expect("inbox JSON");
+        assert_eq!(inbox, json!({"messages": []}), "{host}");
+    }
 }
 
 /// What `otp-local` prints and how it ends when it starts with `settings` (no local AWS is

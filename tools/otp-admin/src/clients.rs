@@ -187,7 +187,10 @@ fn named(name: &str) -> Result<String, String> {
 fn permitted(permissions: Vec<Permission>) -> Result<BTreeSet<Permission>, String> {
     let permissions: BTreeSet<Permission> = permissions.into_iter().collect();
     if permissions.is_empty() {
-        return Err("--permissions names none".to_owned());
+        return Err(format!(
+            "--permissions names none: name one or more of {}",
+            crate::permission_names()
+        ));
     }
     Ok(permissions)
 }
@@ -237,11 +240,9 @@ async fn create(
     limits: ClientLimits,
 ) -> Result<Value, String> {
     let name = named(name)?;
-    let permissions = if permissions.is_empty() {
-        Permission::ALL.into_iter().collect()
-    } else {
-        permitted(permissions)?
-    };
+    // Never a default: clap requires `--permissions`, and a command built in code with
+    // none is refused here, before anything is stored.
+    let permissions = permitted(permissions)?;
     let client_id = uuid::Uuid::new_v4().to_string();
     let client_secret = generate_secret();
     let key_secret = generate_secret();

@@ -21,6 +21,40 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses a command line (the program's name first) as [`Parser::try_parse_from`] does,
+    /// except that clap's error for a missing `--permissions` also names the permissions
+    /// there are: an operator creating a client must choose them, and should not need
+    /// `--help` to learn the names.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(args).map_err(with_permissions_named)
+    }
+}
+
+/// Adds a tip naming every permission to clap's error when `--permissions` is missing;
+/// any other error is returned as it is.
+fn with_permissions_named(mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // clap names each missing argument as its usage shows it: `--permissions <PERMISSIONS>...`.
+    let permissions_missing = error.kind() == ErrorKind::MissingRequiredArgument
+        && matches!(
+            error.get(ContextKind::InvalidArg),
+            Some(ContextValue::Strings(missing)) if missing.iter().any(|arg| arg.starts_with("--permissions"))
+        );
+    if permissions_missing {
+        let tip = format!(
+            "--permissions takes what the client may call, comma-separated: one or more of {}",
+            permission_names()
+        );
+        error.insert(ContextKind::Suggested, ContextValue::StyledStrs(vec![tip.into()]));
+    }
+    error
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Creates the table (with TTL) and the SES identity of `EMAIL_FROM` where the SDK
@@ -68,11 +102,22 @@ fn config_arg(text: &str) -> Result<String, String> {
     Ok(otp_shared::sid::config_uid(text.trim()).into_owned())
 }
 
+/// Every permission a client may be granted, by name: `kgen-proxy, bizmagnets, zap, twilio`.
+fn permission_names() -> String {
+    let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
+    names.join(", ")
+}
+
 fn parse_permission(text: &str) -> Result<Permission, String> {
-    Permission::parse(text.trim()).ok_or_else(|| {
-        let names: Vec<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
-        format!("unknown permission {text}: one of {}", names.join(", "))
-    })
+    Permission::parse(text.trim()).ok_or_else(|| format!("unknown permission {text}: one of {}", permission_names()))
+}
+
+/// The help of `client create --permissions`, naming the permissions from the one list.
+fn create_permissions_help() -> String {
+    format!(
+        "What it may call, comma-separated: one or more of {}. Required: a client gets only what it is granted",
+        permission_names()
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,8 +127,15 @@ pub enum ClientCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// What it may call (all when not given).
-        #[arg(long, value_delimiter = ',', value_parser = parse_permission)]
+        // Required, with no default: a default of every permission granted each client
+        // more than it needs unless the operator remembered to narrow it.
+        #[arg(
+            long,
+            required = true,
+            value_delimiter = ',',
+            value_parser = parse_permission,
+            help = create_permissions_help()
+        )]
         permissions: Vec<Permission>,
         /// Its own hourly send limit (1 to 1,000,000); the deployment's when not given.
         #[arg(long, value_parser = parse_limit)]
@@ -420,7 +472,7 @@ pub struct Admin {
 /// Parses `args` (the words after `otp-admin`) and runs the command; the answer to
 /// print, or what went wrong (a usage error says what `--help` would).
 pub async fn execute(args: &[String], admin: &Admin) -> Result<Value, String> {
-    let cli = Cli::try_parse_from(std::iter::once("otp-admin".to_owned()).chain(args.iter().cloned()))
+    let cli = Cli::try_parse_args(std::iter::once("otp-admin".to_owned()).chain(args.iter().cloned()))
         .map_err(|error| error.to_string())?;
     run(cli.command, admin).await
 }

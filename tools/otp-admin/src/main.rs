@@ -1,11 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    // `--help`, `--version` and usage errors end here, before anything is reached.
-    let cli = otp_admin::Cli::parse();
+    // `--help`, `--version` and usage errors end here, before anything is reached, as
+    // `Parser::parse` ends them (exit 2 for a usage error), with the same tips as `execute`.
+    let cli = otp_admin::Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|error| error.exit());
     let Some(table) = std::env::var("TABLE_NAME").ok().filter(|t| !t.is_empty()) else {
         eprintln!("{}", serde_json::json!({"error": "TABLE_NAME is required"}));
         return ExitCode::from(2);
