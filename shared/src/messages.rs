@@ -1,5 +1,6 @@
 //! The texts that carry codes. Templates are the deployment's (or an OTP configuration's);
-//! the parts a caller supplies (a recipient's name) are bounded and cleaned first.
+//! the parts a caller may supply (a recipient's name, the name shown as the sender, such
+//! as Twilio's `CustomFriendlyName`) are bounded and cleaned first.
 
 use crate::code::Code;
 use crate::policy::Profile;
@@ -20,7 +21,7 @@ pub fn render(template: &str, code: &Code, profile: &Profile, name: &str, sender
     template
         .replace("{minutes}", &minutes)
         .replace("{name}", &clean_name(name))
-        .replace("{sender}", sender)
+        .replace("{sender}", &clean_name(sender))
         .replace("{code}", code.reveal())
 }
 
@@ -165,9 +166,9 @@ mod tests {
             &code,
             &profile(),
             "Asha\n{code}",
-            "Acme",
+            "Acme\r\n{name}",
         );
-        assert_eq!(text, "Hi Ashacode, 012345 from Acme (5 min)");
+        assert_eq!(text, "Hi Ashacode, 012345 from Acmename (5 min)");
         let long = "x".repeat(200);
         assert_eq!(clean_name(&long).len(), MAX_NAME_CHARS);
     }

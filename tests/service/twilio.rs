@@ -884,3 +884,24 @@ async fn every_path_under_v2_answers_in_twilios_shape() {
         (405, Some("POST"))
     );
 }
+
+#[tokio::test]
+async fn a_custom_friendly_name_reaches_the_message_cleaned() {
+    let service = Service::new(Channel::Sms).await;
+    let (_, phone) = fresh_phone();
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    let form = [
+        ("To", phone.as_str()),
+        ("Channel", "sms"),
+        ("CustomFriendlyName", "Acme\r\n{code}"),
+    ];
+    let (status, body, _) = call_send_otp(
+        &service.deployment,
+        twilio_request("POST", &path, service.auth(), &form),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let code = last_code(&phone);
+    // Neither a line break nor a placeholder of the caller's reaches the text.
+    assert_eq!(sms_to(&phone), [format!("Your Acmecode code is {code}")]);
+}
