@@ -2,10 +2,11 @@
 //! what a send or a verify did. The engine that moves them is `engine`.
 
 use crate::clock::UnixSeconds;
-use crate::code::{Code, SealedCode};
+use crate::code::{SealedCode, Submitted};
 use crate::destination::Destination;
 use crate::ports::Channel;
 use crate::scope::{Scope, UserRef};
+use crate::tenant::Requester;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -118,11 +119,11 @@ pub struct Attempt {
     pub scope: Scope,
     pub destination: Destination,
     pub handle: Handle,
-    pub code: Code,
+    pub code: Submitted,
     /// Link the destination to this user when the code is right.
     pub link: Option<UserRef>,
-    /// The dialect that asked, for the status events and metrics.
-    pub dialect: &'static str,
+    /// Who asks: whose budget its failure spends.
+    pub requester: Requester,
 }
 
 /// Where a challenge id (BizMagnets' `id`) points: its scope and destination.

@@ -46,6 +46,40 @@ impl Code {
     }
 }
 
+/// A code as a request submitted it. A JSON number has lost its leading zeros, which only
+/// the challenge it is compared with can restore: a configuration chooses 6 to 10 digits,
+/// so the deployment's length is not the challenge's.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Digits as typed.
+    Typed(Code),
+    /// A number: left-padded with zeros to the length of the challenge it is compared with.
+    Number(u64),
+}
+
+impl Submitted {
+    /// The code to compare with a challenge of `length` digits; None for a number of more
+    /// digits than that (a wrong code).
+    pub fn for_length(&self, length: u8) -> Option<Code> {
+        match self {
+            Self::Typed(code) => Some(code.clone()),
+            Self::Number(number) => Code::from_number(*number, length),
+        }
+    }
+}
+
+impl From<Code> for Submitted {
+    fn from(code: Code) -> Self {
+        Self::Typed(code)
+    }
+}
+
+impl fmt::Debug for Submitted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Submitted(<redacted>)")
+    }
+}
+
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Code(<redacted>)")

@@ -138,8 +138,8 @@ impl Destination {
         }
     }
 
-    /// The canonical form every budget, challenge and registry entry is keyed on: the
-    /// E.164 number, or the address case-folded whole. The local part of an address may
+    /// The canonical form every challenge and registry entry is keyed on: the E.164
+    /// number, or the address case-folded whole. The local part of an address may
     /// be case-sensitive by the letter of RFC 5321, but no mailbox provider in use treats
     /// it so; keying on it as given would let one inbox be flooded through its variants.
     pub fn key(&self) -> std::borrow::Cow<'_, str> {
@@ -150,6 +150,31 @@ impl Destination {
             }
             Self::Email(address) => std::borrow::Cow::Borrowed(address),
         }
+    }
+
+    /// What the budgets of a destination are keyed on: the phone number, or the mailbox
+    /// an address reaches. One mailbox answers to many addresses (a `+` sub-address;
+    /// at Gmail any dots and the `googlemail.com` domain), and each would otherwise have
+    /// budgets of its own, so one inbox could be flooded through its variants. Challenges
+    /// and the registry keep the address ([`Self::key`]): only the budgets fold it.
+    pub fn mailbox(&self) -> std::borrow::Cow<'_, str> {
+        let key = self.key();
+        let Self::Email(_) = self else {
+            return key;
+        };
+        let Some((local, domain)) = key.rsplit_once('@') else {
+            return key;
+        };
+        let local = local.split_once('+').map_or(local, |(mailbox, _tag)| mailbox);
+        let (local, domain) = match domain {
+            "gmail.com" | "googlemail.com" => (local.replace('.', ""), "gmail.com"),
+            _ => (local.to_owned(), domain),
+        };
+        // A local part that is only a tag (`+x@d`) is its own mailbox, not an empty one.
+        if local.is_empty() {
+            return key;
+        }
+        std::borrow::Cow::Owned(format!("{local}@{domain}"))
     }
 
     /// The number range of a phone number: its calling code and the first `digits` of its
@@ -302,6 +327,25 @@ mod tests {
         assert_eq!(given.key(), "asha@x.com");
         assert_eq!(given, lower, "one mailbox");
         assert_ne!(given, Destination::email("ashb@x.com").unwrap());
+    }
+
+    #[test]
+    fn budgets_key_on_the_mailbox_and_challenges_on_the_address() {
+        let mailbox = |address: &str| Destination::email(address).unwrap().mailbox().into_owned();
+        assert_eq!(mailbox("Asha+News@Example.com"), "asha@example.com");
+        assert_eq!(mailbox("a.sha+x@gmail.com"), "asha@gmail.com");
+        assert_eq!(mailbox("A.S.H.A@GoogleMail.com"), "asha@gmail.com");
+        assert_eq!(
+            mailbox("a.sha@example.com"),
+            "a.sha@example.com",
+            "dots matter elsewhere"
+        );
+        assert_eq!(mailbox("+only@example.com"), "+only@example.com");
+        let tagged = Destination::email("asha+news@gmail.com").unwrap();
+        assert_eq!(tagged.key(), "asha+news@gmail.com", "challenges keep the address");
+        assert_eq!(tagged.as_str(), "asha+news@gmail.com", "the message goes as given");
+        let phone = Destination::e164("+447911123456").unwrap();
+        assert_eq!(phone.mailbox(), phone.key());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod sid;
 pub mod store;
 pub mod telemetry;
+pub mod tenant;
 pub mod test_destinations;
 pub mod whatsapp;
 

@@ -108,19 +108,15 @@ impl Sliding {
         Ok(next)
     }
 
-    /// The slots after giving back the admission at `at`, which must still be the newest
-    /// (a later admission keeps it: a give-back never frees another request's place). The
-    /// freed oldest slot is free (zero): the time it held had already left the window.
+    /// The slots after giving back one admission made at `at`, wherever later admissions
+    /// have moved it: exact, so a request that gives back what it took leaves the budget
+    /// as if it had never come. The slot freed at the end is free (zero): the time the
+    /// admission displaced there had already left the window. None when no admission of
+    /// that second is left (it has aged out of the register: nothing to give back).
     pub fn give_back(&self, newest_first: &[UnixSeconds], at: UnixSeconds) -> Option<Vec<UnixSeconds>> {
-        if newest_first.first() != Some(&at) {
-            return None;
-        }
-        let mut next: Vec<UnixSeconds> = newest_first
-            .iter()
-            .skip(1)
-            .take(self.limit as usize - 1)
-            .copied()
-            .collect();
+        let held = &newest_first[..newest_first.len().min(self.limit as usize)];
+        let place = held.iter().position(|&admitted| admitted == at)?;
+        let mut next: Vec<UnixSeconds> = held[..place].iter().chain(&held[place + 1..]).copied().collect();
         next.resize(self.limit as usize, 0);
         Some(next)
     }
@@ -202,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn give_back_frees_the_newest_place_only() {
+    fn a_give_back_is_exact_wherever_the_admission_stands() {
         let rule = Policy::default().guess_budget();
         let mut slots = Vec::new();
         for i in 0..10 {
@@ -211,8 +207,13 @@ mod tests {
         assert!(rule.check(&slots, T0 + 20).is_err());
         let given = rule.give_back(&slots, T0 + 9).unwrap();
         assert_eq!(rule.check(&given, T0 + 20), Ok(()));
-        // Another admission came later: this one's place is not the newest any more.
-        assert_eq!(rule.give_back(&slots, T0 + 3), None);
+        // Later admissions moved it: still exactly that one admission is given back.
+        let given = rule.give_back(&slots, T0 + 3).unwrap();
+        assert_eq!(given.len(), 10);
+        assert!(!given.contains(&(T0 + 3)));
+        assert_eq!(given.iter().filter(|&&slot| slot == 0).count(), 1);
+        assert_eq!(rule.check(&given, T0 + 20), Ok(()), "one place is free again");
+        assert_eq!(rule.give_back(&slots, T0 - 1), None, "nothing of that second is held");
     }
 
     #[test]

@@ -320,3 +320,41 @@ async fn parallel_guesses_get_five_attempts() {
     .0;
     assert!(status == 410 || status == 429, "the right code fails after: {status}");
 }
+
+#[tokio::test]
+async fn a_numeric_otp_is_padded_to_its_configurations_length() {
+    let deployment = Deployment::with(
+        &[("OTP_ALLOW_TEST_DESTINATIONS", "true")],
+        otp_tests::Endpoints::default(),
+    )
+    .await;
+    let client = deployment.client().await;
+    let uid = deployment
+        .config(&client, Channel::Sms, 8, 300, "{code} is your {sender} code")
+        .await;
+    // A known code of the configuration's eight digits, two of them leading zeros.
+    let (national, phone) = fresh_phone();
+    let known = "00135790";
+    otp_tests::audit::note("test code", known);
+    let expires = otp_shared::http::rfc3339(otp_tests::now() + 86_400)[..10].to_owned();
+    let words = [
+        "test-destination",
+        "add",
+        "--client",
+        &client.id,
+        "--to",
+        &phone,
+        "--code",
+        known,
+        "--expires",
+        &expires,
+    ];
+    deployment.admin(&words).await.expect("test destination added");
+    let (status, sent, _) = call_send_otp(&deployment, send_request(&uid, &client.api_key, &mobile(&national))).await;
+    assert_eq!(status, 201, "{sent}");
+    let id = sent["id"].as_str().expect("an id");
+    // As a JSON number the code lost its zeros: padded back to the challenge's length.
+    let body = json!({"otp": 135790, "mobileNumber": national, "countryCode": "+91"});
+    let (status, answer, _) = call_verify(&deployment, verify_request(id, &client.api_key, &body)).await;
+    assert_eq!(status, 200, "{answer}");
+}

@@ -394,16 +394,24 @@ async fn update_with_otp_takes_only_the_sessions_own_codes() {
         call_verify(&deployment, request(UPDATE, Some(&cookie), None, &body)).await,
         (401, json!({"error": {"message": "Invalid OTP"}}), None)
     );
+    // The anonymous send spent the public's budget; the sessions' issuer has its own,
+    // whose cooldown holds across all of its users.
+    let named = json!({"email": stranger}).to_string();
     let other = format!("qt-auth={}", full_session("someone-else"));
     assert_eq!(
-        call_send_otp(
-            &deployment,
-            request(SEND, Some(&other), None, &json!({"email": stranger}).to_string())
-        )
-        .await
-        .0,
+        call_send_otp(&deployment, request(SEND, Some(&other), None, &named))
+            .await
+            .0,
+        200,
+        "another tenant than the public"
+    );
+    let third = format!("qt-auth={}", full_session("a-third"));
+    assert_eq!(
+        call_send_otp(&deployment, request(SEND, Some(&third), None, &named))
+            .await
+            .0,
         429,
-        "the address's cooldown holds across sessions"
+        "the address's cooldown holds across the issuer's sessions"
     );
 
     for bad in [

@@ -119,14 +119,31 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     assert_eq!(status, 201);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
 
-    // Wrong credentials: everything counted beside the check is given back.
+    // Wrong credentials: everything counted beside the check (the client's destination,
+    // counter and range) is given back, and the source address's budget spent instead,
+    // all in one more round trip.
     let bad = Some((client.id.as_str(), "not-the-secret"));
     let (other, _) = fresh_phone();
     let register = kgen_request(&format!("{PROXY}/register"), &token, bad, &phone_body(&other));
     let ((status, _, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
     assert_eq!(status, 401);
-    assert_eq!(usage.dynamodb_round_trips, 2, "{usage:?}");
-    assert_eq!(usage.to("sns"), 0);
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 7)], 2, 2));
+}
+
+#[tokio::test]
+async fn a_users_verify_against_no_challenge_moves_its_failure_in_one_more_write() {
+    let deployment = Deployment::new().await;
+    let token = user_token("no-challenge");
+    let (national, _) = fresh_phone();
+    // The attempt (none to count), the issuer's failure budget and the registry read for
+    // the link; then the failure moved to the user's own budget, in one round trip.
+    let ((status, _, _), usage) = metered(
+        &deployment,
+        verify_fe(&deployment, &token, &national, &json!("1234"), json!("123456")),
+    )
+    .await;
+    assert_eq!(status, 410);
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 2, 2));
 }
 
 #[tokio::test]

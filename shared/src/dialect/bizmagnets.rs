@@ -16,6 +16,7 @@ use crate::ports::{
     UserDirectory,
 };
 use crate::scope::Scope;
+use crate::tenant::Tenant;
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "bizmagnets";
@@ -170,7 +171,7 @@ where
                 destination(&fields, config.channel)?
             }
         };
-        let requester = super::requester(&request, Some(&claimed), DIALECT);
+        let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
         let scope = Scope::Client(claimed.clone());
         let ((client, config), mut pending) = app
             .otp
@@ -231,7 +232,7 @@ where
                 Channel::Sms
             };
             let destination = destination(&fields, channel)?;
-            let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
+            let code = super::submitted_code(fields.digits("otp")?, crate::policy::CODE_LENGTH.max as u8)?;
             Ok((destination, code))
         });
         let (destination, code) = super::parsed_after(parsed, key_check()).await?;
@@ -241,7 +242,7 @@ where
             handle: Handle::Id(id.to_owned()),
             code,
             link: None,
-            dialect: DIALECT,
+            requester: super::requester(&request, Tenant::Client(claimed.clone()), DIALECT),
         };
         let (_, verified) = app.otp.verify(&attempt, key_check()).await?;
         Ok((

@@ -24,6 +24,7 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Product, Realm, Scope, UserRef};
+use crate::tenant::Tenant;
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "bridgekeeper";
@@ -81,6 +82,15 @@ struct Session {
     user: UserRef,
     /// The token says the sign-in is complete; otherwise a second factor is pending.
     full: bool,
+}
+
+/// Whose budgets a request spends: the session's issuer (Bridgekeeper's users of it), or
+/// without a session Bridgekeeper's public.
+fn tenant(session: Option<&Session>) -> Tenant {
+    match session {
+        Some(session) => Tenant::Issuer(session.user.realm()),
+        None => Tenant::Public(Product::Bridgekeeper),
+    }
 }
 
 /// The session a cookie carries: `qt-auth` wins over `tfa-auth`. A request with a cookie
@@ -210,7 +220,7 @@ where
             Some(Value::Bool(flag)) => *flag,
             Some(_) => return Err(OtpError::invalid("always-send", "must be true or false")),
         };
-        let requester = super::requester(&request, None, DIALECT);
+        let requester = super::requester(&request, tenant(session.as_ref()), DIALECT);
         let named = named_destination(&fields)?;
         // Checked whatever the case, though only a session without a named destination
         // uses it: a bad value is never silently ignored.
@@ -326,9 +336,10 @@ where
 /// to the contacts on record.
 async fn session_attempt<S: UserDirectory, D>(
     app: &App<S, D>,
+    requester: Requester,
     user: UserRef,
     named: Option<Destination>,
-    code: crate::code::Code,
+    code: crate::code::Submitted,
     adding: bool,
 ) -> Result<Attempt, OtpError> {
     let (scope, destination) = match named {
@@ -350,7 +361,7 @@ async fn session_attempt<S: UserDirectory, D>(
         handle: Handle::Open,
         code,
         link: link.then_some(user),
-        dialect: DIALECT,
+        requester,
     })
 }
 
@@ -369,6 +380,7 @@ where
             tracing::info!("a pending session may not change a contact: update-with-otp refused");
             return Err(OtpError::Unauthorized);
         }
+        let requester = super::requester(&request, tenant(Some(&session)), DIALECT);
         let user = session.user;
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
@@ -377,7 +389,7 @@ where
             Some(Value::Object(user)) => named_destination(&Fields(user.clone()))?,
             Some(_) => return Err(OtpError::invalid("user", "must be an object")),
         };
-        let attempt = session_attempt(app, user, named, code, true).await?;
+        let attempt = session_attempt(app, requester, user, named, code, true).await?;
         app.otp.verify(&attempt, async { Ok(()) }).await?;
         let field = match attempt.destination {
             Destination::Phone(_) => "phone-number",
@@ -402,17 +414,18 @@ where
         let fields = json_object(&request, ContentTypeRule::AnyContentType, false)?;
         let code = super::submitted_code(fields.digits("otp")?, app.otp.policy.code_length)?;
         let named = named_destination(&fields)?;
+        let requester = super::requester(&request, tenant(session.as_ref()), DIALECT);
         let attempt = match (session, named) {
             // Full or pending alike: only codes sent to contacts on record are in this
             // scope (a pending session's send to anything else sent nothing).
-            (Some(session), named) => session_attempt(app, session.user, named, code, false).await?,
+            (Some(session), named) => session_attempt(app, requester, session.user, named, code, false).await?,
             (None, Some(destination)) => Attempt {
                 scope: Scope::Anonymous(Product::Bridgekeeper),
                 destination,
                 handle: Handle::Open,
                 code,
                 link: None,
-                dialect: DIALECT,
+                requester,
             },
             (None, None) => {
                 return Err(OtpError::invalid(

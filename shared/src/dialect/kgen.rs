@@ -14,6 +14,7 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Product, Scope, UserRef};
+use crate::tenant::Tenant;
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "kgen";
@@ -109,6 +110,15 @@ fn caller<S, D>(app: &App<S, D>, request: &Request) -> Result<(UserRef, Option<S
     Ok((token.user(Product::Kgen), client_id))
 }
 
+/// Whose budgets a request spends: the proxy's client, or on the frontend the token's
+/// issuer (KGen's users of that issuer).
+fn tenant(user: &UserRef, client_id: Option<&str>) -> Tenant {
+    match client_id {
+        Some(client) => Tenant::Client(client.to_owned()),
+        None => Tenant::Issuer(user.realm()),
+    }
+}
+
 /// The proxy surface's client credentials, checked (one read); none on the frontend.
 async fn client_check<S: ClientRegistry, D>(
     app: &App<S, D>,
@@ -157,7 +167,7 @@ where
                     tokio::join!(client_check(app, &request), app.store().owner_of(&realm, &destination));
                 Ok((client?, owner?.is_none()))
             };
-            let requester = super::requester(&request, client_id.as_deref(), DIALECT);
+            let requester = super::requester(&request, tenant(&user, client_id.as_deref()), DIALECT);
             let ((_, is_new_user), sent) = super::send_default(
                 app,
                 Scope::User(user),
@@ -187,7 +197,7 @@ where
     super::respond(
         app.request_deadline,
         async {
-            let (user, _) = caller(app, &request)?;
+            let (user, client_id) = caller(app, &request)?;
             let parsed = json_object(&request, ContentTypeRule::RequireJson, false).and_then(|fields| {
                 let destination = phone(&fields)?;
                 let auth_code = match fields.digits("authCode")? {
@@ -207,9 +217,9 @@ where
                 scope: Scope::User(user.clone()),
                 destination,
                 handle: Handle::AuthCode(auth_code),
-                code,
+                code: code.into(),
+                requester: super::requester(&request, tenant(&user, client_id.as_deref()), DIALECT),
                 link: Some(user),
-                dialect: DIALECT,
             };
             app.otp.verify(&attempt, client_check(app, &request)).await?;
             let status = match surface {

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::challenge::Sent;
-use crate::code::Code;
+use crate::code::{Code, Submitted};
 use crate::destination::Destination;
 use crate::engine::{PendingSend, Requester};
 use crate::error::OtpError;
@@ -29,6 +29,7 @@ use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
 use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Delivery, QuotaStore};
 use crate::scope::Scope;
+use crate::tenant::Tenant;
 
 /// A route no dialect serves (a request that reached a function by the `$default` route).
 pub fn not_found() -> Response<Body> {
@@ -95,12 +96,13 @@ pub(crate) async fn respond(
     }
 }
 
-/// Who sent `request`, for the send budgets: its source address and the API client its
-/// credentials name (by its id, as each dialect's claim gives it).
-pub(crate) fn requester(request: &lambda_http::Request, client: Option<&str>, dialect: &'static str) -> Requester {
+/// Who sent `request`: the tenant whose budgets it spends (API.md, "Tenants"; an API
+/// client as its credentials claim it, checked beside the first round trip) and its
+/// source address.
+pub(crate) fn requester(request: &lambda_http::Request, tenant: Tenant, dialect: &'static str) -> Requester {
     Requester {
+        tenant,
         source_ip: crate::http::source_ip(request),
-        client: client.map(str::to_owned),
         dialect,
     }
 }
@@ -166,13 +168,18 @@ where
         .await
 }
 
-/// A submitted code, for the dialects whose challenges may have any configured length: a
-/// string keeps its digits as typed, a number is padded back to `number_length`.
-pub(crate) fn submitted_code(digits: Digits, number_length: u8) -> Result<Code, OtpError> {
+/// A submitted code: a string keeps its digits as typed (at most the longest length
+/// allowed), a number is padded back to the length of the challenge it is compared with
+/// and has at most `number_digits` (the deployment's code length where every challenge
+/// has it, the longest allowed where a configuration chooses).
+pub(crate) fn submitted_code(digits: Digits, number_digits: u8) -> Result<Submitted, OtpError> {
     let longest = CODE_LENGTH.max as u8;
     match digits {
-        Digits::Number(number) => Code::from_number(number, number_length),
-        Digits::Text(text) => Code::from_text(&text, longest),
+        Digits::Number(number) => Code::from_number(number, number_digits)
+            .map(|_| Submitted::Number(number))
+            .ok_or_else(|| OtpError::invalid("otp", format!("must have at most {number_digits} digits"))),
+        Digits::Text(text) => Code::from_text(&text, longest)
+            .map(Submitted::Typed)
+            .ok_or_else(|| OtpError::invalid("otp", format!("must have at most {longest} digits"))),
     }
-    .ok_or_else(|| OtpError::invalid("otp", format!("must have at most {longest} digits")))
 }

@@ -13,6 +13,7 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Product, Scope, UserRef};
+use crate::tenant::Tenant;
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "zap";
@@ -134,6 +135,15 @@ fn claimed<S, D>(app: &App<S, D>, request: &Request) -> Result<Option<String>, O
         .ok_or(OtpError::Unauthorized)
 }
 
+/// Whose budgets a request spends: the client its key names, or ZAP's public when the
+/// deployment takes requests without a key.
+fn tenant(client: Option<&str>) -> Tenant {
+    match client {
+        Some(client) => Tenant::Client(client.to_owned()),
+        None => Tenant::Public(Product::Zap),
+    }
+}
+
 /// The API key's check, when the deployment requires one (one read).
 async fn key_check<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<Option<ClientRecord>, OtpError> {
     if !app.zap_requires_api_key {
@@ -156,7 +166,7 @@ where
         let parsed = json_object(&request, ContentTypeRule::RequireJson, false)
             .and_then(|fields| Ok((user(&fields, client.as_deref())?, destination(&fields)?)));
         let (user, destination) = super::parsed_after(parsed, key_check(app, &request)).await?;
-        let requester = super::requester(&request, client.as_deref(), DIALECT);
+        let requester = super::requester(&request, tenant(client.as_deref()), DIALECT);
         super::send_default(
             app,
             Scope::User(user),
@@ -191,7 +201,7 @@ where
             handle: Handle::Open,
             code,
             link: Some(user),
-            dialect: DIALECT,
+            requester: super::requester(&request, tenant(client.as_deref()), DIALECT),
         };
         app.otp.verify(&attempt, key_check(app, &request)).await?;
         Ok((StatusCode::OK, json!({"success": true, "data": "OTP Verified"})))

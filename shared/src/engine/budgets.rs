@@ -2,11 +2,20 @@
 //! decided once the caller's own limits are known, and given back whole when the request
 //! is refused (by a budget, its credentials or its body).
 //!
+//! Every budget of a destination is its tenant's (API.md, "Tenants"): the destination's
+//! cooldown and sends per ten minutes, and its number range, are kept per tenant, so no
+//! tenant's callers can spend what another's users need.
+//!
 //! Sliding budgets (the destination's, the source address's) decide in their own write;
 //! counters (the client's, the number range's) count first and are decided against the
-//! limit of the client record read beside them. A give-back is exact unless another
-//! request took the same sliding budget in between; then that budget keeps this one
-//! request (its place is no longer the newest): a refusal costs at most one request's worth.
+//! limit of the client record read beside them. Every give-back is exact, even when
+//! another request took the same budget in between.
+//!
+//! An API client's credentials are checked beside the first round trip, so until then a
+//! request only claims its tenant. A claim that fails gives back everything it took of
+//! that tenant and spends its source address's budget instead, as any caller no client
+//! vouches for: whoever lacks a client's credentials spends nothing of the client's, and
+//! is held by the budget of the address it calls from.
 
 use futures_util::future::join_all;
 
@@ -15,8 +24,9 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::ports::{ClientLimits, QuotaStore};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
+use crate::tenant::Requester;
 
-use super::{Otp, Requester, too_many};
+use super::{Otp, too_many};
 
 /// The counters of a send, by what sets their limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,40 +53,38 @@ pub(crate) struct Spent {
 }
 
 impl<S: QuotaStore> Otp<S> {
-    /// Spends every budget of a send at once: the destination's (cooldown and cap), the
-    /// client's or else the source address's, and the number range's.
+    /// Spends every budget of a send at once: the tenant's for the destination (cooldown
+    /// and cap, on its mailbox), the client's or else the source address's, and the
+    /// tenant's for the number range.
     pub(crate) async fn spend_send(&self, destination: &Destination, requester: &Requester, at: UnixSeconds) -> Spent {
+        let tenant = &requester.tenant;
         let mut sliding = vec![SlidingCharge {
             rule: self.policy.send_quota(),
-            subject: destination.key().into_owned(),
+            subject: tenant.subject(&destination.mailbox()),
         }];
         // An address's budget is for callers no API client vouches for (end users'
         // browsers and apps); a client's servers send from few addresses, and the
         // client's own budget bounds them instead.
-        if let (Some(ip), None) = (requester.source_ip, &requester.client) {
-            sliding.push(SlidingCharge {
-                rule: self.policy.ip_send_quota(),
-                subject: ip.to_string(),
-            });
+        if let (Some(ip), None) = (requester.source_ip, tenant.client()) {
+            sliding.push(self.address_charge(ip));
         }
         // Limits are filled in when decided: the client record is read beside this.
         let mut counters = Vec::new();
-        if let Some(client) = &requester.client {
+        if let Some(client) = tenant.client() {
             counters.push((
                 CounterKind::Client,
                 CounterCharge {
                     rule: self.policy.client_send_quota(None),
-                    subject: client.clone(),
+                    subject: client.to_owned(),
                 },
             ));
         }
         if let Some(range) = destination.number_range(self.policy.number_range_digits) {
-            let owner = requester.client.as_deref().unwrap_or("-");
             counters.push((
                 CounterKind::NumberRange,
                 CounterCharge {
                     rule: self.policy.number_range_quota(None),
-                    subject: format!("{owner}|{range}"),
+                    subject: tenant.subject(&range),
                 },
             ));
         }
@@ -120,6 +128,33 @@ impl<S: QuotaStore> Otp<S> {
         let (slides, counters) = tokio::join!(slides, counters);
         for error in slides.into_iter().chain(counters).filter_map(Result::err) {
             tracing::warn!(error = %error, "a refused send's budget was not given back");
+        }
+    }
+
+    /// The budget of a source address: sends an hour from callers no client vouches for.
+    pub(crate) fn address_charge(&self, ip: std::net::IpAddr) -> SlidingCharge {
+        SlidingCharge {
+            rule: self.policy.ip_send_quota(),
+            subject: ip.to_string(),
+        }
+    }
+
+    /// When `error` says a request's claimed client credentials failed, spends the
+    /// request's source address's budget: a failed claim costs what an anonymous request
+    /// costs, never anything of the client it named. Beside the give-back of what the
+    /// claim took, so it adds no round trip.
+    pub(crate) async fn charge_failed_claim(&self, requester: &Requester, error: &OtpError, at: UnixSeconds) {
+        let (true, Some(_), Some(ip)) = (
+            matches!(error, OtpError::Unauthorized),
+            requester.tenant.client(),
+            requester.source_ip,
+        ) else {
+            return;
+        };
+        match self.store.take(&self.address_charge(ip), at).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::info!(%ip, "failed credentials from an address past its budget"),
+            Err(error) => tracing::warn!(error = %error, "a failed claim's address budget was not spent"),
         }
     }
 

@@ -13,7 +13,6 @@ mod send;
 mod verify;
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use rand::RngExt;
@@ -26,6 +25,7 @@ use crate::policy::Policy;
 use crate::quota::Exceeded;
 use crate::telemetry::Telemetry;
 
+pub use crate::tenant::Requester;
 pub use send::PendingSend;
 
 /// Countries SMS may go to; `None` allows every country.
@@ -39,16 +39,6 @@ impl SmsCountries {
             (Some(allowed), phone) => phone.region().is_some_and(|region| allowed.contains(&region)),
         }
     }
-}
-
-/// Who asks for a send, for the budgets beyond the destination's own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Requester {
-    pub source_ip: Option<IpAddr>,
-    /// The API client the credentials name (checked beside the first round trip).
-    pub client: Option<String>,
-    /// The dialect that asked, for the status events and metrics.
-    pub dialect: &'static str,
 }
 
 /// The engine: policy, keys and clock over a store.

@@ -69,9 +69,9 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
     /// The first round trip of a send to `destination` for `scope`: every budget spent
     /// and the challenge read, at once with the dialect's `reads` (its caller's
     /// credentials, configuration, registry) and, where the deployment allows them, the
-    /// requester's test destination. When `reads` fails, everything spent is
-    /// given back and its error returned. `indexed_by_id`: the challenge can be verified
-    /// by its id alone (BizMagnets).
+    /// requester's test destination. When `reads` fails, everything spent is given back
+    /// (a failed claim spends its address's budget instead) and its error returned.
+    /// `indexed_by_id`: the challenge can be verified by its id alone (BizMagnets).
     pub async fn begin_send<T>(
         &self,
         scope: Scope,
@@ -90,7 +90,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         let at = self.clock.now();
         // Each store call's future is large: on the heap, so that deep request futures
         // stay well inside a thread's stack.
-        let owner = TestOwner::of(requester.client.as_deref());
+        let owner = TestOwner::of(requester.tenant.client());
         let test_lookup = async {
             match self.allow_test_destinations {
                 true => self.store.test_destination(&owner, &destination).await,
@@ -127,7 +127,10 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                 },
             )),
             Err(error) => {
-                self.give_back_send(&spent).await;
+                tokio::join!(
+                    self.give_back_send(&spent),
+                    self.charge_failed_claim(requester, &error, at)
+                );
                 Err(error)
             }
         }

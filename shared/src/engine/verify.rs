@@ -1,8 +1,15 @@
 //! A verify in one round trip on a wrong code and two on a right one. The first counts the
-//! attempt on the challenge and the failure on the destination's budget, both before the
-//! comparison, beside the dialect's reads (credentials) and the registry reads a link
-//! needs. The second, for a right code only, uses the code (and links the destination)
-//! and gives the failure back.
+//! attempt on the challenge and the failure on its tenant's budget for the destination,
+//! both before the comparison, beside the dialect's reads (credentials) and the registry
+//! reads a link needs. The second, for a right code only, uses the code (and links the
+//! destination) and gives the failure back.
+//!
+//! A failure is its tenant's (API.md, "Tenants"): nobody without a tenant's credentials
+//! spends that tenant's budget for a destination. In a public tenant every failure spends
+//! the destination's budget, so that known and unknown destinations look alike. In a JWT
+//! issuer's tenant a failure against no live challenge of the caller's concerns nobody
+//! else: a second write moves it to that user's own budget, so no user can spend what the
+//! tenant's other users need for a destination.
 
 use std::future::Future;
 
@@ -13,6 +20,7 @@ use crate::error::OtpError;
 use crate::ports::{ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
 use crate::quota::SlidingCharge;
 use crate::telemetry::{Origin, Status, VerifyOutcome};
+use crate::tenant::Tenant;
 
 use super::{Otp, too_many};
 
@@ -25,23 +33,25 @@ struct Counted {
 }
 
 impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
-    fn guess_charge(&self, destination: &Destination) -> SlidingCharge {
+    /// The tenant's budget of wrong codes for a destination (its mailbox).
+    fn guess_charge(&self, tenant: &Tenant, destination: &Destination) -> SlidingCharge {
         SlidingCharge {
             rule: self.policy.guess_budget(),
-            subject: destination.key().into_owned(),
+            subject: tenant.subject(&destination.mailbox()),
         }
     }
 
     /// Verifies a code, at once with the dialect's `reads` (its caller's credentials).
     /// When `reads` fails, the attempt and the failure it counted are given back: a
-    /// request that compares nothing costs nothing.
+    /// request that compares nothing costs nothing (a failed claim of an API client's
+    /// credentials spends its address's budget instead).
     pub async fn verify<T>(
         &self,
         attempt: &Attempt,
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, Verified), OtpError> {
         let now = self.clock.now();
-        let budget = self.guess_charge(&attempt.destination);
+        let budget = self.guess_charge(&attempt.requester.tenant, &attempt.destination);
         let locate = async {
             match &attempt.handle {
                 Handle::Id(id) => self.store.locate(id).await,
@@ -78,7 +88,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         let reads = match reads {
             Ok(reads) => reads,
             Err(error) => {
-                self.give_back_verify(attempt, &budget, &counted, now).await;
+                tokio::join!(
+                    self.give_back_verify(attempt, &budget, &counted, now),
+                    self.charge_failed_claim(&attempt.requester, &error, now)
+                );
                 self.count_error(attempt, &error);
                 return Err(error);
             }
@@ -93,8 +106,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
     /// Counts a verify the store failed (every other end is counted where it is decided).
     fn count_error(&self, attempt: &Attempt, error: &OtpError) {
         if matches!(error, OtpError::Unavailable { .. }) {
-            self.telemetry
-                .verify(Origin::of(attempt.dialect, &attempt.destination), VerifyOutcome::Error);
+            self.telemetry.verify(
+                Origin::of(attempt.requester.dialect, &attempt.destination),
+                VerifyOutcome::Error,
+            );
         }
     }
 
@@ -122,7 +137,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 retry_after: crate::backend::Outage::Failed.retry_after(),
             });
         };
-        let origin = Origin::of(attempt.dialect, &attempt.destination);
+        let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
+        if challenge.is_none() && matches!(attempt.requester.tenant, Tenant::Issuer(_)) {
+            return Box::pin(self.user_failure(attempt, budget, admission.is_ok(), now)).await;
+        }
         if let Err(exceeded) = admission {
             self.telemetry.verify(origin, VerifyOutcome::Refused);
             // Refused before any comparison: the attempt counted beside it is given back.
@@ -165,7 +183,12 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 "a test destination's code is sealed under a key no longer configured: add it again"
             );
         }
-        if !allowed || !self.keys.matches(&challenge.id, &attempt.code, sealed) {
+        // A number that lost its leading zeros is padded to this challenge's own length.
+        let right = attempt
+            .code
+            .for_length(challenge.code_length)
+            .is_some_and(|code| self.keys.matches(&challenge.id, &code, sealed));
+        if !allowed || !right {
             tracing::info!(
                 destination = %attempt.destination,
                 challenge_id = %challenge.id,
@@ -220,6 +243,37 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         })
     }
 
+    /// A failure against no live challenge in a JWT issuer's tenant: moved from the
+    /// tenant's budget for the destination (given back, when it was taken) to the budget
+    /// of the user who made it, which alone decides. Nothing was compared.
+    async fn user_failure(
+        &self,
+        attempt: &Attempt,
+        budget: &SlidingCharge,
+        taken: bool,
+        now: UnixSeconds,
+    ) -> Result<Verified, OtpError> {
+        let users_own = SlidingCharge {
+            rule: self.policy.guess_budget(),
+            subject: attempt.requester.tenant.user_subject(&attempt.scope),
+        };
+        let given_back = async {
+            if taken && let Err(error) = self.store.give_back(budget, now).await {
+                tracing::warn!(error = %error, "failure budget not given back");
+            }
+        };
+        let (_, admission) = tokio::join!(given_back, Box::pin(self.store.take(&users_own, now)));
+        let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
+        if let Err(exceeded) = admission? {
+            self.telemetry.verify(origin, VerifyOutcome::Refused);
+            tracing::info!(destination = %attempt.destination, "verify refused by the user's own failure budget");
+            return Err(too_many(exceeded));
+        }
+        tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
+        self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
+        Err(OtpError::Gone)
+    }
+
     /// Gives back what a request that compared nothing counted.
     async fn give_back_verify(&self, attempt: &Attempt, budget: &SlidingCharge, counted: &Counted, now: UnixSeconds) {
         let budget_back = async {
@@ -268,7 +322,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         real: &Destination,
         now: UnixSeconds,
     ) -> Result<Verified, OtpError> {
-        let budget = self.guess_charge(real);
+        let budget = self.guess_charge(&attempt.requester.tenant, real);
         let (taken, counted) = tokio::join!(
             Box::pin(self.store.take(&budget, now)),
             Box::pin(self.store.count_attempt(
@@ -280,7 +334,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             ))
         );
         let counted = counted?;
-        let origin = Origin::of(attempt.dialect, real);
+        let origin = Origin::of(attempt.requester.dialect, real);
         if let Err(exceeded) = taken? {
             self.telemetry.verify(origin, VerifyOutcome::Refused);
             if let Some(challenge) = &counted

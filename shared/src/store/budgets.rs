@@ -3,10 +3,16 @@
 //! (newest in `n0`): the write's condition is the rule, and its `ALL_OLD` on refusal tells
 //! when a request fits. A counter is one `ADD` on the item of the current window.
 //!
+//! A give-back is exact: it takes out one admission of its second wherever later
+//! admissions have moved it, guessing the newest place first and, when another request
+//! came in between, the place the refusal's `ALL_OLD` shows.
+//!
 //! DynamoDB evaluates every operand of an update against the item as it was, so the
 //! shift `SET n2 = n1, n1 = n0, n0 = :now` moves each time one place; the actions are
 //! written oldest first so that an evaluator going left to right agrees.
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::clock::UnixSeconds;
@@ -40,13 +46,25 @@ fn shift_in(limit: u32) -> String {
     format!("SET {}", actions.join(", "))
 }
 
-/// `SET n0 = n1, ..., n{L-2} = n{L-1}, n{L-1} = :free`: the newest admission dropped.
-fn shift_out(limit: u32) -> String {
-    let mut actions: Vec<String> = (1..limit)
+/// `SET n{i} = n{i+1}, ..., n{L-2} = n{L-1}, n{L-1} = :free`: the admission at place `i`
+/// taken out, every older one a place newer.
+fn shift_out(limit: u32, place: u32) -> String {
+    let mut actions: Vec<String> = (place + 1..limit)
         .map(|i| format!("n{} = if_not_exists(n{i}, :free)", i - 1))
         .collect();
     actions.push(format!("n{} = :free", limit - 1));
     format!("SET {}", actions.join(", "))
+}
+
+/// Places a give-back tries: each retry follows an admission that moved its own.
+const GIVE_BACK_TRIES: usize = 4;
+
+/// The item as it was when an update's condition failed (asked with `ALL_OLD`).
+fn item_before<R>(error: &SdkError<UpdateItemError, R>) -> Item {
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned().unwrap_or_default(),
+        _ => Item::default(),
+    }
 }
 
 impl QuotaStore for DynamoStore {
@@ -77,15 +95,7 @@ impl QuotaStore for DynamoStore {
         match update.condition_expression(condition).send().await {
             Ok(_) => Ok(Ok(())),
             Err(error) if conditional_failed(&error) => {
-                let old = error
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
-                            failed,
-                        ) => failed.item().cloned(),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let old = item_before(&error);
                 let admissions = slots(&old, rule.limit);
                 // The refusal as the rule explains it, to the second.
                 Ok(Err(rule
@@ -98,19 +108,40 @@ impl QuotaStore for DynamoStore {
     }
 
     async fn give_back(&self, charge: &SlidingCharge, at: UnixSeconds) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(sliding_pk(charge)))
-            .update_expression(shift_out(charge.rule.limit))
-            .condition_expression("n0 = :at")
-            .expression_attribute_values(":at", n(at))
-            .expression_attribute_values(":free", n(0))
-            .send()
-            .await;
-        // Not written: a later admission is the newest now, and this budget keeps the request.
-        written(result).map(|_| ())
+        let limit = charge.rule.limit;
+        let mut place = 0;
+        for _ in 0..GIVE_BACK_TRIES {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(sliding_pk(charge)))
+                .update_expression(shift_out(limit, place))
+                .condition_expression(format!("n{place} = :at"))
+                .expression_attribute_values(":at", n(at))
+                .expression_attribute_values(":free", n(0))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(error) if conditional_failed(&error) => {
+                    // Another admission came in between: this one is further down now,
+                    // or has aged out of the register (then nothing of it is held).
+                    match slots(&item_before(&error), limit)
+                        .iter()
+                        .position(|&admitted| admitted == at)
+                    {
+                        Some(found) => place = found as u32,
+                        None => return Ok(()),
+                    }
+                }
+                Err(error) => return Err(unavailable(error)),
+            }
+        }
+        Err(StoreError::inconsistent(
+            "a budget kept changing while one admission was given back",
+        ))
     }
 
     async fn count(&self, charge: &CounterCharge, now: UnixSeconds) -> Result<u64, StoreError> {
@@ -165,9 +196,11 @@ mod tests {
         );
         assert_eq!(shift_in(1), "SET n0 = :now, #ttl = :ttl");
         assert_eq!(
-            shift_out(3),
+            shift_out(3, 0),
             "SET n0 = if_not_exists(n1, :free), n1 = if_not_exists(n2, :free), n2 = :free"
         );
-        assert_eq!(shift_out(1), "SET n0 = :free");
+        assert_eq!(shift_out(3, 1), "SET n1 = if_not_exists(n2, :free), n2 = :free");
+        assert_eq!(shift_out(3, 2), "SET n2 = :free");
+        assert_eq!(shift_out(1, 0), "SET n0 = :free");
     }
 }

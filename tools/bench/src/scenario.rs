@@ -119,12 +119,13 @@ where
     for _ in 0..count {
         let user = format!("user-{}", uuid::Uuid::new_v4().simple());
         let (national, destination) = fresh_phone();
+        let user_ref = UserRef::new(Product::Kgen, EVENTS_ISSUER, &user);
         let requester = otp_shared::engine::Requester {
+            tenant: otp_shared::tenant::Tenant::Issuer(user_ref.realm()),
             source_ip: fresh_ip().parse().ok(),
-            client: None,
             dialect: "kgen",
         };
-        let scope = Scope::User(UserRef::new(Product::Kgen, EVENTS_ISSUER, &user));
+        let scope = Scope::User(user_ref);
         let (_, pending) = app
             .otp
             .begin_send(scope, destination.clone(), &requester, false, async { Ok(()) })

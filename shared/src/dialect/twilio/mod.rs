@@ -28,6 +28,7 @@ use crate::ports::{
     UserDirectory,
 };
 use crate::scope::Scope;
+use crate::tenant::Tenant;
 
 pub use render::{Operation, challenge_id, render_error, verification_sid};
 use render::{Owner, Verification, channel_disabled};
@@ -130,7 +131,7 @@ where
         });
         let (destination, channel, friendly_name) =
             super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
-        let requester = super::requester(&request, Some(&claimed), DIALECT);
+        let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
         let scope = Scope::Client(claimed.clone());
         let ((client, config), pending) = app
             .otp
@@ -194,6 +195,7 @@ where
     };
     let work = async {
         let claimed = claimed_account(&request).ok_or(OtpError::Unauthorized)?;
+        let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
         let scope = Scope::Client(claimed);
         let parsed = form(&request).and_then(|parameters| {
             let code = parameters.required("Code")?;
@@ -242,9 +244,9 @@ where
             scope: scope.clone(),
             destination: destination.clone(),
             handle,
-            code,
+            code: code.into(),
             link: None,
-            dialect: DIALECT,
+            requester,
         };
         let now = app.otp.clock.now();
         let max_attempts = app.otp.policy.attempts_per_challenge;
