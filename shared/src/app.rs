@@ -41,6 +41,7 @@ impl<S, D> App<S, D> {
                 keys: settings.keys,
                 sms_countries: settings.sms_countries,
                 allow_test_destinations: settings.allow_test_destinations,
+                suspects: Default::default(),
                 telemetry: crate::telemetry::Telemetry {
                     metrics: settings.metrics,
                 },

@@ -66,8 +66,8 @@ async fn kgen_register_resend_and_verify() {
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (SMS, 1)], 2, 3));
 
-    // A wrong code: the failure and the attempt counted, the registry read for the link,
-    // all in one round trip.
+    // A wrong code: the failure (the issuer's for the number, and the user's own) and the
+    // attempt counted, the registry read for the link, all in one round trip.
     let auth_code = body["authCode"].clone();
     let ((status, _, _), usage) = metered(
         &deployment,
@@ -77,18 +77,18 @@ async fn kgen_register_resend_and_verify() {
     let code = last_code(&e164);
     if code != "000000" {
         assert_eq!(status, 400);
-        assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
+        assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
     }
 
-    // A right code: then the code used and the link made in one transaction, and the
-    // failure given back beside it.
+    // A right code: then the code used and the link made in one transaction, and both
+    // failures given back beside it.
     let ((status, _, _), usage) = metered(
         &deployment,
         verify_fe(&deployment, &token, &national, &auth_code, json!(code)),
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (TRANSACT, 1)], 2, 2));
 }
 
 #[tokio::test]
@@ -131,12 +131,12 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
 }
 
 #[tokio::test]
-async fn a_users_verify_against_no_challenge_moves_its_failure_in_one_more_write() {
+async fn a_users_verify_against_no_challenge_gives_the_issuers_failure_back() {
     let deployment = Deployment::new().await;
     let token = user_token("no-challenge");
     let (national, _) = fresh_phone();
-    // The attempt (none to count), the issuer's failure budget and the registry read for
-    // the link; then the failure moved to the user's own budget, in one round trip.
+    // The attempt (none to count), the issuer's and the user's own failure budgets and
+    // the registry read for the link; then the issuer's given back, in one round trip.
     let ((status, _, _), usage) = metered(
         &deployment,
         verify_fe(&deployment, &token, &national, &json!("1234"), json!("123456")),
@@ -313,10 +313,10 @@ async fn bridgekeeper_sends_and_verifies() {
     };
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(wrong))).await;
     assert_eq!(status, 401);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (TRANSACT, 1)], 2, 2));
 }
 
 #[tokio::test]

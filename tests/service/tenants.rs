@@ -280,3 +280,66 @@ async fn one_mailbox_has_one_budget_whatever_address_reaches_it() {
     let (status, _, _) = call_generate(&deployment, send(&format!("{user}+x@{domain}"))).await;
     assert_eq!(status, 429);
 }
+
+#[tokio::test]
+async fn an_address_past_its_failed_claims_touches_nothing_of_the_client() {
+    let deployment = Deployment::with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")], Endpoints::default()).await;
+    let victim = deployment.client_with(&[Permission::Bizmagnets]).await;
+    let uid = deployment
+        .config(&victim, Channel::Sms, 6, 300, "{code} is your {sender} code")
+        .await;
+    let (national, phone) = fresh_phone();
+    let body = json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"});
+    let junk = format!("{}.{}", victim.id, "0".repeat(64));
+    // Two failed claims fit the address's budget; the third is past it.
+    for _ in 0..3 {
+        let (status, _, _) = call_send_otp(&deployment, bizmagnets_send(&uid, &junk, &body, ELSEWHERE)).await;
+        assert_eq!(status, 401);
+    }
+    // From then on a claim from that address is checked first: it reads the client and
+    // spends the address's budget, and writes nothing of the client's.
+    let (answer, usage) = crate::round_trips::metered(
+        &deployment,
+        call_send_otp(&deployment, bizmagnets_send(&uid, &junk, &body, ELSEWHERE)),
+    )
+    .await;
+    assert_eq!(answer.0, 401);
+    let expected =
+        crate::round_trips::expected(&[(crate::round_trips::BATCH, 1), (crate::round_trips::UPDATE, 1)], 2, 2);
+    assert_eq!(usage, expected);
+    // The client's own request from its own address goes out, and its real claims were
+    // never held back.
+    let (status, answer, _) = call_send_otp(
+        &deployment,
+        bizmagnets_send(&uid, &victim.api_key, &body, "203.0.113.50"),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(sms_to(&phone).len(), 1);
+}
+
+#[tokio::test]
+async fn a_user_past_their_own_failures_touches_nothing_of_the_issuers() {
+    let deployment = Deployment::new().await;
+    let (national, _) = fresh_phone();
+    let prowler = user_token("flooder");
+    let auth_code = json!("1234");
+    let guess = || verify_fe(&deployment, &prowler, &national, &auth_code, json!("123456"));
+    for _ in 0..10 {
+        assert_eq!(guess().await.0, 410);
+    }
+    assert_eq!(guess().await.0, 429, "the user's own budget is spent");
+    // From then on the user's own budget is settled first, alone: nothing of the
+    // issuer's budget for the number is taken, even for a round trip.
+    let (answer, usage) = crate::round_trips::metered(&deployment, guess()).await;
+    assert_eq!(answer.0, 429);
+    assert_eq!(
+        usage,
+        crate::round_trips::expected(&[(crate::round_trips::UPDATE, 1)], 1, 1)
+    );
+    assert_eq!(
+        admissions(&deployment, "guess", &format!("91{national}")).await,
+        0,
+        "the issuer's budget for the number holds nothing of theirs"
+    );
+}

@@ -17,7 +17,9 @@
 //! vouches for: whoever lacks a client's credentials spends nothing of the client's, and
 //! is held by the budget of the address it calls from.
 
-use futures_util::future::join_all;
+use std::future::Future;
+
+use futures_util::future::{Either, join_all};
 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
@@ -132,10 +134,52 @@ impl<S: QuotaStore> Otp<S> {
     }
 
     /// The budget of a source address: sends an hour from callers no client vouches for.
+    /// An IPv6 caller is its /64: one subscriber's network, where any one of its 2^64
+    /// addresses is the caller's to pick.
     pub(crate) fn address_charge(&self, ip: std::net::IpAddr) -> SlidingCharge {
+        let subject = match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        };
         SlidingCharge {
             rule: self.policy.ip_send_quota(),
-            subject: ip.to_string(),
+            subject,
+        }
+    }
+
+    /// What the memory of refusals calls a claim's source address.
+    fn claimant(&self, requester: &Requester) -> Option<String> {
+        requester.tenant.client()?;
+        let ip = requester.source_ip?;
+        Some(format!("address:{}", self.address_charge(ip).subject))
+    }
+
+    /// `reads` (the claimed client's credentials among them), awaited first when the
+    /// request claims a client from an address whose failed claims its budget refused
+    /// lately: a claim that fails again then spends nothing of the client's, not even for
+    /// a round trip. Any other request gets `reads` back untouched, to run beside its
+    /// first round trip.
+    pub(crate) async fn claim_checked_first<T>(
+        &self,
+        requester: &Requester,
+        reads: impl Future<Output = Result<T, OtpError>>,
+        now: UnixSeconds,
+    ) -> Result<impl Future<Output = Result<T, OtpError>>, OtpError> {
+        let suspect = self
+            .claimant(requester)
+            .is_some_and(|claimant| self.suspects.is_suspect(&claimant, now));
+        if !suspect {
+            return Ok(Either::Left(reads));
+        }
+        match reads.await {
+            Ok(value) => Ok(Either::Right(std::future::ready(Ok(value)))),
+            Err(error) => {
+                self.charge_failed_claim(requester, &error, now).await;
+                Err(error)
+            }
         }
     }
 
@@ -153,7 +197,13 @@ impl<S: QuotaStore> Otp<S> {
         };
         match self.store.take(&self.address_charge(ip), at).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => tracing::info!(%ip, "failed credentials from an address past its budget"),
+            Ok(Err(exceeded)) => {
+                tracing::info!(%ip, "failed credentials from an address past its budget");
+                if let Some(claimant) = self.claimant(requester) {
+                    self.suspects
+                        .mark(claimant, at + exceeded.retry_after.max(1) as i64, at);
+                }
+            }
             Err(error) => tracing::warn!(error = %error, "a failed claim's address budget was not spent"),
         }
     }

@@ -10,6 +10,7 @@
 mod budgets;
 mod owned;
 mod send;
+mod suspects;
 mod verify;
 
 use std::collections::BTreeSet;
@@ -27,6 +28,7 @@ use crate::telemetry::Telemetry;
 
 pub use crate::tenant::Requester;
 pub use send::PendingSend;
+pub use suspects::Suspects;
 
 /// Countries SMS may go to; `None` allows every country.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +54,8 @@ pub struct Otp<S> {
     pub allow_test_destinations: bool,
     pub telemetry: Telemetry,
     pub clock: Arc<dyn Clock>,
+    /// Callers whose own budget refused them lately (this instance's memory).
+    pub suspects: Suspects,
 }
 
 fn new_auth_code(previous: Option<&str>) -> String {

@@ -88,6 +88,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             return Err(OtpError::CountryNotAllowed);
         }
         let at = self.clock.now();
+        let reads = self.claim_checked_first(requester, reads, at).await?;
         // Each store call's future is large: on the heap, so that deep request futures
         // stay well inside a thread's stack.
         let owner = TestOwner::of(requester.tenant.client());

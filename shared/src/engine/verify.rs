@@ -7,9 +7,11 @@
 //! A failure is its tenant's (API.md, "Tenants"): nobody without a tenant's credentials
 //! spends that tenant's budget for a destination. In a public tenant every failure spends
 //! the destination's budget, so that known and unknown destinations look alike. In a JWT
-//! issuer's tenant a failure against no live challenge of the caller's concerns nobody
-//! else: a second write moves it to that user's own budget, so no user can spend what the
-//! tenant's other users need for a destination.
+//! issuer's tenant every failure also spends the user's own budget, taken in the same
+//! round trip, which refuses a user past it before anything of the tenant's is kept; a
+//! failure against no live challenge of the caller's concerns nobody else, and a second
+//! write gives the tenant's back, so no user spends what the tenant's other users need
+//! for a destination they have no code for.
 
 use std::future::Future;
 
@@ -27,6 +29,9 @@ use super::{Otp, too_many};
 /// The first round trip's answers, each as the store gave it.
 struct Counted {
     budget: Result<crate::ports::Admission, StoreError>,
+    /// In an issuer's tenant, the user's own budget of failures, and what it answered
+    /// (taken beside the rest, or before it for a user it refused lately).
+    users_own: Option<(SlidingCharge, Result<crate::ports::Admission, StoreError>)>,
     challenge: Result<Option<Challenge>, StoreError>,
     located: Result<Option<Located>, StoreError>,
     link: Result<Option<LinkState>, StoreError>,
@@ -41,6 +46,17 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         }
     }
 
+    /// In an issuer's tenant, the budget of failures of the user who asks: the one that
+    /// decides failures against no live challenge of theirs, and that bounds what any
+    /// one user may try.
+    fn users_own_charge(&self, attempt: &Attempt) -> Option<SlidingCharge> {
+        let tenant = &attempt.requester.tenant;
+        matches!(tenant, Tenant::Issuer(_)).then(|| SlidingCharge {
+            rule: self.policy.guess_budget(),
+            subject: tenant.user_subject(&attempt.scope),
+        })
+    }
+
     /// Verifies a code, at once with the dialect's `reads` (its caller's credentials).
     /// When `reads` fails, the attempt and the failure it counted are given back: a
     /// request that compares nothing costs nothing (a failed claim of an API client's
@@ -51,7 +67,19 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, Verified), OtpError> {
         let now = self.clock.now();
+        let reads = self.claim_checked_first(&attempt.requester, reads, now).await?;
         let budget = self.guess_charge(&attempt.requester.tenant, &attempt.destination);
+        let users_own = self.users_own_charge(attempt);
+        // A user whose own budget refused them lately settles it before anything else.
+        let mut settled_first = None;
+        if let Some(charge) = users_own.as_ref().filter(|charge| self.is_suspect_user(charge, now)) {
+            let admission = self.store.take(charge, now).await?;
+            if let Err(exceeded) = admission {
+                self.refused_by_own_budget(attempt, charge, exceeded, now);
+                return Err(too_many(exceeded));
+            }
+            settled_first = Some(Ok(admission));
+        }
         let locate = async {
             match &attempt.handle {
                 Handle::Id(id) => self.store.locate(id).await,
@@ -64,11 +92,19 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 None => Ok(None),
             }
         };
+        let own_taken = async {
+            match (&users_own, settled_first) {
+                (_, Some(settled)) => Some(settled),
+                (Some(charge), None) => Some(self.store.take(charge, now).await),
+                (None, None) => None,
+            }
+        };
         // Each store call's future is large: on the heap, so that deep request futures
         // stay well inside a thread's stack.
-        let (reads, budget_taken, challenge, located, link) = tokio::join!(
+        let (reads, budget_taken, own_taken, challenge, located, link) = tokio::join!(
             Box::pin(reads),
             Box::pin(self.store.take(&budget, now)),
+            Box::pin(own_taken),
             Box::pin(self.store.count_attempt(
                 &attempt.scope,
                 &attempt.destination,
@@ -81,6 +117,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         );
         let counted = Counted {
             budget: budget_taken,
+            users_own: users_own.zip(own_taken),
             challenge,
             located,
             link,
@@ -103,6 +140,27 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         Ok((reads, verified?))
     }
 
+    /// Whether the user this budget is of was refused by it lately.
+    fn is_suspect_user(&self, users_own: &SlidingCharge, now: UnixSeconds) -> bool {
+        self.suspects.is_suspect(&format!("user:{}", users_own.subject), now)
+    }
+
+    /// A verify its user's own budget refused: remembered, so that the user's next
+    /// requests settle it first, and counted.
+    fn refused_by_own_budget(
+        &self,
+        attempt: &Attempt,
+        users_own: &SlidingCharge,
+        exceeded: crate::quota::Exceeded,
+        now: UnixSeconds,
+    ) {
+        let until = now + exceeded.retry_after.max(1) as i64;
+        self.suspects.mark(format!("user:{}", users_own.subject), until, now);
+        let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
+        self.telemetry.verify(origin, VerifyOutcome::Refused);
+        tracing::info!(destination = %attempt.destination, "verify refused by the user's own failure budget");
+    }
+
     /// Counts a verify the store failed (every other end is counted where it is decided).
     fn count_error(&self, attempt: &Attempt, error: &OtpError) {
         if matches!(error, OtpError::Unavailable { .. }) {
@@ -120,7 +178,9 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         counted: Counted,
         now: UnixSeconds,
     ) -> Result<Verified, OtpError> {
+        let own_error = counted.users_own.as_ref().and_then(|(_, taken)| taken.as_ref().err());
         let store_error = (counted.budget.as_ref().err())
+            .or(own_error)
             .or(counted.challenge.as_ref().err())
             .or(counted.located.as_ref().err())
             .or(counted.link.as_ref().err())
@@ -129,6 +189,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             self.give_back_verify(attempt, budget, &counted, now).await;
             return Err(error.into());
         }
+        let users_own = match &counted.users_own {
+            Some((charge, Ok(admission))) => Some((charge.clone(), *admission)),
+            _ => None,
+        };
         let (Ok(admission), Ok(challenge), Ok(located), Ok(link)) =
             (counted.budget, counted.challenge, counted.located, counted.link)
         else {
@@ -138,15 +202,33 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             });
         };
         let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
-        if challenge.is_none() && matches!(attempt.requester.tenant, Tenant::Issuer(_)) {
-            return Box::pin(self.user_failure(attempt, budget, admission.is_ok(), now)).await;
+        let tenant_taken = admission.is_ok();
+        if let Some((charge, Err(exceeded))) = &users_own {
+            // The user's own budget is spent: nothing of the tenant's is kept.
+            self.refused_by_own_budget(attempt, charge, *exceeded, now);
+            tokio::join!(
+                self.give_back_if(tenant_taken, budget, now),
+                self.uncount_if(attempt, challenge.as_ref())
+            );
+            return Err(too_many(*exceeded));
+        }
+        let own_taken = users_own.as_ref().map(|(charge, _)| charge);
+        if challenge.is_none() && own_taken.is_some() {
+            // No live challenge of the caller's: the failure concerns the user alone,
+            // whose own budget holds it; the tenant's is given back.
+            self.give_back_if(tenant_taken, budget, now).await;
+            tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
+            self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
+            return Err(OtpError::Gone);
         }
         if let Err(exceeded) = admission {
             self.telemetry.verify(origin, VerifyOutcome::Refused);
-            // Refused before any comparison: the attempt counted beside it is given back.
-            if let Some(challenge) = &challenge {
-                self.uncount(attempt, &challenge.id).await;
-            }
+            // Refused before any comparison: the attempt counted beside it is given back,
+            // and so is the user's own failure.
+            tokio::join!(
+                self.uncount_if(attempt, challenge.as_ref()),
+                self.give_back_if(own_taken.is_some(), own_taken.unwrap_or(budget), now)
+            );
             tracing::info!(destination = %attempt.destination, "verify refused by the failure budget");
             return Err(too_many(exceeded));
         }
@@ -201,7 +283,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
 
         // A right code is no failure: the budget is given back beside the use.
         let linking = attempt.link.as_ref().zip(link.as_ref());
-        let (consumed, given_back) = tokio::join!(
+        let (consumed, given_back, _) = tokio::join!(
             Box::pin(self.store.consume(
                 &attempt.scope,
                 &attempt.destination,
@@ -210,7 +292,8 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 now,
                 linking,
             )),
-            Box::pin(self.store.give_back(budget, now))
+            Box::pin(self.store.give_back(budget, now)),
+            self.give_back_if(own_taken.is_some(), own_taken.unwrap_or(budget), now)
         );
         if let Err(error) = given_back {
             tracing::warn!(error = %error, "failure budget not given back after a right code");
@@ -243,52 +326,33 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         })
     }
 
-    /// A failure against no live challenge in a JWT issuer's tenant: moved from the
-    /// tenant's budget for the destination (given back, when it was taken) to the budget
-    /// of the user who made it, which alone decides. Nothing was compared.
-    async fn user_failure(
-        &self,
-        attempt: &Attempt,
-        budget: &SlidingCharge,
-        taken: bool,
-        now: UnixSeconds,
-    ) -> Result<Verified, OtpError> {
-        let users_own = SlidingCharge {
-            rule: self.policy.guess_budget(),
-            subject: attempt.requester.tenant.user_subject(&attempt.scope),
-        };
-        let given_back = async {
-            if taken && let Err(error) = self.store.give_back(budget, now).await {
-                tracing::warn!(error = %error, "failure budget not given back");
-            }
-        };
-        let (_, admission) = tokio::join!(given_back, Box::pin(self.store.take(&users_own, now)));
-        let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
-        if let Err(exceeded) = admission? {
-            self.telemetry.verify(origin, VerifyOutcome::Refused);
-            tracing::info!(destination = %attempt.destination, "verify refused by the user's own failure budget");
-            return Err(too_many(exceeded));
-        }
-        tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
-        self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-        Err(OtpError::Gone)
-    }
-
     /// Gives back what a request that compared nothing counted.
     async fn give_back_verify(&self, attempt: &Attempt, budget: &SlidingCharge, counted: &Counted, now: UnixSeconds) {
-        let budget_back = async {
-            if matches!(counted.budget, Ok(Ok(())))
-                && let Err(error) = self.store.give_back(budget, now).await
-            {
-                tracing::warn!(error = %error, "failure budget not given back");
-            }
-        };
-        let attempt_back = async {
-            if let Ok(Some(challenge)) = &counted.challenge {
-                self.uncount(attempt, &challenge.id).await;
-            }
-        };
-        tokio::join!(budget_back, attempt_back);
+        let own = counted
+            .users_own
+            .as_ref()
+            .filter(|(_, taken)| matches!(taken, Ok(Ok(()))))
+            .map(|(charge, _)| charge);
+        let challenge = counted.challenge.as_ref().ok().and_then(Option::as_ref);
+        tokio::join!(
+            self.give_back_if(matches!(counted.budget, Ok(Ok(()))), budget, now),
+            self.give_back_if(own.is_some(), own.unwrap_or(budget), now),
+            self.uncount_if(attempt, challenge)
+        );
+    }
+
+    /// Gives back a failure `charge` took, when it `took` one.
+    async fn give_back_if(&self, took: bool, charge: &SlidingCharge, now: UnixSeconds) {
+        if took && let Err(error) = self.store.give_back(charge, now).await {
+            tracing::warn!(error = %error, "failure budget not given back");
+        }
+    }
+
+    /// Gives back the attempt counted on `challenge`, when one was.
+    async fn uncount_if(&self, attempt: &Attempt, challenge: Option<&Challenge>) {
+        if let Some(challenge) = challenge {
+            self.uncount(attempt, &challenge.id).await;
+        }
     }
 
     /// Counts a wrong code on `challenge` (as counted), under `origin` (the channel its

@@ -20,7 +20,7 @@ use crate::ports::{Admission, QuotaStore, StoreError};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::escape;
 
-use super::items::{DynamoStore, Item, PK, TTL, conditional_failed, get_n, n, s, unavailable, written};
+use super::items::{DynamoStore, Item, PK, TTL, back_off, conditional_failed, get_n, n, s, unavailable, written};
 
 fn sliding_pk(charge: &SlidingCharge) -> String {
     format!("SLIDE#{}#{}", charge.rule.name, escape(&charge.subject))
@@ -56,8 +56,9 @@ fn shift_out(limit: u32, place: u32) -> String {
     format!("SET {}", actions.join(", "))
 }
 
-/// Places a give-back tries: each retry follows an admission that moved its own.
-const GIVE_BACK_TRIES: usize = 4;
+/// Places a give-back tries: each retry follows an admission that moved its own, after a
+/// short random pause, so that a burst of admissions on one budget cannot outrun it.
+const GIVE_BACK_TRIES: u32 = 8;
 
 /// The item as it was when an update's condition failed (asked with `ALL_OLD`).
 fn item_before<R>(error: &SdkError<UpdateItemError, R>) -> Item {
@@ -110,7 +111,7 @@ impl QuotaStore for DynamoStore {
     async fn give_back(&self, charge: &SlidingCharge, at: UnixSeconds) -> Result<(), StoreError> {
         let limit = charge.rule.limit;
         let mut place = 0;
-        for _ in 0..GIVE_BACK_TRIES {
+        for try_number in 1..=GIVE_BACK_TRIES {
             let result = self
                 .client
                 .update_item()
@@ -135,6 +136,7 @@ impl QuotaStore for DynamoStore {
                         Some(found) => place = found as u32,
                         None => return Ok(()),
                     }
+                    back_off(try_number).await;
                 }
                 Err(error) => return Err(unavailable(error)),
             }
