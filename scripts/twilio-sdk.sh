@@ -2,8 +2,9 @@
 # Twilio Verify v2 through Twilio's official Python SDK (PyPI `twilio`), pointed at the
 # local server (scripts/dev.sh) by replacing the Verify domain's base URL: create, wrong
 # and right checks, a check after approval, check by sid, cancel, max attempts, the send
-# budget, the email channel, bad credentials, and with an API key (SK...) the flows that
-# send and check; then Twilio's official Node SDK (npm `twilio`, pinned in
+# budget, the email channel, the Services resource (create, send, fetch, list page by
+# page, update, delete), bad credentials, and with an API key (SK...) the flows that
+# send and check and the services flow; then Twilio's official Node SDK (npm `twilio`, pinned in
 # tests/clients/package.json), as the README's Node example runs it, with the auth token
 # and with an API key: that SDK refuses an account SID not of Twilio's form before any
 # request. Prints one line per flow; fails on any.

@@ -177,6 +177,37 @@ impl CodeKeys {
         self.keys.iter().any(|(id, _)| id == key_id)
     }
 
+    /// The message of a tag over `parts` for `purpose`: each part ends in a NUL, which no
+    /// part contains, so distinct parts never read alike.
+    fn tagged(purpose: &str, parts: &[&str]) -> Vec<u8> {
+        let mut message = Vec::new();
+        for part in std::iter::once(purpose).chain(parts.iter().copied()) {
+            message.extend_from_slice(part.as_bytes());
+            message.push(0);
+        }
+        message
+    }
+
+    /// A tag over `parts` under the newest key, for a value the service hands out and
+    /// must know again as its own (a page token): 32 hex digits (128 bits).
+    pub fn tag(&self, purpose: &str, parts: &[&str]) -> String {
+        let (_, key) = &self.keys[0];
+        let tag = hmac::sign(key, &Self::tagged(purpose, parts));
+        tag.as_ref()[..16].iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// Whether `tag` is `tag(purpose, parts)` under any of the keys; constant time.
+    pub fn knows_tag(&self, purpose: &str, parts: &[&str], tag: &str) -> bool {
+        let message = Self::tagged(purpose, parts);
+        self.keys.iter().any(|(_, key)| {
+            let expected: String = hmac::sign(key, &message).as_ref()[..16]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), tag.as_bytes()).is_ok()
+        })
+    }
+
     /// Whether `code` is the one sealed for `challenge_id` (or for what the seal is bound
     /// to instead); constant time in the tag.
     pub fn matches(&self, challenge_id: &str, code: &Code, sealed: &SealedCode) -> bool {
@@ -271,6 +302,27 @@ mod tests {
         assert_eq!(
             CodeKeys::parse(&format!("{KEY_A},short")).unwrap_err(),
             KeyError::TooShort(2)
+        );
+    }
+
+    #[test]
+    fn tags_name_their_parts_and_survive_rotation() {
+        let keys = CodeKeys::parse(KEY_A).unwrap();
+        let tag = keys.tag("page", &["client-1", "42"]);
+        assert_eq!(tag.len(), 32);
+        assert!(keys.knows_tag("page", &["client-1", "42"], &tag));
+        assert!(!keys.knows_tag("page", &["client-2", "42"], &tag), "another client's");
+        assert!(
+            !keys.knows_tag("page", &["client-1", "4", "2"], &tag),
+            "parts do not run together"
+        );
+        assert!(!keys.knows_tag("other", &["client-1", "42"], &tag), "another purpose's");
+        let rotated = CodeKeys::parse(&format!("{KEY_B},{KEY_A}")).unwrap();
+        assert!(rotated.knows_tag("page", &["client-1", "42"], &tag));
+        assert!(
+            !CodeKeys::parse(KEY_B)
+                .unwrap()
+                .knows_tag("page", &["client-1", "42"], &tag)
         );
     }
 }

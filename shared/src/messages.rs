@@ -140,7 +140,8 @@ impl Messages {
         shown_sender: &str,
     ) -> Message {
         let mut message = self.from_template(&config.template, code, profile, name, Some(shown_sender));
-        message.sender = Some(config.sender.clone());
+        // No sender of its own: the deployment's (its SMS sender ID, its email identity).
+        message.sender = (!config.sender.is_empty()).then(|| config.sender.clone());
         message.whatsapp = config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
             template,
             code: code.clone(),

@@ -243,6 +243,17 @@ pub struct ClientRecord {
     pub limits: ClientLimits,
     /// A disabled client's credentials are refused, whatever they are.
     pub disabled: bool,
+    /// Its OTP configurations (Twilio's services), by uid, oldest first: the index the
+    /// Services resource lists from, read with the credentials it is listed under.
+    pub services: Vec<IndexedService>,
+}
+
+/// A configuration as its client's index holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexedService {
+    /// When it was made (or indexed, for one made before the index).
+    pub created: UnixSeconds,
+    pub uid: String,
 }
 
 impl ClientRecord {
@@ -354,6 +365,28 @@ pub struct OtpConfig {
     /// each with its own template and sender; `channel` is the default, which requests
     /// that name none use.
     pub more_channels: Vec<ChannelSetup>,
+    /// What Twilio's Services resource says of it beyond the above.
+    pub service: ServiceFacts,
+}
+
+/// A configuration as Twilio's Services resource shows it, beyond how it sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceFacts {
+    /// Twilio's `FriendlyName`: the name its messages show as `{sender}`.
+    pub friendly_name: Option<String>,
+    /// The parameters of Twilio's API that map onto nothing here, as sent, by name.
+    pub kept: std::collections::BTreeMap<String, String>,
+    pub created_at: Option<UnixSeconds>,
+    pub updated_at: Option<UnixSeconds>,
+}
+
+/// What making a service came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceAdded {
+    Added,
+    NoSuchClient,
+    /// The client already has the most services one may have.
+    Full,
 }
 
 /// How a configuration sends by one channel besides its default.
@@ -399,7 +432,18 @@ impl OtpConfig {
 
 pub trait ConfigRegistry: Send + Sync {
     fn config(&self, uid: &str) -> impl Future<Output = Result<Option<OtpConfig>, StoreError>> + Send;
-    fn put_config(&self, config: &OtpConfig) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Several configurations at once (one round trip), in the order asked; those gone
+    /// are left out.
+    fn configs(&self, uids: &[String]) -> impl Future<Output = Result<Vec<OtpConfig>, StoreError>> + Send;
+    /// Makes a configuration and adds it to its client's index, in one transaction, under
+    /// the most a client may have.
+    fn put_config(&self, config: &OtpConfig) -> impl Future<Output = Result<ServiceAdded, StoreError>> + Send;
+    /// Replaces what Twilio's Services resource may change of `config` (its code length,
+    /// its friendly name, the parameters kept): false when it is not `config.client_id`'s.
+    fn update_service(&self, config: &OtpConfig) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Deletes `client`'s configuration `uid` and its entry in the client's index: false
+    /// when it is not the client's.
+    fn delete_config(&self, client: &str, uid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// A message to deliver. The code appears in it, so it is never logged.

@@ -75,6 +75,23 @@ const flows = {
     await createWrongAndRightCheck(keyClient(), "+919876543233");
   },
 
+  // Services as applications manage them at start-up, with an API key: create, fetch,
+  // list every page, update, delete.
+  async servicesWithApiKey() {
+    const services = keyClient().verify.v2.services;
+    const created = await services.create({ friendlyName: "Node Shop", codeLength: 7 });
+    assert.match(created.sid, /^VA[0-9a-f]{32}$/);
+    assert.deepEqual([created.friendlyName, created.codeLength], ["Node Shop", 7]);
+    const fetched = await services(created.sid).fetch();
+    assert.equal(fetched.sid, created.sid);
+    const listed = (await services.list({ pageSize: 1 })).map((service) => service.sid);
+    assert.ok(listed.includes(created.sid) && listed.includes(SERVICE_SID), listed.join(","));
+    const updated = await services(created.sid).update({ friendlyName: "Node Shop 2" });
+    assert.equal(updated.friendlyName, "Node Shop 2");
+    assert.equal(await services(created.sid).remove(), true);
+    await refused(() => services(created.sid).fetch(), 20404, 404);
+  },
+
   async apiKeyWithAWrongSecret() {
     const service = keyClient("not-the-secret").verify.v2.services(SERVICE_SID);
     await refused(() => service.verifications.create({ to: "+919876543234", channel: "sms" }), 20003, 401);

@@ -47,6 +47,7 @@ async fn deployment_for_events() -> Deployment {
             permissions: Permission::ALL.into_iter().collect(),
             limits: Default::default(),
             disabled: false,
+            services: Vec::new(),
         })
         .await
         .expect("client stored");
@@ -61,6 +62,7 @@ async fn deployment_for_events() -> Deployment {
             sender: "Acme".into(),
             whatsapp: None,
             more_channels: Vec::new(),
+            service: Default::default(),
         })
         .await
         .expect("configuration stored");
@@ -86,7 +88,7 @@ fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambd
 #[tokio::test]
 async fn every_event_file_has_a_function() {
     let names = event_names();
-    assert_eq!(names.len(), 21);
+    assert_eq!(names.len(), 26);
     for name in &names {
         function_of(name);
         if let Err(mismatch) = otp_tests::openapi::check_request(&event(name)) {
@@ -219,7 +221,7 @@ fn every_route_of_the_template_has_an_event() {
         })
         .collect();
     let routes = template_route_keys();
-    assert_eq!(routes.len(), 20, "{routes:?}");
+    assert_eq!(routes.len(), 25, "{routes:?}");
     for route in routes {
         assert!(keys.contains(&route), "no event in events/ for the route {route}");
     }
@@ -325,4 +327,23 @@ async fn the_twilio_events_run_a_whole_flow() {
         (404, &invalid(20404)),
         "an approved verification is settled"
     );
+}
+
+#[tokio::test]
+async fn the_twilio_service_events_run_a_whole_flow() {
+    let deployment = deployment_for_events().await;
+    let (status, body, _) = call_verify(&deployment, event("verify-twilio-service-fetch")).await;
+    assert_eq!((status, &body["code_length"]), (200, &json!(6)), "{body}");
+    let (status, body, _) = call_verify(&deployment, event("verify-twilio-service-update")).await;
+    assert_eq!((status, &body["friendly_name"]), (200, &json!("Acme")), "{body}");
+    let (status, body, _) = call_verify(&deployment, event("verify-twilio-service-create")).await;
+    assert_eq!((status, &body["friendly_name"]), (201, &json!("Acme Shop")), "{body}");
+    let (status, body, _) = call_verify(&deployment, event("verify-twilio-service-list")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["services"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["meta"]["page_size"], 20, "the event's query");
+    let (status, _, _) = call_verify(&deployment, event("verify-twilio-service-delete")).await;
+    assert_eq!(status, 204);
+    let (status, body, _) = call_verify(&deployment, event("verify-twilio-service-fetch")).await;
+    assert_eq!((status, &body["code"]), (404, &json!(20404)));
 }

@@ -21,6 +21,7 @@ mod telemetry;
 mod tenants;
 mod test_destinations;
 mod twilio;
+mod twilio_services;
 mod whatsapp;
 mod zap;
 

@@ -13,14 +13,21 @@ use serde_json::{Value, json};
 
 use crate::*;
 
-/// The actions the `Allow` statements of a function's policies name.
-fn allowed_actions(function: &str) -> BTreeSet<String> {
+/// The line that opens `function`'s resource in `template.yaml` (`SendOtpFunction:`), and
+/// the template's text.
+fn function_in_template(function: &str) -> (String, String) {
     let resource: String = function
         .split('-')
         .map(|word| word[..1].to_uppercase() + &word[1..])
         .collect::<String>()
         + "Function:";
     let template = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    (resource, template)
+}
+
+/// The actions the `Allow` statements of a function's policies name.
+fn allowed_actions(function: &str) -> BTreeSet<String> {
+    let (resource, template) = function_in_template(function);
     let (mut in_function, mut allows, mut in_list) = (false, false, false);
     let mut allowed = BTreeSet::new();
     for line in template.lines() {
@@ -195,6 +202,49 @@ async fn bizmagnets_and_zap_flows_stay_inside_their_roles() {
     }
 }
 
+#[tokio::test]
+async fn twilio_flows_and_its_services_resource_stay_inside_their_roles() {
+    use crate::twilio::twilio_request;
+    let deployment = Deployment::new().await;
+    let client = deployment.client_with(&[otp_shared::ports::Permission::Twilio]).await;
+    let auth = Some((client.id.as_str(), client.secret.as_str()));
+    let (status, service, _) = allowed_call(
+        &deployment,
+        "verify",
+        twilio_request("POST", "/v2/Services", auth, &[("FriendlyName", "Acme")]),
+    )
+    .await;
+    assert_eq!(status, 201, "{service}");
+    let sid = service["sid"].as_str().expect("a sid").to_owned();
+    let phone = fresh_phone().1;
+    let create = twilio_request(
+        "POST",
+        &format!("/v2/Services/{sid}/Verifications"),
+        auth,
+        &[("To", phone.as_str()), ("Channel", "sms")],
+    );
+    assert_eq!(allowed_call(&deployment, "send-otp", create).await.0, 201);
+    for code in wrong_and_right(&last_code(&phone)) {
+        let check = twilio_request(
+            "POST",
+            &format!("/v2/Services/{sid}/VerificationCheck"),
+            auth,
+            &[("To", phone.as_str()), ("Code", code.as_str())],
+        );
+        assert_eq!(allowed_call(&deployment, "verify", check).await.0, 200);
+    }
+    let path = format!("/v2/Services/{sid}");
+    for (method, path, form, expected) in [
+        ("GET", "/v2/Services", &[][..], 200),
+        ("GET", path.as_str(), &[][..], 200),
+        ("POST", path.as_str(), &[("CodeLength", "8")][..], 200),
+        ("DELETE", path.as_str(), &[][..], 204),
+    ] {
+        let answer = allowed_call(&deployment, "verify", twilio_request(method, path, auth, form)).await;
+        assert_eq!(answer.0, expected, "{method} {path}: {}", answer.1);
+    }
+}
+
 /// Every kind of item the table holds, as its partition key starts (shared/src/store/mod.rs).
 const ITEM_KINDS: [&str; 9] = [
     "CHALLENGE#",
@@ -239,12 +289,7 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
 /// `ForAllValues:StringLike` `dynamodb:LeadingKeys` condition allows, as written
 /// (`CHALLENGE#*`; None without that condition). Read as `allowed_actions` reads.
 fn table_statements(function: &str) -> Vec<Option<BTreeSet<String>>> {
-    let resource: String = function
-        .split('-')
-        .map(|word| word[..1].to_uppercase() + &word[1..])
-        .collect::<String>()
-        + "Function:";
-    let template = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+    let (resource, template) = function_in_template(function);
     let mut statements: Vec<(bool, Option<BTreeSet<String>>)> = Vec::new();
     let (mut in_function, mut in_keys) = (false, false);
     // The indentation of the `ForAllValues:StringLike:` line whose block is being read.

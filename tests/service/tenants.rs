@@ -43,6 +43,44 @@ fn bizmagnets_send(uid: &str, key: &str, body: &Value, source_ip: &str) -> lambd
     lambda_http::request::from_str(&event).expect("a valid event")
 }
 
+/// A BizMagnets client whose address may send twice an hour, its SMS configuration, a
+/// number and a send body for it, and a key that claims the client with a wrong secret.
+struct Victim {
+    deployment: Deployment,
+    victim: otp_tests::TestClient,
+    uid: String,
+    phone: String,
+    body: Value,
+    junk: String,
+}
+
+async fn victim() -> Victim {
+    let deployment = Deployment::with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")], Endpoints::default()).await;
+    let victim = deployment.client_with(&[Permission::Bizmagnets]).await;
+    let uid = deployment
+        .config(&victim, Channel::Sms, 6, 300, "{code} is your {sender} code")
+        .await;
+    let (national, phone) = fresh_phone();
+    let body = json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"});
+    let junk = format!("{}.{}", victim.id, "0".repeat(64));
+    Victim {
+        deployment,
+        victim,
+        uid,
+        phone,
+        body,
+        junk,
+    }
+}
+
+/// `count` sendOTPs with `junk` credentials from elsewhere, each refused (401).
+async fn failed_claims(deployment: &Deployment, uid: &str, junk: &str, body: &Value, count: usize) {
+    for _ in 0..count {
+        let (status, _, _) = call_send_otp(deployment, bizmagnets_send(uid, junk, body, ELSEWHERE)).await;
+        assert_eq!(status, 401);
+    }
+}
+
 /// The admissions a sliding budget holds (its non-free slots), for the item of `rule`
 /// whose key names `naming`.
 async fn admissions(deployment: &Deployment, rule: &str, naming: &str) -> usize {
@@ -138,18 +176,15 @@ async fn anonymous_sends_fill_no_other_tenants_number_range() {
 
 #[tokio::test]
 async fn failed_credentials_spend_nothing_of_the_client_they_name() {
-    let deployment = Deployment::with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")], Endpoints::default()).await;
-    let victim = deployment.client_with(&[Permission::Bizmagnets]).await;
-    let uid = deployment
-        .config(&victim, Channel::Sms, 6, 300, "{code} is your {sender} code")
-        .await;
-    let (national, phone) = fresh_phone();
-    let body = json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"});
-    let junk = format!("{}.{}", victim.id, "0".repeat(64));
-    for _ in 0..3 {
-        let (status, _, _) = call_send_otp(&deployment, bizmagnets_send(&uid, &junk, &body, ELSEWHERE)).await;
-        assert_eq!(status, 401);
-    }
+    let Victim {
+        deployment,
+        victim,
+        uid,
+        phone,
+        body,
+        junk,
+    } = victim().await;
+    failed_claims(&deployment, &uid, &junk, &body, 3).await;
     // The client's budgets are untouched: its own send goes out at once, counted once.
     let (status, answer, _) = call_send_otp(
         &deployment,
@@ -283,19 +318,16 @@ async fn one_mailbox_has_one_budget_whatever_address_reaches_it() {
 
 #[tokio::test]
 async fn an_address_past_its_failed_claims_touches_nothing_of_the_client() {
-    let deployment = Deployment::with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")], Endpoints::default()).await;
-    let victim = deployment.client_with(&[Permission::Bizmagnets]).await;
-    let uid = deployment
-        .config(&victim, Channel::Sms, 6, 300, "{code} is your {sender} code")
-        .await;
-    let (national, phone) = fresh_phone();
-    let body = json!({"name": "Asha", "mobileNumber": national, "countryCode": "+91"});
-    let junk = format!("{}.{}", victim.id, "0".repeat(64));
+    let Victim {
+        deployment,
+        victim,
+        uid,
+        phone,
+        body,
+        junk,
+    } = victim().await;
     // Two failed claims fit the address's budget; the third is past it.
-    for _ in 0..3 {
-        let (status, _, _) = call_send_otp(&deployment, bizmagnets_send(&uid, &junk, &body, ELSEWHERE)).await;
-        assert_eq!(status, 401);
-    }
+    failed_claims(&deployment, &uid, &junk, &body, 3).await;
     // From then on a claim from that address is checked first: it reads the client and
     // spends the address's budget, and writes nothing of the client's.
     let (answer, usage) = crate::round_trips::metered(

@@ -31,11 +31,14 @@ pub(crate) fn twilio_request(
     if let Some(basic) = &basic {
         headers.push(("authorization", basic.as_str()));
     }
+    // A query travels apart from the path, as API Gateway hands it over.
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut event: Value = serde_json::from_str(&api_event(path, &headers, &body, "203.0.113.10")).expect("JSON");
+    event["rawQueryString"] = json!(query);
     event["routeKey"] = json!(format!("{method} {path}"));
     event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
     event["requestContext"]["http"]["method"] = json!(method);
-    if method == "GET" {
+    if method == "GET" || method == "DELETE" {
         event.as_object_mut().expect("an object").remove("body");
     }
     lambda_http::request::from_str(&event.to_string()).expect("a valid event")
@@ -76,7 +79,7 @@ impl Service {
         service
     }
 
-    fn auth(&self) -> Option<(&str, &str)> {
+    pub(crate) fn auth(&self) -> Option<(&str, &str)> {
         Some((&self.credentials.0, &self.credentials.1))
     }
 

@@ -134,9 +134,16 @@ fn files_in(dir: &Path, prefix: &str) -> std::io::Result<Vec<String>> {
 }
 
 /// Fields whose values the service makes itself and that carry nothing of a request
-/// (times, ids of its own, an API client's UUID): left out of the search, where their
+/// (times, ids of its own, an API client's and a service's UUIDs): left out of the search, where their
 /// digits could spell any code or number.
-const OWN_FIELDS: [&str; 5] = ["timestamp", "challenge_id", "client", "requestId", "xrayTraceId"];
+const OWN_FIELDS: [&str; 6] = [
+    "timestamp",
+    "challenge_id",
+    "client",
+    "service",
+    "requestId",
+    "xrayTraceId",
+];
 
 /// The text of a log line that the search covers: every value but `OWN_FIELDS`.
 fn searched(line: &Value) -> String {

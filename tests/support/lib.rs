@@ -513,6 +513,7 @@ impl Deployment {
                 permissions: permissions.iter().copied().collect(),
                 limits,
                 disabled: false,
+                services: Vec::new(),
             })
             .await
             .expect("client stored");
@@ -550,6 +551,7 @@ impl Deployment {
                 sender: "Acme".to_owned(),
                 whatsapp: None,
                 more_channels: Vec::new(),
+                service: Default::default(),
             })
             .await
             .expect("configuration stored");

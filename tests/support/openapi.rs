@@ -138,6 +138,15 @@ pub fn check_response(
     let response = operation["responses"]
         .get(status.to_string())
         .ok_or_else(|| format!("{method} {path}: status {status} is not declared"))?;
+    // A response the document gives no content (a 204) has no body.
+    if response.get("content").is_none() {
+        return match body {
+            Value::Null => Ok(()),
+            _ => Err(format!(
+                "{method} {path} {status}: a body where none is declared: {body}"
+            )),
+        };
+    }
     validate(&response["content"]["application/json"]["schema"], body)
         .map_err(|e| format!("{method} {path} {status}: {e}: {body}"))?;
     if response["headers"]["Retry-After"]["required"] == true && retry_after.is_none() {

@@ -12,6 +12,10 @@ where
     Ok(
         if twilio::is_verification(&event) && [Method::GET, Method::POST].contains(event.method()) {
             twilio::verification(app, event).await
+        } else if twilio::is_services(&event) && [Method::GET, Method::POST].contains(event.method())
+            || twilio::is_service(&event) && [Method::GET, Method::POST, Method::DELETE].contains(event.method())
+        {
+            twilio::services(app, event).await
         } else if !dialect::is_post(&event) {
             dialect::unrouted(app, &event)
         } else if kgen::is_verify(&event) {

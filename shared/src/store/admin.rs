@@ -284,20 +284,6 @@ impl DynamoStore {
         )
     }
 
-    /// Deletes a configuration: its sends and Twilio services stop at once (their
-    /// requests find no configuration). False when there was none.
-    pub async fn delete_config(&self, uid: &str) -> Result<bool, StoreError> {
-        written(
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key(PK, s(config_pk(uid)))
-                .condition_expression("attribute_exists(pk)")
-                .send()
-                .await,
-        )
-    }
-
     /// Unlinks a contact from its user in `realm`: the contact item and the user's record
     /// of it go together. The user it was linked to, or None when it was nobody's there.
     pub async fn unlink(&self, realm: &Realm, destination: &Destination) -> Result<Option<UserRef>, StoreError> {

@@ -8,12 +8,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use crate::destination::Destination;
 use crate::policy::Profile;
 use crate::ports::{
-    ApiKey, Channel, ChannelSetup, ClientLimits, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission,
-    StoreError, WhatsAppTemplate,
+    ApiKey, Channel, ChannelSetup, ClientLimits, ClientRecord, ClientRegistry, OtpConfig, Permission, StoreError,
+    WhatsAppTemplate,
 };
 use crate::test_destinations::{TestDestination, TestOwner};
 
-use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, get_b, get_n, get_s, n, s};
+use super::items::{DynamoStore, Item, PK, b, client_pk, get_b, get_n, get_s, n, s};
 
 /// Each API key is an attribute of its client's item, named by this prefix and the key's
 /// SID (a map of `name`, `secret_hash` and `created`): the one read that checks an auth
@@ -91,6 +91,7 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
         disabled: item
             .get("disabled")
             .is_some_and(|v| v.as_bool().map_or(true, |disabled| *disabled)),
+        services: super::services::services_of(item),
     })
 }
 
@@ -122,6 +123,7 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
         sender: default.sender,
         whatsapp: default.whatsapp,
         more_channels,
+        service: super::services::facts_from(item),
     })
 }
 
@@ -238,39 +240,5 @@ impl ClientRegistry for DynamoStore {
         destination: &Destination,
     ) -> Result<Option<TestDestination>, StoreError> {
         self.read_test_destination(owner, destination).await
-    }
-}
-
-impl ConfigRegistry for DynamoStore {
-    async fn config(&self, uid: &str) -> Result<Option<OtpConfig>, StoreError> {
-        Ok(self.get(config_pk(uid)).await?.and_then(|item| config_from(uid, &item)))
-    }
-
-    async fn put_config(&self, config: &OtpConfig) -> Result<(), StoreError> {
-        let mut put = Put::builder()
-            .table_name(&self.table)
-            .item(PK, s(config_pk(&config.uid)))
-            .item("client_id", s(&config.client_id))
-            .item("channel", s(config.channel.name()))
-            .item("code_length", n(config.profile.code_length))
-            .item("lifetime", n(config.profile.lifetime.as_secs()))
-            .item("template", s(&config.template))
-            .item("sender", s(&config.sender))
-            .condition_expression("attribute_not_exists(pk)");
-        for (name, value) in whatsapp_attributes(config.whatsapp.as_ref()) {
-            put = put.item(name, value);
-        }
-        for setup in &config.more_channels {
-            put = put.item(channel_attribute(setup.channel), channel_value(setup));
-        }
-        let put = put.build().expect("complete put");
-        if self.put_one(put).await? {
-            Ok(())
-        } else {
-            Err(StoreError::inconsistent(format!(
-                "configuration {} already exists",
-                config.uid
-            )))
-        }
     }
 }

@@ -142,6 +142,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
                 sends_per_number_range_per_hour: Some(1_000_000),
             },
             disabled: false,
+            services: Vec::new(),
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -156,6 +157,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
             sender: "Bench".into(),
             whatsapp: None,
             more_channels: Vec::new(),
+            service: Default::default(),
         })
         .await
         .map_err(|e| e.to_string())?;

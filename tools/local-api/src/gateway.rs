@@ -43,6 +43,9 @@ pub fn event(
             })
             .or_insert(Value::String(value));
     }
+    // API Gateway says which scheme the client used, whatever the client sent; the
+    // local server is plain HTTP (resources' URLs, such as a page's next, are built on it).
+    joined.insert("x-forwarded-proto".to_owned(), Value::String("http".to_owned()));
     let user_agent = joined
         .get("user-agent")
         .cloned()
@@ -84,6 +87,22 @@ pub fn event(
     });
     if !cookies.is_empty() {
         event["cookies"] = Value::Array(cookies);
+    }
+    // As API Gateway gives them: decoded, a name given twice with its values comma-joined.
+    let mut parameters: Map<String, Value> = Map::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        parameters
+            .entry(name.into_owned())
+            .and_modify(|existing| {
+                if let Value::String(text) = existing {
+                    text.push(',');
+                    text.push_str(&value);
+                }
+            })
+            .or_insert(Value::String(value.into_owned()));
+    }
+    if !parameters.is_empty() {
+        event["queryStringParameters"] = Value::Object(parameters);
     }
     if !body.is_empty() {
         event["body"] = Value::String(body);

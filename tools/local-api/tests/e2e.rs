@@ -28,6 +28,20 @@ impl Drop for Server {
     }
 }
 
+/// The JSON lines a server prints (where it serves), read on another thread for as long as
+/// it runs, so that its standard output stays open.
+fn json_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<Value> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(ready) = serde_json::from_str::<Value>(&line) {
+                let _ = sender.send(ready);
+            }
+        }
+    });
+    receiver
+}
+
 fn start() -> Server {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let mut child = Command::new("bash")
@@ -40,15 +54,7 @@ fn start() -> Server {
         .process_group(0)
         .spawn()
         .expect("scripts/dev.sh starts");
-    let stdout = child.stdout.take().expect("piped");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(ready) = serde_json::from_str::<Value>(&line) {
-                let _ = sender.send(ready);
-            }
-        }
-    });
+    let receiver = json_lines(child.stdout.take().expect("piped"));
     let ready = receiver
         .recv_timeout(Duration::from_secs(300))
         .expect("the local API says where it serves");
@@ -324,16 +330,7 @@ fn start_alone() -> Alone {
         .stderr(Stdio::null())
         .spawn()
         .expect("otp-local starts");
-    let stdout = child.stdout.take().expect("piped");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    // Reads on for as long as the server runs, so that its standard output stays open.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(ready) = serde_json::from_str::<Value>(&line) {
-                let _ = sender.send(ready);
-            }
-        }
-    });
+    let receiver = json_lines(child.stdout.take().expect("piped"));
     let ready = match receiver.recv_timeout(Duration::from_secs(60)) {
         Ok(ready) => ready,
         Err(error) => {

@@ -255,6 +255,7 @@ async fn create(
         permissions,
         limits,
         disabled: false,
+        services: Vec::new(),
     };
     admin
         .store

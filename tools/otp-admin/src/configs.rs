@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
+use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, ChannelSetup, ClientRegistry, ConfigRegistry, OtpConfig, WhatsAppTemplate};
+use otp_shared::ports::{
+    Channel, ChannelSetup, ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, WhatsAppTemplate,
+};
+use otp_shared::store::MAX_SERVICES_PER_CLIENT;
 use serde_json::{Value, json};
 
 use crate::{Admin, ChannelCommand, ConfigCommand, WhatsAppArgs};
@@ -21,6 +25,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
             whatsapp,
         } => {
             let channel = channel_of(&channel)?;
+            let now = SystemClock.now();
             let config = checked(OtpConfig {
                 uid: uuid::Uuid::new_v4().to_string(),
                 client_id: client.clone(),
@@ -30,12 +35,21 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 sender,
                 whatsapp: whatsapp_of(channel, whatsapp, None)?,
                 more_channels: Vec::new(),
+                service: ServiceFacts {
+                    created_at: Some(now),
+                    updated_at: Some(now),
+                    ..ServiceFacts::default()
+                },
             })?;
-            let known = admin.store.client(&client).await.map_err(|e| e.to_string())?;
-            if known.is_none() {
-                return Err(format!("no client {client}"));
+            match admin.store.put_config(&config).await.map_err(|e| e.to_string())? {
+                ServiceAdded::Added => {}
+                ServiceAdded::NoSuchClient => return Err(format!("no client {client}")),
+                ServiceAdded::Full => {
+                    return Err(format!(
+                        "client {client} has {MAX_SERVICES_PER_CLIENT} configurations, the most a client may have: delete one first"
+                    ));
+                }
             }
-            admin.store.put_config(&config).await.map_err(|e| e.to_string())?;
             Ok(json!({
                 "otp_config_uid": config.uid,
                 "service_sid": otp_shared::sid::of(otp_shared::sid::SERVICE, &config.uid),
@@ -145,10 +159,24 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
             Ok(shown(&existing(admin, &config).await?))
         }
         ConfigCommand::Delete { config } => {
-            if !admin.store.delete_config(&config).await.map_err(|e| e.to_string())? {
+            let current = existing(admin, &config).await?;
+            if !admin
+                .store
+                .delete_config(&current.client_id, &config)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no configuration {config}"));
             }
             Ok(json!({"otp_config_uid": config, "deleted": true}))
+        }
+        ConfigCommand::Index => {
+            let indexed = admin
+                .store
+                .index_configs(SystemClock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"indexed": indexed}))
         }
     }
 }

@@ -283,6 +283,10 @@ pub enum ConfigCommand {
         #[arg(long, value_parser = config_arg)]
         config: String,
     },
+    /// Adds the configurations made before clients kept an index of their services to
+    /// that index, so that Twilio's Services list shows them (once, after upgrading; safe
+    /// to run again).
+    Index,
     /// The channels a configuration sends by besides its default (a Twilio service that
     /// sends by SMS and by email): requests that name one use it.
     #[command(subcommand)]

@@ -10,6 +10,7 @@
 
 mod render;
 mod request;
+mod services;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -35,6 +36,7 @@ use render::{Owner, Verification, channel_disabled};
 use request::{
     Route, base_url, basic_credentials, claimed_account, destination, form, percent_decoded, requested_channel, route,
 };
+pub use services::{SERVICE_TEMPLATE, serve as services};
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "twilio";
@@ -52,6 +54,16 @@ pub fn is_verification(request: &Request) -> bool {
     matches!(route(request), Some(Route::Verification { .. }))
 }
 
+/// `GET` (list) and `POST` (create) of the Services resource.
+pub fn is_services(request: &Request) -> bool {
+    matches!(route(request), Some(Route::Services))
+}
+
+/// `GET` (fetch), `POST` (update) and `DELETE` of one service.
+pub fn is_service(request: &Request) -> bool {
+    matches!(route(request), Some(Route::Service { .. }))
+}
+
 /// Whether a path is under Twilio's `/v2/`, where every answer, a route's this service
 /// does not serve too, is in Twilio's error shape (its SDKs parse every answer).
 pub fn is_under_prefix(request: &Request) -> bool {
@@ -61,7 +73,8 @@ pub fn is_under_prefix(request: &Request) -> bool {
 /// The methods a route of the dialect takes, for a 405's `Allow`.
 pub fn allowed_methods(request: &Request) -> Option<&'static str> {
     match route(request)? {
-        Route::Verification { .. } => Some("GET, POST"),
+        Route::Verification { .. } | Route::Services => Some("GET, POST"),
+        Route::Service { .. } => Some("DELETE, GET, POST"),
         _ => Some("POST"),
     }
 }
@@ -155,9 +168,12 @@ where
                 Operation::Create,
             ));
         }
-        // A friendly name is the name the message shows; the sender (an SMS sender ID, an
-        // email's display name) stays the service's.
-        let shown_name = friendly_name.as_deref().unwrap_or(&config.sender);
+        // A friendly name (the request's, else the service's) is the name the message
+        // shows; the sender (an SMS sender ID, an email's display name) stays the service's.
+        let shown_name = friendly_name
+            .as_deref()
+            .or(config.service.friendly_name.as_deref())
+            .unwrap_or(&config.sender);
         let sent = app
             .otp
             .finish_send(

@@ -10,9 +10,15 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::{MAX_BODY_BYTES, header, route_path};
 
-/// The routes, by their segments after `/v2/Services/{ServiceSid}/`.
+/// The routes: the Services resource, and the verifications under one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Route<'a> {
+    /// `/v2/Services`: list (`GET`) and create (`POST`).
+    Services,
+    /// `/v2/Services/{ServiceSid}`: fetch, update and delete.
+    Service {
+        service: &'a str,
+    },
     Create {
         service: &'a str,
     },
@@ -27,16 +33,28 @@ pub(super) enum Route<'a> {
 }
 
 pub(super) fn route(request: &Request) -> Option<Route<'_>> {
-    let rest = route_path(request).strip_prefix("/v2/Services/")?;
+    let path = route_path(request);
+    if path == "/v2/Services" {
+        return Some(Route::Services);
+    }
+    let rest = path.strip_prefix("/v2/Services/")?;
     let mut segments = rest.split('/');
     let service = segments.next().filter(|s| !s.is_empty())?;
-    let route = match (segments.next()?, segments.next()) {
-        ("Verifications", None) => Route::Create { service },
-        ("VerificationCheck", None) => Route::Check { service },
-        ("Verifications", Some(named)) if !named.is_empty() => Route::Verification { service, named },
+    let route = match (segments.next(), segments.next()) {
+        (None, _) => Route::Service { service },
+        (Some("Verifications"), None) => Route::Create { service },
+        (Some("VerificationCheck"), None) => Route::Check { service },
+        (Some("Verifications"), Some(named)) if !named.is_empty() => Route::Verification { service, named },
         _ => return None,
     };
     segments.next().is_none().then_some(route)
+}
+
+/// A query parameter of the request's URL (its first value), percent-decoded.
+pub(super) fn query(request: &Request, name: &str) -> Option<String> {
+    form_urlencoded::parse(request.uri().query()?.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// A form-encoded body's parameters (`application/x-www-form-urlencoded`, as Twilio's

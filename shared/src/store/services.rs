@@ -1,0 +1,282 @@
+//! OTP configurations as Twilio's Services resource keeps them: each configuration item,
+//! and an index of them on its client's item (`service#<uid>`, when it was made), so that
+//! the read that checks a client's credentials lists its services too, with no scan and
+//! no index of the table's own. A configuration and its index entry are written and
+//! deleted together, in one transaction of those two items only: a client's item is
+//! written by nothing else a request does (its counters are items of their own).
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use futures_util::future::join_all;
+
+use crate::ports::{ConfigRegistry, IndexedService, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
+
+use super::items::{Cancelled, DynamoStore, Item, PK, back_off, client_pk, config_pk, get_n, get_s, n, s, written};
+use super::registry::{channel_attribute, channel_value, config_from, whatsapp_attributes};
+
+/// Each configuration of a client is an attribute of its item, named by this prefix and
+/// the configuration's uid, holding when it was made.
+const SERVICE_ATTRIBUTE_PREFIX: &str = "service#";
+
+/// How many configurations a client's index holds, counted in the write that adds one.
+const SERVICE_COUNT: &str = "service_count";
+
+/// Most configurations (services) a client may have: each about 50 bytes of its item,
+/// which every request of the client reads.
+pub const MAX_SERVICES_PER_CLIENT: u32 = 50;
+
+/// The attributes of what the Services resource says of a configuration.
+const FRIENDLY_NAME: &str = "friendly_name";
+const KEPT: &str = "kept";
+const CREATED_AT: &str = "created_at";
+const UPDATED_AT: &str = "updated_at";
+
+/// Tries of a transaction that met another writer's.
+const TRIES: u32 = 3;
+
+fn service_attribute(uid: &str) -> String {
+    format!("{SERVICE_ATTRIBUTE_PREFIX}{uid}")
+}
+
+/// The configurations a client's item indexes, oldest first.
+pub(super) fn services_of(item: &Item) -> Vec<IndexedService> {
+    let mut services: Vec<IndexedService> = item
+        .iter()
+        .filter_map(|(attribute, value)| {
+            Some(IndexedService {
+                uid: attribute.strip_prefix(SERVICE_ATTRIBUTE_PREFIX)?.to_owned(),
+                created: value.as_n().ok()?.parse().ok()?,
+            })
+        })
+        .collect();
+    services.sort();
+    services
+}
+
+/// What the Services resource says of a configuration, from its item.
+pub(super) fn facts_from(item: &Item) -> ServiceFacts {
+    ServiceFacts {
+        friendly_name: get_s(item, FRIENDLY_NAME).map(str::to_owned),
+        kept: item
+            .get(KEPT)
+            .and_then(|value| value.as_m().ok())
+            .map(|kept| {
+                kept.iter()
+                    .filter_map(|(name, value)| Some((name.clone(), value.as_s().ok()?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        created_at: get_n(item, CREATED_AT),
+        updated_at: get_n(item, UPDATED_AT),
+    }
+}
+
+fn kept_value(facts: &ServiceFacts) -> AttributeValue {
+    AttributeValue::M(
+        facts
+            .kept
+            .iter()
+            .map(|(name, value)| (name.clone(), s(value)))
+            .collect(),
+    )
+}
+
+/// A configuration's whole item, in `table`.
+fn config_put(table: &str, config: &OtpConfig) -> Put {
+    let mut put = Put::builder()
+        .table_name(table)
+        .item(PK, s(config_pk(&config.uid)))
+        .item("client_id", s(&config.client_id))
+        .item("channel", s(config.channel.name()))
+        .item("code_length", n(config.profile.code_length))
+        .item("lifetime", n(config.profile.lifetime.as_secs()))
+        .item("template", s(&config.template))
+        .item("sender", s(&config.sender))
+        .condition_expression("attribute_not_exists(pk)");
+    for (name, value) in whatsapp_attributes(config.whatsapp.as_ref()) {
+        put = put.item(name, value);
+    }
+    for setup in &config.more_channels {
+        put = put.item(channel_attribute(setup.channel), channel_value(setup));
+    }
+    let facts = &config.service;
+    if let Some(name) = &facts.friendly_name {
+        put = put.item(FRIENDLY_NAME, s(name));
+    }
+    if !facts.kept.is_empty() {
+        put = put.item(KEPT, kept_value(facts));
+    }
+    if let Some(at) = facts.created_at {
+        put = put.item(CREATED_AT, n(at));
+    }
+    if let Some(at) = facts.updated_at {
+        put = put.item(UPDATED_AT, n(at));
+    }
+    put.build().expect("complete put")
+}
+
+impl DynamoStore {
+    /// Adds every configuration made before clients kept an index of them to its
+    /// client's index (when it was made: now). The number added.
+    pub async fn index_configs(&self, now: crate::clock::UnixSeconds) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for (uid, item) in self.scan_prefix("CONFIG#").await? {
+            let Some(client) = get_s(&item, "client_id") else {
+                continue;
+            };
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(client_pk(client)))
+                .update_expression("SET #entry = :created ADD #count :one")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(#entry)")
+                .expression_attribute_names("#entry", service_attribute(&uid))
+                .expression_attribute_names("#count", SERVICE_COUNT)
+                .expression_attribute_values(":created", n(get_n::<i64>(&item, CREATED_AT).unwrap_or(now)))
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await;
+            added += usize::from(written(result)?);
+        }
+        Ok(added)
+    }
+}
+
+impl ConfigRegistry for DynamoStore {
+    async fn config(&self, uid: &str) -> Result<Option<OtpConfig>, StoreError> {
+        Ok(self.get(config_pk(uid)).await?.and_then(|item| config_from(uid, &item)))
+    }
+
+    async fn configs(&self, uids: &[String]) -> Result<Vec<OtpConfig>, StoreError> {
+        // Started together: one `BatchGetItem` (or several at once past its 100 keys).
+        let reads = join_all(uids.iter().map(|uid| self.get(config_pk(uid)))).await;
+        let mut configs = Vec::with_capacity(uids.len());
+        for (uid, read) in uids.iter().zip(reads) {
+            if let Some(config) = read?.and_then(|item| config_from(uid, &item)) {
+                configs.push(config);
+            }
+        }
+        Ok(configs)
+    }
+
+    async fn put_config(&self, config: &OtpConfig) -> Result<ServiceAdded, StoreError> {
+        let created = config.service.created_at.unwrap_or_default();
+        let index = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(&config.client_id)))
+            .update_expression("SET #entry = :created ADD #count :one")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)")
+            .expression_attribute_names("#entry", service_attribute(&config.uid))
+            .expression_attribute_names("#count", SERVICE_COUNT)
+            .expression_attribute_values(":created", n(created))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(MAX_SERVICES_PER_CLIENT))
+            .build()
+            .expect("complete update");
+        let items = vec![
+            TransactWriteItem::builder()
+                .put(config_put(&self.table, config))
+                .build(),
+            TransactWriteItem::builder().update(index).build(),
+        ];
+        for try_number in 1..=TRIES {
+            match self.transact(items.clone()).await? {
+                Ok(()) => return Ok(ServiceAdded::Added),
+                Err(Cancelled::ConditionOf(failed)) if failed.contains(&0) => {
+                    return Err(StoreError::inconsistent(format!(
+                        "configuration {} already exists",
+                        config.uid
+                    )));
+                }
+                Err(Cancelled::ConditionOf(_)) => {
+                    // The client is gone, or its index is full: its item says which.
+                    let client = self.get(client_pk(&config.client_id)).await?;
+                    return Ok(match client {
+                        None => ServiceAdded::NoSuchClient,
+                        Some(_) => ServiceAdded::Full,
+                    });
+                }
+                Err(Cancelled::Conflict) => back_off(try_number).await,
+            }
+        }
+        Err(StoreError::inconsistent(
+            "another write kept changing the client's index of services",
+        ))
+    }
+
+    async fn update_service(&self, config: &OtpConfig) -> Result<bool, StoreError> {
+        let facts = &config.service;
+        let mut set = vec!["code_length = :length", "#kept = :kept"];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(config_pk(&config.uid)))
+            .condition_expression("client_id = :client")
+            .expression_attribute_names("#kept", KEPT)
+            .expression_attribute_values(":client", s(&config.client_id))
+            .expression_attribute_values(":length", n(config.profile.code_length))
+            .expression_attribute_values(":kept", kept_value(facts));
+        if let Some(name) = &facts.friendly_name {
+            set.push("#name = :name");
+            update = update
+                .expression_attribute_names("#name", FRIENDLY_NAME)
+                .expression_attribute_values(":name", s(name));
+        }
+        if let Some(at) = facts.updated_at {
+            set.push("#updated = :updated");
+            update = update
+                .expression_attribute_names("#updated", UPDATED_AT)
+                .expression_attribute_values(":updated", n(at));
+        }
+        written(update.update_expression(format!("SET {}", set.join(", "))).send().await)
+    }
+
+    async fn delete_config(&self, client: &str, uid: &str) -> Result<bool, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(config_pk(uid)))
+            .condition_expression("client_id = :client")
+            .expression_attribute_values(":client", s(client))
+            .build()
+            .expect("complete delete");
+        let unindex = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(client)))
+            .update_expression("REMOVE #entry ADD #count :minus_one")
+            .condition_expression("attribute_exists(#entry)")
+            .expression_attribute_names("#entry", service_attribute(uid))
+            .expression_attribute_names("#count", SERVICE_COUNT)
+            .expression_attribute_values(":minus_one", n(-1))
+            .build()
+            .expect("complete update");
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(unindex).build(),
+        ];
+        for try_number in 1..=TRIES {
+            match self.transact(items.clone()).await? {
+                Ok(()) => return Ok(true),
+                // Not the client's, or none.
+                Err(Cancelled::ConditionOf(failed)) if failed.contains(&0) => return Ok(false),
+                // A configuration made before its client kept an index: deleted alone.
+                Err(Cancelled::ConditionOf(_)) => {
+                    return written(
+                        self.client
+                            .delete_item()
+                            .table_name(&self.table)
+                            .key(PK, s(config_pk(uid)))
+                            .condition_expression("client_id = :client")
+                            .expression_attribute_values(":client", s(client))
+                            .send()
+                            .await,
+                    );
+                }
+                Err(Cancelled::Conflict) => back_off(try_number).await,
+            }
+        }
+        Err(StoreError::inconsistent(
+            "another write kept changing the client's index of services",
+        ))
+    }
+}
