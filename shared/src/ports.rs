@@ -417,6 +417,12 @@ impl OtpConfig {
         })
     }
 
+    /// The name its messages show as `{sender}`: its friendly name (Twilio's), else its
+    /// sender.
+    pub fn shown_name(&self) -> &str {
+        self.service.friendly_name.as_deref().unwrap_or(&self.sender)
+    }
+
     /// How it sends by `channel` when that is one of its channels besides the default.
     pub fn more_channel(&self, channel: Channel) -> Option<&ChannelSetup> {
         self.more_channels.iter().find(|setup| setup.channel == channel)

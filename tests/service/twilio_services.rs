@@ -322,8 +322,12 @@ async fn each_operation_takes_the_round_trips_it_needs() {
 
 /// A configuration as a release before the index wrote it: its item alone.
 async fn legacy_configuration(deployment: &Deployment, client: &str) -> String {
+    legacy_configuration_named(deployment, client, &uuid::Uuid::new_v4().to_string()).await
+}
+
+/// The same, of the uid an operator chose.
+async fn legacy_configuration_named(deployment: &Deployment, client: &str, uid: &str) -> String {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
-    let uid = uuid::Uuid::new_v4().to_string();
     deployment
         .store
         .dynamodb()
@@ -339,7 +343,7 @@ async fn legacy_configuration(deployment: &Deployment, client: &str) -> String {
         .send()
         .await
         .expect("item written");
-    uid
+    uid.to_owned()
 }
 
 #[tokio::test]
@@ -399,4 +403,84 @@ async fn configurations_made_before_the_index_are_listed_once_indexed() {
     let path = format!("/v2/Services/{unindexed}");
     assert_eq!(call(deployment, &credentials, "DELETE", &path, &[]).await.0, 204);
     assert_eq!(call(deployment, &credentials, "GET", &path, &[]).await.0, 404);
+}
+
+#[tokio::test]
+async fn uids_an_operator_chose_page_and_entries_outliving_their_configuration_go() {
+    let service = Service::new(Channel::Sms).await;
+    let deployment = &service.deployment;
+    let credentials = (service.client.id.clone(), service.client.secret.clone());
+    for uid in ["shop-b", "shop-a", "Shop c/d"] {
+        legacy_configuration_named(deployment, &service.client.id, uid).await;
+    }
+    deployment.admin(&["config", "index"]).await.expect("indexed");
+    // Indexed in the same second: a page at a time, each once, whatever the uids.
+    let sids: Vec<Value> = listed(deployment, &credentials, 1)
+        .await
+        .iter()
+        .map(|s| s["sid"].clone())
+        .collect();
+    assert_eq!(sids.len(), 4, "{sids:?}");
+    for uid in ["shop-a", "shop-b", "Shop c/d"] {
+        assert!(sids.contains(&json!(uid)), "{uid}: {sids:?}");
+    }
+
+    // A configuration deleted behind the index's back: not listed, and its entry goes
+    // with a delete, so the client may make another in its place.
+    deployment
+        .store
+        .dynamodb()
+        .delete_item()
+        .table_name(deployment.store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("CONFIG#shop-a".into()))
+        .send()
+        .await
+        .expect("item deleted");
+    assert_eq!(listed(deployment, &credentials, 50).await.len(), 3);
+    assert_eq!(
+        call(deployment, &credentials, "DELETE", "/v2/Services/shop-a", &[])
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call(deployment, &credentials, "DELETE", "/v2/Services/shop-a", &[])
+            .await
+            .0,
+        404
+    );
+    let client = deployment
+        .store
+        .dynamodb()
+        .get_item()
+        .table_name(deployment.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CLIENT#{}", service.client.id)),
+        )
+        .send()
+        .await
+        .expect("client read")
+        .item
+        .expect("the client");
+    assert!(!client.contains_key("service#shop-a"));
+    assert_eq!(client["service_count"].as_n().ok().map(String::as_str), Some("3"));
+}
+
+#[tokio::test]
+async fn bizmagnets_sends_on_a_service_in_its_friendly_name() {
+    let service = Service::new(Channel::Sms).await;
+    let deployment = &service.deployment;
+    let credentials = (service.client.id.clone(), service.client.secret.clone());
+    let (sid, _) = created(deployment, &credentials, &[("FriendlyName", "Acme Shop")]).await;
+    let uid = otp_shared::sid::config_uid(&sid).into_owned();
+    let (national, phone) = fresh_phone();
+    let (status, body, _) = call_send_otp(
+        deployment,
+        crate::bizmagnets::send_request(&uid, &service.client.api_key, &crate::bizmagnets::mobile(&national)),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let code = last_code(&phone);
+    assert_eq!(sms_to(&phone), [format!("Your Acme Shop verification code is: {code}")]);
 }

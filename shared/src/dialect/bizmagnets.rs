@@ -200,7 +200,10 @@ where
                 &app.delivery,
                 &client.limits,
                 &config.profile,
-                |code, profile| app.messages.for_config(&config, code, profile, name, &config.sender),
+                |code, profile| {
+                    app.messages
+                        .for_config(&config, code, profile, name, config.shown_name())
+                },
             )
             .await?;
         Ok((

@@ -299,22 +299,10 @@ impl ChallengeStore for DynamoStore {
     ) -> Result<Consumed, StoreError> {
         let Some((user, state)) = link else {
             let update = self.consume_update(scope, destination, challenge_id, sealed, now);
-            let result = self
-                .client
-                .update_item()
-                .table_name(update.table_name())
-                .set_key(Some(update.key().clone()))
-                .update_expression(update.update_expression())
-                .set_condition_expression(update.condition_expression().map(str::to_owned))
-                .set_expression_attribute_names(update.expression_attribute_names().cloned())
-                .set_expression_attribute_values(update.expression_attribute_values().cloned())
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(Consumed::Used { moved_from: None }),
-                Err(error) if conditional_failed(&error) => Ok(Consumed::AlreadyGone),
-                Err(error) => Err(unavailable(error)),
-            };
+            return Ok(match self.update_one(update).await? {
+                true => Consumed::Used { moved_from: None },
+                false => Consumed::AlreadyGone,
+            });
         };
         // The link as read beside the attempt; read again only if it changed since.
         let mut state = state.clone();

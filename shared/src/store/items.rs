@@ -270,6 +270,23 @@ impl DynamoStore {
         }
     }
 
+    /// Writes one update built for a transaction, alone; Ok(false) when its condition
+    /// failed.
+    pub(super) async fn update_one(&self, update: aws_sdk_dynamodb::types::Update) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        written(result)
+    }
+
     /// Writes one put; Ok(false) when its condition failed.
     pub(super) async fn put_one(&self, put: Put) -> Result<bool, StoreError> {
         let result = self

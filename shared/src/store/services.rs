@@ -5,7 +5,7 @@
 //! deleted together, in one transaction of those two items only: a client's item is
 //! written by nothing else a request does (its counters are items of their own).
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use futures_util::future::join_all;
 
 use crate::ports::{ConfigRegistry, IndexedService, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
@@ -116,16 +116,24 @@ fn config_put(table: &str, config: &OtpConfig) -> Put {
 
 impl DynamoStore {
     /// Adds every configuration made before clients kept an index of them to its
-    /// client's index (when it was made: now). The number added.
+    /// client's index (when it was made: now), each in a transaction that checks the
+    /// configuration is still there, so no entry outlives what it names. Every one is
+    /// indexed, even past the most a client may have (that client then makes no new one
+    /// until it has fewer). The number added.
     pub async fn index_configs(&self, now: crate::clock::UnixSeconds) -> Result<usize, StoreError> {
         let mut added = 0;
         for (uid, item) in self.scan_prefix("CONFIG#").await? {
             let Some(client) = get_s(&item, "client_id") else {
                 continue;
             };
-            let result = self
-                .client
-                .update_item()
+            let still_there = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, s(config_pk(&uid)))
+                .condition_expression("client_id = :client")
+                .expression_attribute_values(":client", s(client))
+                .build()
+                .expect("complete check");
+            let entry = Update::builder()
                 .table_name(&self.table)
                 .key(PK, s(client_pk(client)))
                 .update_expression("SET #entry = :created ADD #count :one")
@@ -134,11 +142,51 @@ impl DynamoStore {
                 .expression_attribute_names("#count", SERVICE_COUNT)
                 .expression_attribute_values(":created", n(get_n::<i64>(&item, CREATED_AT).unwrap_or(now)))
                 .expression_attribute_values(":one", n(1))
-                .send()
-                .await;
-            added += usize::from(written(result)?);
+                .build()
+                .expect("complete update");
+            let items = vec![
+                TransactWriteItem::builder().condition_check(still_there).build(),
+                TransactWriteItem::builder().update(entry).build(),
+            ];
+            // Indexed already, deleted meanwhile, or its client gone: nothing to add.
+            if let Ok(()) = self.transact_settled(items).await? {
+                added += 1;
+            }
         }
         Ok(added)
+    }
+
+    /// A transaction, tried again while another writer's came first.
+    async fn transact_settled(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<usize>>, StoreError> {
+        for try_number in 1..=TRIES {
+            match self.transact(items.clone()).await? {
+                Ok(()) => return Ok(Ok(())),
+                Err(Cancelled::ConditionOf(failed)) => return Ok(Err(failed)),
+                Err(Cancelled::Conflict) => back_off(try_number).await,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+}
+
+impl DynamoStore {
+    /// The write that takes `uid` out of `client`'s index (only when it names it).
+    fn unindex_update(&self, client: &str, uid: &str) -> Update {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(client)))
+            .update_expression("REMOVE #entry ADD #count :minus_one")
+            .condition_expression("attribute_exists(#entry)")
+            .expression_attribute_names("#entry", service_attribute(uid))
+            .expression_attribute_names("#count", SERVICE_COUNT)
+            .expression_attribute_values(":minus_one", n(-1))
+            .build()
+            .expect("complete update")
+    }
+
+    /// Takes `uid` out of `client`'s index, alone: false when the index does not name it.
+    async fn unindex(&self, client: &str, uid: &str) -> Result<bool, StoreError> {
+        self.update_one(self.unindex_update(client, uid)).await
     }
 }
 
@@ -165,12 +213,17 @@ impl ConfigRegistry for DynamoStore {
             .table_name(&self.table)
             .key(PK, s(client_pk(&config.client_id)))
             .update_expression("SET #entry = :created ADD #count :one")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)")
+            // A client disabled since its credentials were read makes nothing.
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :false) \
+                 AND (attribute_not_exists(#count) OR #count < :max)",
+            )
             .expression_attribute_names("#entry", service_attribute(&config.uid))
             .expression_attribute_names("#count", SERVICE_COUNT)
             .expression_attribute_values(":created", n(created))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(MAX_SERVICES_PER_CLIENT))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
             .build()
             .expect("complete update");
         let items = vec![
@@ -179,29 +232,22 @@ impl ConfigRegistry for DynamoStore {
                 .build(),
             TransactWriteItem::builder().update(index).build(),
         ];
-        for try_number in 1..=TRIES {
-            match self.transact(items.clone()).await? {
-                Ok(()) => return Ok(ServiceAdded::Added),
-                Err(Cancelled::ConditionOf(failed)) if failed.contains(&0) => {
-                    return Err(StoreError::inconsistent(format!(
-                        "configuration {} already exists",
-                        config.uid
-                    )));
-                }
-                Err(Cancelled::ConditionOf(_)) => {
-                    // The client is gone, or its index is full: its item says which.
-                    let client = self.get(client_pk(&config.client_id)).await?;
-                    return Ok(match client {
-                        None => ServiceAdded::NoSuchClient,
-                        Some(_) => ServiceAdded::Full,
-                    });
-                }
-                Err(Cancelled::Conflict) => back_off(try_number).await,
+        match self.transact_settled(items).await? {
+            Ok(()) => Ok(ServiceAdded::Added),
+            Err(failed) if failed.contains(&0) => Err(StoreError::inconsistent(format!(
+                "configuration {} already exists",
+                config.uid
+            ))),
+            Err(_) => {
+                // The client is gone or disabled, or its index is full: its item says which.
+                let client = self.get(client_pk(&config.client_id)).await?;
+                let found = client.and_then(|item| super::registry::client_from(&config.client_id, &item));
+                Ok(match found {
+                    Some(client) if !client.disabled => ServiceAdded::Full,
+                    _ => ServiceAdded::NoSuchClient,
+                })
             }
         }
-        Err(StoreError::inconsistent(
-            "another write kept changing the client's index of services",
-        ))
     }
 
     async fn update_service(&self, config: &OtpConfig) -> Result<bool, StoreError> {
@@ -240,43 +286,27 @@ impl ConfigRegistry for DynamoStore {
             .expression_attribute_values(":client", s(client))
             .build()
             .expect("complete delete");
-        let unindex = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(client_pk(client)))
-            .update_expression("REMOVE #entry ADD #count :minus_one")
-            .condition_expression("attribute_exists(#entry)")
-            .expression_attribute_names("#entry", service_attribute(uid))
-            .expression_attribute_names("#count", SERVICE_COUNT)
-            .expression_attribute_values(":minus_one", n(-1))
-            .build()
-            .expect("complete update");
+        let unindex = self.unindex_update(client, uid);
         let items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().update(unindex).build(),
         ];
-        for try_number in 1..=TRIES {
-            match self.transact(items.clone()).await? {
-                Ok(()) => return Ok(true),
-                // Not the client's, or none.
-                Err(Cancelled::ConditionOf(failed)) if failed.contains(&0) => return Ok(false),
-                // A configuration made before its client kept an index: deleted alone.
-                Err(Cancelled::ConditionOf(_)) => {
-                    return written(
-                        self.client
-                            .delete_item()
-                            .table_name(&self.table)
-                            .key(PK, s(config_pk(uid)))
-                            .condition_expression("client_id = :client")
-                            .expression_attribute_values(":client", s(client))
-                            .send()
-                            .await,
-                    );
-                }
-                Err(Cancelled::Conflict) => back_off(try_number).await,
-            }
+        match self.transact_settled(items).await? {
+            Ok(()) => Ok(true),
+            // Not the client's, or gone: an entry of the client's index that outlived its
+            // configuration is taken out all the same.
+            Err(failed) if failed.contains(&0) => self.unindex(client, uid).await,
+            // A configuration made before its client kept an index: deleted alone.
+            Err(_) => written(
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key(PK, s(config_pk(uid)))
+                    .condition_expression("client_id = :client")
+                    .expression_attribute_values(":client", s(client))
+                    .send()
+                    .await,
+            ),
         }
-        Err(StoreError::inconsistent(
-            "another write kept changing the client's index of services",
-        ))
     }
 }

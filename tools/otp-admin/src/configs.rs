@@ -243,10 +243,13 @@ fn checked(config: OtpConfig) -> Result<OtpConfig, String> {
         return Err("--template must contain {code}".to_owned());
     }
     match config.channel {
-        Channel::Sms | Channel::WhatsApp if !valid_sender_id(&config.sender) => Err(format!(
-            "--sender of an {} configuration is an SMS sender ID: 1 to 11 letters and digits",
-            config.channel.name()
-        )),
+        // Empty: the deployment's sender (as services made through Twilio's API have).
+        Channel::Sms | Channel::WhatsApp if !config.sender.is_empty() && !valid_sender_id(&config.sender) => {
+            Err(format!(
+                "--sender of an {} configuration is an SMS sender ID: 1 to 11 letters and digits, or empty for the deployment's",
+                config.channel.name()
+            ))
+        }
         Channel::Email if config.sender.chars().count() > 64 || config.sender.chars().any(char::is_control) => {
             Err("--sender of an email configuration is a display name of at most 64 characters".to_owned())
         }

@@ -170,10 +170,7 @@ where
         }
         // A friendly name (the request's, else the service's) is the name the message
         // shows; the sender (an SMS sender ID, an email's display name) stays the service's.
-        let shown_name = friendly_name
-            .as_deref()
-            .or(config.service.friendly_name.as_deref())
-            .unwrap_or(&config.sender);
+        let shown_name = friendly_name.as_deref().unwrap_or(config.shown_name());
         let sent = app
             .otp
             .finish_send(

@@ -25,7 +25,7 @@ use crate::ports::{
     Channel, ChannelSetup, ClientRecord, ClientRegistry, ConfigRegistry, IndexedService, OtpConfig, Permission,
     ServiceAdded, ServiceFacts,
 };
-use crate::sid::{ACCOUNT, SERVICE, config_uid, shown};
+use crate::sid::{ACCOUNT, SERVICE, shown};
 use crate::store::MAX_SERVICES_PER_CLIENT;
 
 use super::render::{Operation, error, render_error};
@@ -36,8 +36,9 @@ pub const SERVICE_TEMPLATE: &str = "Your {sender} verification code is: {code}";
 
 /// The longest `FriendlyName` Twilio's API takes.
 const MAX_FRIENDLY_NAME_CHARS: usize = 32;
-/// The longest value of a parameter kept as sent.
-const MAX_KEPT_CHARS: usize = 256;
+/// The longest value of a parameter kept as sent (Twilio's are SIDs, names, origins):
+/// every list reads them back, 24 at most per service.
+const MAX_KEPT_CHARS: usize = 128;
 /// Twilio's page sizes.
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
@@ -268,24 +269,37 @@ impl PagePlace {
         }
     }
 
-    /// The token that names this place to `client` alone.
+    /// The token that names this place to `client` alone: the uid exactly (in hex, so
+    /// that any uid an operator chose fits a URL), and a tag over both.
     fn token<S, D>(&self, app: &App<S, D>, client: &str) -> String {
         let created = self.created.to_string();
-        let uid = self.uid.replace('-', "");
-        let tag = app.otp.keys.tag(PAGE_TOKEN_PURPOSE, &[client, &created, &uid]);
+        let uid: String = self.uid.bytes().map(|byte| format!("{byte:02x}")).collect();
+        let tag = app.otp.keys.tag(PAGE_TOKEN_PURPOSE, &[client, &created, &self.uid]);
         format!("PT{created}-{uid}-{tag}")
     }
 
     /// The place a token names, when it is one this deployment gave `client`.
     fn from_token<S, D>(app: &App<S, D>, client: &str, token: &str) -> Option<Self> {
         let mut parts = token.strip_prefix("PT")?.splitn(3, '-');
-        let (created, uid, tag) = (parts.next()?, parts.next()?, parts.next()?);
-        if !app.otp.keys.knows_tag(PAGE_TOKEN_PURPOSE, &[client, created, uid], tag) {
+        let (created, hex, tag) = (parts.next()?, parts.next()?, parts.next()?);
+        if hex.len() % 2 != 0 || hex.len() > 2 * 256 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+            .collect();
+        let uid = String::from_utf8(bytes?).ok()?;
+        if !app
+            .otp
+            .keys
+            .knows_tag(PAGE_TOKEN_PURPOSE, &[client, created, &uid], tag)
+        {
             return None;
         }
         Some(Self {
             created: created.parse().ok()?,
-            uid: config_uid(&format!("{SERVICE}{uid}")).into_owned(),
+            uid,
         })
     }
 }
@@ -480,11 +494,24 @@ async fn one<S: ClientRegistry + ConfigRegistry, D>(
         }
         Method::POST => update(app, request, service).await,
         Method::DELETE => {
-            let (client, config) = super::account_and_service(app, request, service).await?;
-            if !app.store().delete_config(&client.id, &config.uid).await? {
+            let (client, uid) = match super::account_and_service(app, request, service).await {
+                Ok((client, config)) => (client, config.uid),
+                // No such configuration of the client's; its index may still name one
+                // that is gone, which a delete then takes out.
+                Err(OtpError::NotFound) => {
+                    let client = account(app, request).await?;
+                    let uid = crate::sid::config_uid(service).into_owned();
+                    if !client.services.iter().any(|indexed| indexed.uid == uid) {
+                        return Err(OtpError::NotFound);
+                    }
+                    (client, uid)
+                }
+                Err(error) => return Err(error),
+            };
+            if !app.store().delete_config(&client.id, &uid).await? {
                 return Err(OtpError::NotFound);
             }
-            tracing::info!(service = %config.uid, "service deleted");
+            tracing::info!(service = %uid, "service deleted");
             let mut response = Response::new(Body::Empty);
             *response.status_mut() = StatusCode::NO_CONTENT;
             Ok(response)
