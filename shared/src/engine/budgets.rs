@@ -150,11 +150,15 @@ impl<S: QuotaStore> Otp<S> {
         }
     }
 
+    /// What the memory of refusals calls the address whose budget this is.
+    fn address_suspect(address: &SlidingCharge) -> String {
+        format!("address:{}", address.subject)
+    }
+
     /// What the memory of refusals calls a claim's source address.
     fn claimant(&self, requester: &Requester) -> Option<String> {
         requester.tenant.client()?;
-        let ip = requester.source_ip?;
-        Some(format!("address:{}", self.address_charge(ip).subject))
+        Some(Self::address_suspect(&self.address_charge(requester.source_ip?)))
     }
 
     /// `reads` (the claimed client's credentials among them), awaited first when the
@@ -195,14 +199,13 @@ impl<S: QuotaStore> Otp<S> {
         ) else {
             return;
         };
-        match self.store.take(&self.address_charge(ip), at).await {
+        let address = self.address_charge(ip);
+        match self.store.take(&address, at).await {
             Ok(Ok(())) => {}
             Ok(Err(exceeded)) => {
                 tracing::info!(%ip, "failed credentials from an address past its budget");
-                if let Some(claimant) = self.claimant(requester) {
-                    self.suspects
-                        .mark(claimant, at + exceeded.retry_after.max(1) as i64, at);
-                }
+                let until = at + exceeded.retry_after.max(1) as i64;
+                self.suspects.mark(Self::address_suspect(&address), until, at);
             }
             Err(error) => tracing::warn!(error = %error, "a failed claim's address budget was not spent"),
         }

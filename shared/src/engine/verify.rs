@@ -140,9 +140,14 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         Ok((reads, verified?))
     }
 
+    /// What the memory of refusals calls the user whose own budget this is.
+    fn user_suspect(users_own: &SlidingCharge) -> String {
+        format!("user:{}", users_own.subject)
+    }
+
     /// Whether the user this budget is of was refused by it lately.
     fn is_suspect_user(&self, users_own: &SlidingCharge, now: UnixSeconds) -> bool {
-        self.suspects.is_suspect(&format!("user:{}", users_own.subject), now)
+        self.suspects.is_suspect(&Self::user_suspect(users_own), now)
     }
 
     /// A verify its user's own budget refused: remembered, so that the user's next
@@ -155,7 +160,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         now: UnixSeconds,
     ) {
         let until = now + exceeded.retry_after.max(1) as i64;
-        self.suspects.mark(format!("user:{}", users_own.subject), until, now);
+        self.suspects.mark(Self::user_suspect(users_own), until, now);
         let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
         self.telemetry.verify(origin, VerifyOutcome::Refused);
         tracing::info!(destination = %attempt.destination, "verify refused by the user's own failure budget");
@@ -207,7 +212,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             // The user's own budget is spent: nothing of the tenant's is kept.
             self.refused_by_own_budget(attempt, charge, *exceeded, now);
             tokio::join!(
-                self.give_back_if(tenant_taken, budget, now),
+                self.give_back_taken(tenant_taken.then_some(budget), now),
                 self.uncount_if(attempt, challenge.as_ref())
             );
             return Err(too_many(*exceeded));
@@ -216,7 +221,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         if challenge.is_none() && own_taken.is_some() {
             // No live challenge of the caller's: the failure concerns the user alone,
             // whose own budget holds it; the tenant's is given back.
-            self.give_back_if(tenant_taken, budget, now).await;
+            self.give_back_taken(tenant_taken.then_some(budget), now).await;
             tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
             return Err(OtpError::Gone);
@@ -227,7 +232,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             // and so is the user's own failure.
             tokio::join!(
                 self.uncount_if(attempt, challenge.as_ref()),
-                self.give_back_if(own_taken.is_some(), own_taken.unwrap_or(budget), now)
+                self.give_back_taken(own_taken, now)
             );
             tracing::info!(destination = %attempt.destination, "verify refused by the failure budget");
             return Err(too_many(exceeded));
@@ -239,9 +244,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 && found.destination != attempt.destination
             {
                 // The failure belongs to the challenge's own destination.
-                if let Err(error) = self.store.give_back(budget, now).await {
-                    tracing::warn!(error = %error, "failure budget not given back");
-                }
+                self.give_back_taken(Some(budget), now).await;
                 return Box::pin(self.wrong_destination(attempt, &found.destination, now)).await;
             }
             // Unknown, expired, used or spent: nothing compared, but the failure still
@@ -283,7 +286,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
 
         // A right code is no failure: the budget is given back beside the use.
         let linking = attempt.link.as_ref().zip(link.as_ref());
-        let (consumed, given_back, _) = tokio::join!(
+        let (consumed, _, _) = tokio::join!(
             Box::pin(self.store.consume(
                 &attempt.scope,
                 &attempt.destination,
@@ -292,12 +295,9 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 now,
                 linking,
             )),
-            Box::pin(self.store.give_back(budget, now)),
-            self.give_back_if(own_taken.is_some(), own_taken.unwrap_or(budget), now)
+            self.give_back_taken(Some(budget), now),
+            self.give_back_taken(own_taken, now)
         );
-        if let Err(error) = given_back {
-            tracing::warn!(error = %error, "failure budget not given back after a right code");
-        }
         let Consumed::Used { moved_from } = consumed? else {
             tracing::info!(challenge_id = %challenge.id, "code already used");
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
@@ -335,15 +335,18 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             .map(|(charge, _)| charge);
         let challenge = counted.challenge.as_ref().ok().and_then(Option::as_ref);
         tokio::join!(
-            self.give_back_if(matches!(counted.budget, Ok(Ok(()))), budget, now),
-            self.give_back_if(own.is_some(), own.unwrap_or(budget), now),
+            self.give_back_taken(matches!(counted.budget, Ok(Ok(()))).then_some(budget), now),
+            self.give_back_taken(own, now),
             self.uncount_if(attempt, challenge)
         );
     }
 
-    /// Gives back a failure `charge` took, when it `took` one.
-    async fn give_back_if(&self, took: bool, charge: &SlidingCharge, now: UnixSeconds) {
-        if took && let Err(error) = self.store.give_back(charge, now).await {
+    /// Gives back the failure a budget took, when one was taken (`charge`); a give-back
+    /// that fails is logged, not raised: the request is answered either way.
+    async fn give_back_taken(&self, charge: Option<&SlidingCharge>, now: UnixSeconds) {
+        if let Some(charge) = charge
+            && let Err(error) = Box::pin(self.store.give_back(charge, now)).await
+        {
             tracing::warn!(error = %error, "failure budget not given back");
         }
     }

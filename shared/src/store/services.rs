@@ -5,6 +5,7 @@
 //! deleted together, in one transaction of those two items only: a client's item is
 //! written by nothing else a request does (its counters are items of their own).
 
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use futures_util::future::join_all;
 
@@ -133,15 +134,9 @@ impl DynamoStore {
                 .expression_attribute_values(":client", s(client))
                 .build()
                 .expect("complete check");
-            let entry = Update::builder()
-                .table_name(&self.table)
-                .key(PK, s(client_pk(client)))
-                .update_expression("SET #entry = :created ADD #count :one")
+            let entry = self
+                .index_entry(client, &uid, get_n(&item, CREATED_AT).unwrap_or(now))
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(#entry)")
-                .expression_attribute_names("#entry", service_attribute(&uid))
-                .expression_attribute_names("#count", SERVICE_COUNT)
-                .expression_attribute_values(":created", n(get_n::<i64>(&item, CREATED_AT).unwrap_or(now)))
-                .expression_attribute_values(":one", n(1))
                 .build()
                 .expect("complete update");
             let items = vec![
@@ -170,6 +165,19 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// The write that adds `uid`, made at `created`, to `client`'s index and counts it;
+    /// its condition is the caller's.
+    fn index_entry(&self, client: &str, uid: &str, created: i64) -> UpdateBuilder {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(client_pk(client)))
+            .update_expression("SET #entry = :created ADD #count :one")
+            .expression_attribute_names("#entry", service_attribute(uid))
+            .expression_attribute_names("#count", SERVICE_COUNT)
+            .expression_attribute_values(":created", n(created))
+            .expression_attribute_values(":one", n(1))
+    }
+
     /// The write that takes `uid` out of `client`'s index (only when it names it).
     fn unindex_update(&self, client: &str, uid: &str) -> Update {
         Update::builder()
@@ -209,19 +217,13 @@ impl ConfigRegistry for DynamoStore {
 
     async fn put_config(&self, config: &OtpConfig) -> Result<ServiceAdded, StoreError> {
         let created = config.service.created_at.unwrap_or_default();
-        let index = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(client_pk(&config.client_id)))
-            .update_expression("SET #entry = :created ADD #count :one")
+        let index = self
+            .index_entry(&config.client_id, &config.uid, created)
             // A client disabled since its credentials were read makes nothing.
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :false) \
                  AND (attribute_not_exists(#count) OR #count < :max)",
             )
-            .expression_attribute_names("#entry", service_attribute(&config.uid))
-            .expression_attribute_names("#count", SERVICE_COUNT)
-            .expression_attribute_values(":created", n(created))
-            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(MAX_SERVICES_PER_CLIENT))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .build()

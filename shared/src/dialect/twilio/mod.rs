@@ -79,6 +79,17 @@ pub fn allowed_methods(request: &Request) -> Option<&'static str> {
     }
 }
 
+/// The client the Basic credentials name, checked (one read): its record holds its
+/// index of services too.
+async fn account<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<ClientRecord, OtpError> {
+    let credentials = basic_credentials(request);
+    let (id, secret) = credentials
+        .as_ref()
+        .map(|(id, secret)| (Some(id.as_str()), Some(secret.as_str())))
+        .unwrap_or((None, None));
+    authenticate_basic(app.store(), id, secret, Permission::Twilio).await
+}
+
 /// The credentials' check and the service's configuration, read at once; the
 /// configuration must be the client's own (another's is not found).
 async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
@@ -86,12 +97,7 @@ async fn account_and_service<S: ClientRegistry + ConfigRegistry, D>(
     request: &Request,
     service: &str,
 ) -> Result<(ClientRecord, OtpConfig), OtpError> {
-    let credentials = basic_credentials(request);
-    let (id, secret) = credentials
-        .as_ref()
-        .map(|(id, secret)| (Some(id.as_str()), Some(secret.as_str())))
-        .unwrap_or((None, None));
-    let (client, config) = tokio::join!(authenticate_basic(app.store(), id, secret, Permission::Twilio), async {
+    let (client, config) = tokio::join!(account(app, request), async {
         app.store().config(&crate::sid::config_uid(service)).await
     });
     let (client, config) = (client?, config?);

@@ -17,19 +17,17 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::callers::authenticate_basic;
 use crate::error::OtpError;
 use crate::http::{json_response, rfc3339};
 use crate::policy::{CODE_LENGTH, Profile};
 use crate::ports::{
-    Channel, ChannelSetup, ClientRecord, ClientRegistry, ConfigRegistry, IndexedService, OtpConfig, Permission,
-    ServiceAdded, ServiceFacts,
+    Channel, ChannelSetup, ClientRegistry, ConfigRegistry, IndexedService, OtpConfig, ServiceAdded, ServiceFacts,
 };
 use crate::sid::{ACCOUNT, SERVICE, shown};
 use crate::store::MAX_SERVICES_PER_CLIENT;
 
 use super::render::{Operation, error, render_error};
-use super::request::{Form, Route, base_url, basic_credentials, form, query, route};
+use super::request::{Form, Route, base_url, form, query, route};
 
 /// The text of a service made here, by SMS and by email (`{sender}`: its friendly name).
 pub const SERVICE_TEMPLATE: &str = "Your {sender} verification code is: {code}";
@@ -168,17 +166,6 @@ fn asked(parameters: &Form, creating: bool) -> Result<Asked, OtpError> {
     })
 }
 
-/// The client the credentials name, checked (one read): its record holds its index of
-/// services.
-async fn account<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> Result<ClientRecord, OtpError> {
-    let credentials = basic_credentials(request);
-    let (id, secret) = credentials
-        .as_ref()
-        .map(|(id, secret)| (Some(id.as_str()), Some(secret.as_str())))
-        .unwrap_or((None, None));
-    authenticate_basic(app.store(), id, secret, Permission::Twilio).await
-}
-
 /// The Service resource of `config`, as `request` reached the service.
 fn resource(config: &OtpConfig, base: &str) -> Value {
     let sid = shown(SERVICE, &config.uid).into_owned();
@@ -234,6 +221,17 @@ fn resource(config: &OtpConfig, base: &str) -> Value {
         place(&mut service, shown_at, value);
     }
     service
+}
+
+/// A service's resource as the answer to `request`.
+fn answer(status: StatusCode, config: &OtpConfig, request: &Request) -> Response<Body> {
+    json_response(status, &resource(config, &base_url(request)), None)
+}
+
+/// `base` with the code length a request asks for, if any.
+fn profile_with(base: Profile, code_length: Option<u8>) -> Result<Profile, OtpError> {
+    Profile::new(code_length.unwrap_or(base.code_length), base.lifetime)
+        .map_err(|reason| OtpError::invalid("CodeLength", reason))
 }
 
 /// Sets the value at a dotted path of `object`.
@@ -338,7 +336,7 @@ async fn list<S: ClientRegistry + ConfigRegistry, D>(
     app: &App<S, D>,
     request: &Request,
 ) -> Result<Response<Body>, OtpError> {
-    let client = account(app, request).await?;
+    let client = super::account(app, request).await?;
     let size = number_parameter(request, "PageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
     let page = number_parameter(request, "Page", 0, 0..=MAX_PAGE)?;
     let index = &client.services;
@@ -388,12 +386,10 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
     request: &Request,
 ) -> Result<Response<Body>, OtpError> {
     let parsed = form(request).and_then(|parameters| asked(&parameters, true));
-    let client = account(app, request).await?;
+    let client = super::account(app, request).await?;
     let asked = parsed?;
     let now = app.otp.clock.now();
-    let default = app.otp.policy.default_profile();
-    let profile = Profile::new(asked.code_length.unwrap_or(default.code_length), default.lifetime)
-        .map_err(|reason| OtpError::invalid("CodeLength", reason))?;
+    let profile = profile_with(app.otp.policy.default_profile(), asked.code_length)?;
     let by_email = ChannelSetup {
         channel: Channel::Email,
         template: SERVICE_TEMPLATE.to_owned(),
@@ -432,11 +428,7 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
         }
     }
     tracing::info!(service = %config.uid, "service created");
-    Ok(json_response(
-        StatusCode::CREATED,
-        &resource(&config, &base_url(request)),
-        None,
-    ))
+    Ok(answer(StatusCode::CREATED, &config, request))
 }
 
 /// `POST /v2/Services/{Sid}`: what the request names changes; the rest stays.
@@ -448,12 +440,7 @@ async fn update<S: ClientRegistry + ConfigRegistry, D>(
     let parsed = form(request).and_then(|parameters| asked(&parameters, false));
     let (_, current) = super::account_and_service(app, request, service).await?;
     let asked = parsed?;
-    let profile = match asked.code_length {
-        Some(length) => {
-            Profile::new(length, current.profile.lifetime).map_err(|reason| OtpError::invalid("CodeLength", reason))?
-        }
-        None => current.profile,
-    };
+    let profile = profile_with(current.profile, asked.code_length)?;
     let mut kept = current.service.kept.clone();
     kept.extend(asked.kept);
     let updated = OtpConfig {
@@ -469,11 +456,7 @@ async fn update<S: ClientRegistry + ConfigRegistry, D>(
     if !app.store().update_service(&updated).await? {
         return Err(OtpError::NotFound);
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &resource(&updated, &base_url(request)),
-        None,
-    ))
+    Ok(answer(StatusCode::OK, &updated, request))
 }
 
 /// `/v2/Services/{Sid}`: fetch (`GET`), update (`POST`) or delete (`DELETE`) one of the
@@ -486,11 +469,7 @@ async fn one<S: ClientRegistry + ConfigRegistry, D>(
     match *request.method() {
         Method::GET => {
             let (_, config) = super::account_and_service(app, request, service).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &resource(&config, &base_url(request)),
-                None,
-            ))
+            Ok(answer(StatusCode::OK, &config, request))
         }
         Method::POST => update(app, request, service).await,
         Method::DELETE => {
@@ -499,7 +478,7 @@ async fn one<S: ClientRegistry + ConfigRegistry, D>(
                 // No such configuration of the client's; its index may still name one
                 // that is gone, which a delete then takes out.
                 Err(OtpError::NotFound) => {
-                    let client = account(app, request).await?;
+                    let client = super::account(app, request).await?;
                     let uid = crate::sid::config_uid(service).into_owned();
                     if !client.services.iter().any(|indexed| indexed.uid == uid) {
                         return Err(OtpError::NotFound);
