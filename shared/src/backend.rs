@@ -16,6 +16,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+use crate::ports::Outage;
+
 /// How long one call to each backend may take, its retries included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadlines {
@@ -141,17 +143,6 @@ pub fn socialmessaging_config(
         .retry_config(retries())
 }
 
-/// Why a backend did not serve a call; it says when the caller should come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outage {
-    /// The service refused for load (throttling), after the SDK's own retries.
-    Throttled,
-    /// No answer within the deadline, or no connection at all.
-    TimedOut,
-    /// The service failed or refused the call otherwise.
-    Failed,
-}
-
 /// Error codes by which AWS services say "slow down" (DynamoDB, SNS, SESv2, End User
 /// Messaging Social and the shared ones).
 const THROTTLING_CODES: [&str; 12] = [
@@ -186,29 +177,6 @@ impl Outage {
             }
             _ => Self::Failed,
         }
-    }
-
-    /// The `Retry-After` of the 503 this outage answers: throttling passes quickly (the
-    /// SDK already backed off); a backend that hangs or fails needs longer.
-    pub const fn retry_after(self) -> u64 {
-        match self {
-            Self::Throttled => 2,
-            Self::TimedOut | Self::Failed => 5,
-        }
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Throttled => "throttled",
-            Self::TimedOut => "timed out",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl std::fmt::Display for Outage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

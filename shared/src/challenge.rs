@@ -3,8 +3,7 @@
 
 use crate::clock::UnixSeconds;
 use crate::code::{SealedCode, Submitted};
-use crate::destination::Destination;
-use crate::ports::Channel;
+use crate::destination::{Channel, Destination};
 use crate::scope::{Scope, UserRef};
 use crate::tenant::Requester;
 

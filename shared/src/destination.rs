@@ -240,6 +240,44 @@ impl fmt::Debug for Destination {
     }
 }
 
+/// How an OTP configuration delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Email,
+    /// An approved WhatsApp authentication template, to a phone number.
+    WhatsApp,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Sms, Channel::Email, Channel::WhatsApp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::WhatsApp => "whatsapp",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|channel| channel.name() == name)
+    }
+
+    /// Whether the channel reaches a phone number (SMS, WhatsApp) rather than an address.
+    pub fn reaches_phones(self) -> bool {
+        !matches!(self, Self::Email)
+    }
+
+    /// The channel that reaches `destination`: SMS for a phone, email for an address.
+    pub fn of(destination: &Destination) -> Self {
+        match destination {
+            Destination::Phone(_) => Self::Sms,
+            Destination::Email(_) => Self::Email,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

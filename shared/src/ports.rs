@@ -4,15 +4,51 @@
 
 use std::future::Future;
 
-use crate::backend::Outage;
 use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
+pub use crate::destination::Channel;
 use crate::destination::Destination;
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::{Realm, Scope, UserRef};
 use crate::test_destinations::{TestDestination, TestOwner};
 pub use crate::whatsapp::{WhatsAppCode, WhatsAppTemplate};
+
+/// Why a backend did not serve a call; it says when the caller should come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The service refused for load (throttling), after the SDK's own retries.
+    Throttled,
+    /// No answer within the deadline, or no connection at all.
+    TimedOut,
+    /// The service failed or refused the call otherwise.
+    Failed,
+}
+
+impl Outage {
+    /// The `Retry-After` of the 503 this outage answers: throttling passes quickly (the
+    /// SDK already backed off); a backend that hangs or fails needs longer.
+    pub const fn retry_after(self) -> u64 {
+        match self {
+            Self::Throttled => 2,
+            Self::TimedOut | Self::Failed => 5,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Throttled => "throttled",
+            Self::TimedOut => "timed out",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -308,44 +344,6 @@ pub trait ClientRegistry: Send + Sync {
         owner: &TestOwner,
         destination: &Destination,
     ) -> impl Future<Output = Result<Option<TestDestination>, StoreError>> + Send;
-}
-
-/// How an OTP configuration delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Sms,
-    Email,
-    /// An approved WhatsApp authentication template, to a phone number.
-    WhatsApp,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Sms, Channel::Email, Channel::WhatsApp];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sms => "sms",
-            Self::Email => "email",
-            Self::WhatsApp => "whatsapp",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|channel| channel.name() == name)
-    }
-
-    /// Whether the channel reaches a phone number (SMS, WhatsApp) rather than an address.
-    pub fn reaches_phones(self) -> bool {
-        !matches!(self, Self::Email)
-    }
-
-    /// The channel that reaches `destination`: SMS for a phone, email for an address.
-    pub fn of(destination: &Destination) -> Self {
-        match destination {
-            Destination::Phone(_) => Self::Sms,
-            Destination::Email(_) => Self::Email,
-        }
-    }
 }
 
 /// A client's OTP configuration (BizMagnets' `otp_config_uid`).

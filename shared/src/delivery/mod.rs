@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_types::request_id::RequestId;
 
 use crate::destination::Destination;
-use crate::ports::{Channel, Delivery, DeliveryError, Message};
+use crate::ports::{Channel, Delivery, DeliveryError, Message, Outage};
 
 /// Routes each message to its channel: WhatsApp when the message is a WhatsApp template
 /// (falling back to SMS when its configuration says so and WhatsApp refuses the
@@ -102,7 +102,7 @@ where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
     DeliveryError::Failed {
-        outage: crate::backend::Outage::of(&error),
+        outage: Outage::of(&error),
         detail: logged_detail(&error),
     }
 }
@@ -160,8 +160,7 @@ mod tests {
     use aws_sdk_sns::operation::publish::PublishError;
 
     use super::failed;
-    use crate::backend::Outage;
-    use crate::ports::DeliveryError;
+    use crate::ports::{DeliveryError, Outage};
 
     const REQUEST_ID: &str = "5f9c0c2e-8d3a-4b7e-9a51-2d6f0e8b4c11";
 

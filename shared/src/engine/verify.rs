@@ -4,7 +4,7 @@
 //! reads a link needs. The second, for a right code only, uses the code (and links the
 //! destination) and gives the failure back.
 //!
-//! A failure is its tenant's (API.md, "Tenants"): nobody without a tenant's credentials
+//! A failure is its tenant's (docs/security.md, "Whose budgets"): nobody without a tenant's credentials
 //! spends that tenant's budget for a destination. In a public tenant every failure spends
 //! the destination's budget, so that known and unknown destinations look alike. In a JWT
 //! issuer's tenant every failure also spends the user's own budget, taken in the same
@@ -203,7 +203,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         else {
             // Every store error returned above.
             return Err(OtpError::Unavailable {
-                retry_after: crate::backend::Outage::Failed.retry_after(),
+                retry_after: crate::ports::Outage::Failed.retry_after(),
             });
         };
         let origin = Origin::of(attempt.requester.dialect, &attempt.destination);

@@ -9,7 +9,9 @@ use crate::destination::Destination;
 use crate::ports::{ApiKey, Channel, ChannelSetup, ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{Realm, UserRef, unescape};
 
-use super::items::{DynamoStore, Item, PK, b, client_pk, config_pk, contact_pk, n, s, unavailable, user_pk, written};
+use super::attributes::{Item, PK, b, client_pk, config_pk, contact_pk, n, s, user_pk};
+use super::failures::{unavailable, written};
+use super::items::DynamoStore;
 use super::registry::{
     API_KEY_COUNT, MAX_API_KEYS_PER_CLIENT, WHATSAPP_ATTRIBUTES, api_key_attribute, api_key_value, channel_attribute,
     channel_value, client_from, config_from, whatsapp_attributes,
@@ -308,7 +310,7 @@ impl DynamoStore {
         // is never left naming a contact that no longer exists.
         let naming = recorded
             .as_ref()
-            .is_some_and(|recorded| super::items::stored_destination(recorded) == *destination);
+            .is_some_and(|recorded| super::attributes::stored_destination(recorded) == *destination);
         if naming {
             let release = Update::builder()
                 .table_name(&self.table)

@@ -20,7 +20,9 @@ use crate::ports::{Admission, QuotaStore, StoreError};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::escape;
 
-use super::items::{DynamoStore, Item, PK, TTL, back_off, conditional_failed, get_n, n, s, unavailable, written};
+use super::attributes::{Item, PK, TTL, get_n, n, s};
+use super::failures::{back_off, conditional_failed, unavailable, written};
+use super::items::DynamoStore;
 
 fn sliding_pk(charge: &SlidingCharge) -> String {
     format!("SLIDE#{}#{}", charge.rule.name, escape(&charge.subject))

@@ -12,10 +12,11 @@ use crate::destination::Destination;
 use crate::ports::{ChallengeStore, Channel, Consumed, LinkState, StoreError, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
-use super::items::{
-    Cancelled, DynamoStore, Item, PK, TTL, b, back_off, challenge_id_pk, challenge_pk, conditional_failed, get_b,
-    get_n, get_s, n, s, stored_destination, unavailable, written,
+use super::attributes::{
+    Item, PK, TTL, b, challenge_id_pk, challenge_pk, get_b, get_n, get_s, n, s, stored_destination,
 };
+use super::failures::{Cancelled, back_off, conditional_failed, unavailable, written};
+use super::items::DynamoStore;
 
 const OPEN: &str = "open";
 const USED: &str = "used";

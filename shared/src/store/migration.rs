@@ -11,10 +11,9 @@ use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::scope::{Realm, UserRef};
 
-use super::items::{
-    Cancelled, DynamoStore, ISSUER, Item, PK, PRODUCT, USER_ID, back_off, contact_pk, get_s, s, stored_destination,
-    unavailable, user_pk,
-};
+use super::attributes::{ISSUER, Item, PK, PRODUCT, USER_ID, contact_pk, get_s, s, stored_destination, user_pk};
+use super::failures::{Cancelled, back_off, unavailable};
+use super::items::DynamoStore;
 use super::users::contact_attribute;
 
 /// Writes of one placement before giving up, when other writers keep interfering.
@@ -158,7 +157,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) if super::items::conditional_failed(&error) => Ok(()),
+            Err(error) if super::failures::conditional_failed(&error) => Ok(()),
             Err(error) => Err(unavailable(error)),
         }
     }

@@ -24,8 +24,10 @@
 //! enforced in the write that applies it, never by absence.
 
 mod admin;
+mod attributes;
 mod budgets;
 mod challenges;
+mod failures;
 mod items;
 mod migration;
 mod reads;

@@ -25,10 +25,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use tokio::sync::oneshot;
 
-use crate::backend::Outage;
-use crate::ports::StoreError;
+use aws_sdk_dynamodb::Client;
 
-use super::items::{DynamoStore, Item, PK, back_off, get_s, s, unavailable};
+use crate::ports::{Outage, StoreError};
+
+use super::attributes::{Item, PK, get_s, s};
+use super::failures::{back_off, unavailable};
 
 /// DynamoDB's most keys in one `BatchGetItem`.
 const MAX_BATCH_KEYS: usize = 100;
@@ -114,26 +116,36 @@ fn answers(keys: Vec<String>, mut found: HashMap<String, Item>, unprocessed: &[S
         .collect()
 }
 
-impl DynamoStore {
-    /// One item by key, strongly consistent, read in one request with the other gets
-    /// started at the same time.
-    pub(super) async fn get_batched(&self, pk: String) -> Answer {
+/// The table a batch reads.
+#[derive(Clone, Copy)]
+struct Table<'a> {
+    client: &'a Client,
+    name: &'a str,
+}
+
+impl ReadBatches {
+    /// One item of `table` by key, strongly consistent, read in one request with the
+    /// other gets started at the same time.
+    pub(super) async fn get(&self, client: &Client, table: &str, pk: String) -> Answer {
+        let table = Table { client, name: table };
         let (reply, answer) = oneshot::channel();
-        let batch = self.reads.join(pk.clone(), reply);
+        let batch = self.join(pk.clone(), reply);
         // Let the futures polled beside this one add their reads.
         tokio::task::yield_now().await;
-        if let Some(readers) = self.reads.take(batch) {
-            self.send_batch(readers).await;
+        if let Some(readers) = self.take(batch) {
+            table.send_batch(readers).await;
         }
         match answer.await {
             Ok(answer) => answer,
             // The reader that took the batch was cancelled before it answered.
-            Err(_) => self.batch_get(vec![pk.clone()]).await.remove(&pk).unwrap_or(Ok(None)),
+            Err(_) => table.batch_get(vec![pk.clone()]).await.remove(&pk).unwrap_or(Ok(None)),
         }
     }
+}
 
+impl Table<'_> {
     /// Reads a batch's items and answers each of its readers.
-    async fn send_batch(&self, readers: Vec<(String, Reply)>) {
+    async fn send_batch(self, readers: Vec<(String, Reply)>) {
         let keys = distinct_keys(&readers);
         let answers = self.batch_get(keys).await;
         for (key, reply) in readers {
@@ -144,7 +156,7 @@ impl DynamoStore {
     }
 
     /// Reads up to `MAX_BATCH_KEYS` keys per request, the requests together.
-    async fn batch_get(&self, keys: Vec<String>) -> HashMap<String, Answer> {
+    async fn batch_get(self, keys: Vec<String>) -> HashMap<String, Answer> {
         let chunks = keys
             .chunks(MAX_BATCH_KEYS)
             .map(|chunk| self.batch_get_chunk(chunk.to_vec()));
@@ -155,7 +167,7 @@ impl DynamoStore {
         answers
     }
 
-    async fn batch_get_chunk(&self, keys: Vec<String>) -> HashMap<String, Answer> {
+    async fn batch_get_chunk(self, keys: Vec<String>) -> HashMap<String, Answer> {
         let mut found: HashMap<String, Item> = HashMap::with_capacity(keys.len());
         let mut wanted = keys.clone();
         for try_number in 0..BATCH_TRIES {
@@ -170,7 +182,7 @@ impl DynamoStore {
             let output = match self
                 .client
                 .batch_get_item()
-                .request_items(&self.table, request)
+                .request_items(self.name, request)
                 .send()
                 .await
             {
@@ -180,7 +192,7 @@ impl DynamoStore {
                     return keys.into_iter().map(|key| (key, Err(error.clone()))).collect();
                 }
             };
-            let items = output.responses.and_then(|mut tables| tables.remove(&self.table));
+            let items = output.responses.and_then(|mut tables| tables.remove(self.name));
             for item in items.unwrap_or_default() {
                 if let Some(pk) = get_s(&item, PK) {
                     found.insert(pk.to_owned(), item);
@@ -188,7 +200,7 @@ impl DynamoStore {
             }
             wanted = output
                 .unprocessed_keys
-                .and_then(|mut tables| tables.remove(&self.table))
+                .and_then(|mut tables| tables.remove(self.name))
                 .map(|left| {
                     left.keys
                         .iter()

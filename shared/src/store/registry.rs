@@ -8,12 +8,16 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use crate::destination::Destination;
 use crate::policy::Profile;
 use crate::ports::{
-    ApiKey, Channel, ChannelSetup, ClientLimits, ClientRecord, ClientRegistry, OtpConfig, Permission, StoreError,
-    WhatsAppTemplate,
+    ApiKey, Channel, ChannelSetup, ClientLimits, ClientRecord, ClientRegistry, IndexedService, OtpConfig, Permission,
+    ServiceFacts, StoreError, WhatsAppTemplate,
 };
 use crate::test_destinations::{TestDestination, TestOwner};
 
-use super::items::{DynamoStore, Item, PK, b, client_pk, get_b, get_n, get_s, n, s};
+use super::attributes::{
+    CREATED_AT, FRIENDLY_NAME, Item, KEPT, PK, SERVICE_ATTRIBUTE_PREFIX, UPDATED_AT, b, client_pk, get_b, get_n, get_s,
+    n, s,
+};
+use super::items::DynamoStore;
 
 /// Each API key is an attribute of its client's item, named by this prefix and the key's
 /// SID (a map of `name`, `secret_hash` and `created`): the one read that checks an auth
@@ -91,7 +95,7 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
         disabled: item
             .get("disabled")
             .is_some_and(|v| v.as_bool().map_or(true, |disabled| *disabled)),
-        services: super::services::services_of(item),
+        services: services_of(item),
     })
 }
 
@@ -123,7 +127,7 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
         sender: default.sender,
         whatsapp: default.whatsapp,
         more_channels,
-        service: super::services::facts_from(item),
+        service: facts_from(item),
     })
 }
 
@@ -240,5 +244,38 @@ impl ClientRegistry for DynamoStore {
         destination: &Destination,
     ) -> Result<Option<TestDestination>, StoreError> {
         self.read_test_destination(owner, destination).await
+    }
+}
+
+/// The configurations a client's item indexes, oldest first.
+pub(super) fn services_of(item: &Item) -> Vec<IndexedService> {
+    let mut services: Vec<IndexedService> = item
+        .iter()
+        .filter_map(|(attribute, value)| {
+            Some(IndexedService {
+                uid: attribute.strip_prefix(SERVICE_ATTRIBUTE_PREFIX)?.to_owned(),
+                created: value.as_n().ok()?.parse().ok()?,
+            })
+        })
+        .collect();
+    services.sort();
+    services
+}
+
+/// What the Services resource says of a configuration, from its item.
+pub(super) fn facts_from(item: &Item) -> ServiceFacts {
+    ServiceFacts {
+        friendly_name: get_s(item, FRIENDLY_NAME).map(str::to_owned),
+        kept: item
+            .get(KEPT)
+            .and_then(|value| value.as_m().ok())
+            .map(|kept| {
+                kept.iter()
+                    .filter_map(|(name, value)| Some((name.clone(), value.as_s().ok()?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        created_at: get_n(item, CREATED_AT),
+        updated_at: get_n(item, UPDATED_AT),
     }
 }

@@ -9,14 +9,14 @@ use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use futures_util::future::join_all;
 
-use crate::ports::{ConfigRegistry, IndexedService, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
+use crate::ports::{ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
 
-use super::items::{Cancelled, DynamoStore, Item, PK, back_off, client_pk, config_pk, get_n, get_s, n, s, written};
+use super::attributes::{
+    CREATED_AT, FRIENDLY_NAME, KEPT, PK, SERVICE_ATTRIBUTE_PREFIX, UPDATED_AT, client_pk, config_pk, get_n, get_s, n, s,
+};
+use super::failures::{Cancelled, back_off, written};
+use super::items::DynamoStore;
 use super::registry::{channel_attribute, channel_value, config_from, whatsapp_attributes};
-
-/// Each configuration of a client is an attribute of its item, named by this prefix and
-/// the configuration's uid, holding when it was made.
-const SERVICE_ATTRIBUTE_PREFIX: &str = "service#";
 
 /// How many configurations a client's index holds, counted in the write that adds one.
 const SERVICE_COUNT: &str = "service_count";
@@ -25,50 +25,11 @@ const SERVICE_COUNT: &str = "service_count";
 /// which every request of the client reads.
 pub const MAX_SERVICES_PER_CLIENT: u32 = 50;
 
-/// The attributes of what the Services resource says of a configuration.
-const FRIENDLY_NAME: &str = "friendly_name";
-const KEPT: &str = "kept";
-const CREATED_AT: &str = "created_at";
-const UPDATED_AT: &str = "updated_at";
-
 /// Tries of a transaction that met another writer's.
 const TRIES: u32 = 3;
 
 fn service_attribute(uid: &str) -> String {
     format!("{SERVICE_ATTRIBUTE_PREFIX}{uid}")
-}
-
-/// The configurations a client's item indexes, oldest first.
-pub(super) fn services_of(item: &Item) -> Vec<IndexedService> {
-    let mut services: Vec<IndexedService> = item
-        .iter()
-        .filter_map(|(attribute, value)| {
-            Some(IndexedService {
-                uid: attribute.strip_prefix(SERVICE_ATTRIBUTE_PREFIX)?.to_owned(),
-                created: value.as_n().ok()?.parse().ok()?,
-            })
-        })
-        .collect();
-    services.sort();
-    services
-}
-
-/// What the Services resource says of a configuration, from its item.
-pub(super) fn facts_from(item: &Item) -> ServiceFacts {
-    ServiceFacts {
-        friendly_name: get_s(item, FRIENDLY_NAME).map(str::to_owned),
-        kept: item
-            .get(KEPT)
-            .and_then(|value| value.as_m().ok())
-            .map(|kept| {
-                kept.iter()
-                    .filter_map(|(name, value)| Some((name.clone(), value.as_s().ok()?.clone())))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        created_at: get_n(item, CREATED_AT),
-        updated_at: get_n(item, UPDATED_AT),
-    }
 }
 
 fn kept_value(facts: &ServiceFacts) -> AttributeValue {

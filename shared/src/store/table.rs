@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{
 
 use crate::ports::StoreError;
 
-use super::items::{PK, TTL, unavailable};
+use super::attributes::{PK, TTL};
+use super::failures::unavailable;
 
 /// Creates the table (on demand, `pk` string key) and turns on TTL; an existing table is
 /// left as it is. For local use: in AWS the template creates it.

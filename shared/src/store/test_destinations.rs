@@ -11,9 +11,9 @@ use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::test_destinations::{TestDestination, TestOwner, binding, bindings_of};
 
-use super::items::{
-    DynamoStore, Item, PK, TTL, b, get_b, get_n, get_s, n, s, stored_destination, unavailable, written,
-};
+use super::attributes::{Item, PK, TTL, b, get_b, get_n, get_s, n, s, stored_destination};
+use super::failures::{unavailable, written};
+use super::items::DynamoStore;
 
 /// A test destination from its item; its key is what the code is sealed to.
 fn test_destination_from(item: &Item) -> Option<TestDestination> {

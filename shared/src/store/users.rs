@@ -13,10 +13,11 @@ use crate::destination::Destination;
 use crate::ports::{ContactKind, LinkState, StoreError, UserDirectory};
 use crate::scope::{Realm, UserRef};
 
-use super::items::{
-    DynamoStore, ISSUER, PK, PRODUCT, USER_ID, back_off, contact_pk, get_s, n, s, stored_destination, user_from,
-    user_pk,
+use super::attributes::{
+    ISSUER, PK, PRODUCT, USER_ID, contact_pk, get_s, n, s, stored_destination, user_from, user_pk,
 };
+use super::failures::back_off;
+use super::items::DynamoStore;
 
 /// Re-reads of a link that changed between read and write.
 const LINK_TRIES: u32 = 4;
