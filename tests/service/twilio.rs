@@ -35,8 +35,9 @@ pub(crate) fn twilio_request(
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut event: Value = serde_json::from_str(&api_event(path, &headers, &body, "203.0.113.10")).expect("JSON");
     event["rawQueryString"] = json!(query);
-    event["routeKey"] = json!(format!("{method} {path}"));
-    event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
+    let route_key = otp_tests::route_key(method, path);
+    event["routeKey"] = json!(route_key);
+    event["requestContext"]["routeKey"] = json!(route_key);
     event["requestContext"]["http"]["method"] = json!(method);
     if method == "GET" || method == "DELETE" {
         event.as_object_mut().expect("an object").remove("body");

@@ -675,15 +675,25 @@ pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request 
     lambda_http::request::from_str(&api_event(path, headers, body, "203.0.113.10")).expect("a valid HTTP API event")
 }
 
+/// The key of the route API Gateway picks for `method` and `path`: the declared route
+/// whose pattern the path matches (`POST /otp/{otp_uid}/verifyOTP`), else `$default`.
+pub fn route_key(method: &str, path: &str) -> String {
+    otp_shared::routes::ROUTES
+        .iter()
+        .find(|route| route.method == method && route.matches_path(path))
+        .map_or_else(|| otp_shared::routes::DEFAULT.to_owned(), |route| route.key())
+}
+
 /// The API Gateway HTTP API (payload 2.0) event of a `POST` to `path` from `source_ip`.
 pub fn api_event(path: &str, headers: &[(&str, &str)], body: &str, source_ip: &str) -> String {
+    let route_key = route_key("POST", path);
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value.to_string())))
         .collect();
     json!({
         "version": "2.0",
-        "routeKey": format!("POST {path}"),
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": "",
         "headers": headers,
@@ -694,7 +704,7 @@ pub fn api_event(path: &str, headers: &[(&str, &str)], body: &str, source_ip: &s
             "domainPrefix": "localhost",
             "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "tests"},
             "requestId": uuid::Uuid::new_v4().to_string(),
-            "routeKey": format!("POST {path}"),
+            "routeKey": route_key,
             "stage": "$default",
             "time": "22/Nov/2026:00:00:00 +0000",
             "timeEpoch": 0

@@ -2,6 +2,7 @@ use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, kgen};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, Delivery, QuotaStore, UserDirectory};
+use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
@@ -9,11 +10,23 @@ where
     S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
-    Ok(if !dialect::is_post(&event) {
-        dialect::unrouted(app, &event)
-    } else if kgen::is_send(&event) {
-        kgen::send(app, event).await
-    } else {
-        dialect::unrouted(app, &event)
+    kgen_send_handler(Function::Register, app, event).await
+}
+
+/// KGen's send, the handler of `register` and of `resend` alike: a resend is a register
+/// while a challenge is open (a fresh code on it), so both functions serve one operation
+/// and differ only in the routes the template gives each.
+pub async fn kgen_send_handler<S, D>(
+    function: Function,
+    app: &App<S, D>,
+    event: Request,
+) -> Result<Response<Body>, Error>
+where
+    S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
+    D: Delivery,
+{
+    Ok(match routes::served_by(function, &event) {
+        Some(Operation::KgenSend) => kgen::send(app, event).await,
+        _ => dialect::not_found(),
     })
 }

@@ -1,3 +1,4 @@
-//! The `resend` function. Sends a fresh code on the open challenge (same `authCode`), or opens one.
+//! The `resend` function: `register`'s handler (KGen's send) on the resend routes. A send
+//! while a challenge is open issues a fresh code on it (same `authCode`); otherwise it opens one.
 
 pub mod http_handler;

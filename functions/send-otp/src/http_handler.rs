@@ -2,6 +2,7 @@ use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, bizmagnets, bridgekeeper, twilio};
 use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, Delivery, QuotaStore, UserDirectory};
+use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
@@ -9,15 +10,10 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
     D: Delivery,
 {
-    Ok(if !dialect::is_post(&event) {
-        dialect::unrouted(app, &event)
-    } else if bizmagnets::is_send(&event) {
-        bizmagnets::send(app, event).await
-    } else if bridgekeeper::is_send(&event) {
-        bridgekeeper::send(app, event).await
-    } else if twilio::is_create(&event) {
-        twilio::create(app, event).await
-    } else {
-        dialect::unrouted(app, &event)
+    Ok(match routes::served_by(Function::SendOtp, &event) {
+        Some(Operation::BizmagnetsSend) => bizmagnets::send(app, event).await,
+        Some(Operation::BridgekeeperSend) => bridgekeeper::send(app, event).await,
+        Some(Operation::TwilioCreate) => twilio::create(app, event).await,
+        _ => dialect::not_found(),
     })
 }

@@ -28,17 +28,7 @@ fn path_parameter<'a>(request: &'a Request, suffix: &str) -> Option<&'a str> {
     (before.ends_with("/otp") && !parameter.is_empty()).then_some(parameter)
 }
 
-/// Whether a request is BizMagnets' send.
-pub fn is_send(request: &Request) -> bool {
-    path_parameter(request, "/sendOTP").is_some()
-}
-
-/// Whether a request is BizMagnets' verify.
-pub fn is_verify(request: &Request) -> bool {
-    path_parameter(request, "/verifyOTP").is_some()
-}
-
-/// Every error as the seed shows it: `{"timestamp", "status", "error", "path"}`, with
+/// Every error as the vendor's document shows it: `{"timestamp", "status", "error", "path"}`, with
 /// `status` the HTTP status (403 for a wrong code or mobile number, 410 for a dead challenge).
 pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     let (status, retry_after) = match error {

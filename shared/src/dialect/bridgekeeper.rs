@@ -29,18 +29,6 @@ use crate::tenant::Tenant;
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "bridgekeeper";
 
-pub fn is_send(request: &Request) -> bool {
-    route_path(request).ends_with("/api/auth/v1/users/send-otp")
-}
-
-pub fn is_verify(request: &Request) -> bool {
-    route_path(request).ends_with("/api/auth/v1/users/verify-otp")
-}
-
-pub fn is_update_with_otp(request: &Request) -> bool {
-    route_path(request).ends_with("/api/auth/v1/users/update-with-otp")
-}
-
 /// Whether a path is under the dialect's prefix, where every answer, a wrong route's
 /// too, is in its shape.
 pub fn is_under_prefix(request: &Request) -> bool {
@@ -204,7 +192,7 @@ async fn recorded_destinations<S: UserDirectory, D>(
     futures_util::future::try_join_all(reads).await
 }
 
-/// send-otp: the seed's five cases. The answer is the same whether or not a user owns the
+/// send-otp: the vendor's five cases. The answer is the same whether or not a user owns the
 /// destination, and so is what the request spends.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
@@ -213,7 +201,7 @@ where
 {
     let work = async {
         let session = session(app, &request)?;
-        // JSON whatever the Content-Type: the seed's curl examples send a form type or none.
+        // JSON whatever the Content-Type: the vendor's curl examples send a form type or none.
         let fields = json_object(&request, ContentTypeRule::AnyContentType, true)?;
         let always_send = match fields.0.get("always-send") {
             None | Some(Value::Null) => false,

@@ -38,17 +38,6 @@ impl Surface {
     }
 }
 
-/// Whether a request is one of KGen's sends (register or resend, either surface).
-pub fn is_send(request: &Request) -> bool {
-    let path = crate::http::route_path(request);
-    path.ends_with("/auth/otp/register") || path.ends_with("/auth/otp/resend")
-}
-
-/// Whether a request is KGen's verify (either surface).
-pub fn is_verify(request: &Request) -> bool {
-    crate::http::route_path(request).ends_with("/auth/otp/verify")
-}
-
 /// Every error in KGen's shape: `{"message": CODE}`, with `detail` for a bad request.
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, body, retry_after) = match error {

@@ -11,13 +11,16 @@ pub mod bizmagnets;
 pub mod bridgekeeper;
 pub mod kgen;
 pub mod twilio;
+mod unrouted;
 pub mod zap;
+
+pub use unrouted::{declared_operation, not_found, unrouted};
 
 use std::future::Future;
 
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::challenge::Sent;
@@ -30,58 +33,6 @@ use crate::policy::CODE_LENGTH;
 use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Delivery, QuotaStore};
 use crate::scope::Scope;
 use crate::tenant::Tenant;
-
-/// A route no dialect serves (a request that reached a function by the `$default` route).
-pub fn not_found() -> Response<Body> {
-    json_response(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}), None)
-}
-
-/// Whether a request uses the method every route of the service takes (Twilio's fetch of
-/// a verification, a `GET`, is the one route beside them).
-pub fn is_post(request: &Request) -> bool {
-    request.method() == Method::POST
-}
-
-/// A request no route of the function took. A route of the service reached with another
-/// method than it takes is a 405 with `Allow` in its dialect's shape; any other path is a
-/// 404, in Bridgekeeper's or Twilio's shape under their prefixes (their clients parse
-/// every answer).
-pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
-    let error = if is_post(request) {
-        OtpError::NotFound
-    } else {
-        OtpError::MethodNotAllowed
-    };
-    let mut allow = "POST";
-    let mut response = if kgen::is_send(request) || kgen::is_verify(request) {
-        kgen::render_error(&error)
-    } else if bizmagnets::is_send(request) || bizmagnets::is_verify(request) {
-        bizmagnets::render_error(&error, request.uri().path(), app.otp.clock.now())
-    } else if zap::is_generate(request) || zap::is_verify(request) {
-        zap::render_error(&error)
-    } else if bridgekeeper::is_send(request)
-        || bridgekeeper::is_verify(request)
-        || bridgekeeper::is_update_with_otp(request)
-    {
-        bridgekeeper::render_error(&error)
-    } else if let Some(methods) = twilio::allowed_methods(request) {
-        allow = methods;
-        twilio::render_error(&error, twilio::Operation::Other)
-    } else if bridgekeeper::is_under_prefix(request) {
-        return bridgekeeper::render_error(&OtpError::NotFound);
-    } else if twilio::is_under_prefix(request) {
-        return twilio::render_error(&OtpError::NotFound, twilio::Operation::Other);
-    } else {
-        return not_found();
-    };
-    if matches!(error, OtpError::MethodNotAllowed) {
-        response.headers_mut().insert(
-            lambda_http::http::header::ALLOW,
-            lambda_http::http::HeaderValue::from_static(allow),
-        );
-    }
-    response
-}
 
 /// The response of a successful call, or the dialect's rendering of its error; a call
 /// still running at the request's `deadline` is cut there and answers 503.
@@ -96,7 +47,7 @@ pub(crate) async fn respond(
     }
 }
 
-/// Who sent `request`: the tenant whose budgets it spends (API.md, "Tenants"; an API
+/// Who sent `request`: the tenant whose budgets it spends (docs/security.md, "Whose budgets"; an API
 /// client as its credentials claim it, checked beside the first round trip) and its
 /// source address.
 pub(crate) fn requester(request: &lambda_http::Request, tenant: Tenant, dialect: &'static str) -> Requester {

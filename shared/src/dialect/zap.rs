@@ -10,7 +10,7 @@ use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
-use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, route_path};
+use crate::http::{ContentTypeRule, Fields, header, json_object, json_response};
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -20,14 +20,6 @@ const DIALECT: &str = "zap";
 
 /// Longest `userId` accepted.
 const MAX_USER_ID_CHARS: usize = 256;
-
-pub fn is_generate(request: &Request) -> bool {
-    matches!(route_path(request), "/v1/otp" | "/api/v1/otp")
-}
-
-pub fn is_verify(request: &Request) -> bool {
-    matches!(route_path(request), "/v1/otp/verify" | "/api/v1/otp/verify")
-}
 
 /// Every error as `{"success": false, "data": "<what went wrong>"}`.
 pub fn render_error(error: &OtpError) -> Response<Body> {

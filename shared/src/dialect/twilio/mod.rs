@@ -41,42 +41,10 @@ pub use services::{SERVICE_TEMPLATE, serve as services};
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "twilio";
 
-pub fn is_create(request: &Request) -> bool {
-    matches!(route(request), Some(Route::Create { .. }))
-}
-
-pub fn is_check(request: &Request) -> bool {
-    matches!(route(request), Some(Route::Check { .. }))
-}
-
-/// `GET` (fetch) and `POST` (update) of one verification.
-pub fn is_verification(request: &Request) -> bool {
-    matches!(route(request), Some(Route::Verification { .. }))
-}
-
-/// `GET` (list) and `POST` (create) of the Services resource.
-pub fn is_services(request: &Request) -> bool {
-    matches!(route(request), Some(Route::Services))
-}
-
-/// `GET` (fetch), `POST` (update) and `DELETE` of one service.
-pub fn is_service(request: &Request) -> bool {
-    matches!(route(request), Some(Route::Service { .. }))
-}
-
 /// Whether a path is under Twilio's `/v2/`, where every answer, a route's this service
 /// does not serve too, is in Twilio's error shape (its SDKs parse every answer).
 pub fn is_under_prefix(request: &Request) -> bool {
     crate::http::route_path(request).starts_with("/v2/")
-}
-
-/// The methods a route of the dialect takes, for a 405's `Allow`.
-pub fn allowed_methods(request: &Request) -> Option<&'static str> {
-    match route(request)? {
-        Route::Verification { .. } | Route::Services => Some("GET, POST"),
-        Route::Service { .. } => Some("DELETE, GET, POST"),
-        _ => Some("POST"),
-    }
 }
 
 /// The client the Basic credentials name, checked (one read): its record holds its
