@@ -2,7 +2,7 @@
 # The benchmark: builds each function's release binary alone (so its features resolve as
 # in `sam build`) and the floor's, zips each as its Lambda artefact, then runs them as
 # Lambda does, through a Runtime API emulator, against the local AWS behind a fixed
-# latency per request, and prints the figures (see BENCHMARKS.md).
+# latency per request, and prints the figures (see docs/benchmarks.md).
 #
 #   scripts/bench.sh            the full run: 11 cold starts, 250 warm invocations each
 #   scripts/bench.sh --short    a quick run (CI): 3 cold starts, 20 warm invocations each

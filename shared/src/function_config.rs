@@ -7,7 +7,7 @@
 //! chain, but it links every other source it could try as well: profile files, SSO, web
 //! identity and role assumption (with an STS client), the container and instance metadata
 //! endpoints. A function never takes those, and they are about 1.1 MB of each bootstrap
-//! (BENCHMARKS.md). The operator's command line and the local server, which run where
+//! (docs/benchmarks.md). The operator's command line and the local server, which run where
 //! profiles and SSO live, keep `load_defaults` ([`crate::app::sdk_config`]).
 //!
 //! What the environment can still set, as the SDK reads it: `AWS_ENDPOINT_URL` and

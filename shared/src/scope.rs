@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// The products whose users and challenges are kept apart (API.md, "Tenants").
+/// The products whose users and challenges are kept apart (docs/security.md, "Whose budgets").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Product {
     /// KGen's frontend and its rewards proxy: one product.

@@ -386,4 +386,130 @@ mod tests {
         assert!(settings(&[BASE[0], BASE[2]]).unwrap_err().contains("OTP_HMAC_KEYS"));
         assert!(settings(&BASE[1..]).unwrap_err().contains("TABLE_NAME"));
     }
+
+    /// A row of the configuration's table: the variable and its default cell.
+    fn documented_rows() -> Vec<(String, String)> {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/configuration.md"))
+            .expect("docs/configuration.md");
+        docs.lines()
+            .filter(|line| line.starts_with("| `"))
+            .map(|line| {
+                let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+                let name = cells[0].split('`').nth(1).expect("a variable in backticks");
+                (name.to_owned(), cells[cells.len() - 1].to_owned())
+            })
+            .collect()
+    }
+
+    /// `default (min to max[; ...])` as numbers, and whether the range is all that bounds it.
+    fn numeric(cell: &str) -> Option<(u64, u64, u64, bool)> {
+        let (default, range) = cell.split_once(" (")?;
+        let range = range.strip_suffix(')')?;
+        let (range, plain) = match range.split_once(';') {
+            Some((range, _)) => (range, false),
+            None => (range, true),
+        };
+        let (min, max) = range.split_once(" to ")?;
+        Some((default.parse().ok()?, min.parse().ok()?, max.parse().ok()?, plain))
+    }
+
+    /// The template's parameters (`Default`, `MinValue`, `MaxValue`) by the environment
+    /// variable each one sets.
+    fn template_parameters() -> HashMap<String, HashMap<String, String>> {
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).expect("template.yaml");
+        let mut parameters: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut section = "";
+        let mut current = String::new();
+        let mut by_variable = HashMap::new();
+        for line in template.lines() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                section = line.trim_end_matches(':');
+            } else if section == "Parameters" && line.starts_with("  ") && !line.starts_with("   ") {
+                current = line.trim().trim_end_matches(':').to_owned();
+            } else if section == "Parameters" && line.starts_with("    ") && !line.starts_with("     ") {
+                if let Some((key, value)) = line.trim().split_once(": ") {
+                    let value = value.trim_matches('"').to_owned();
+                    parameters
+                        .entry(current.clone())
+                        .or_default()
+                        .insert(key.to_owned(), value);
+                }
+            } else if let Some((variable, parameter)) = line.trim().split_once(": !Ref ")
+                && variable.bytes().all(|byte| byte.is_ascii_uppercase() || byte == b'_')
+            {
+                // An environment variable (API Gateway's own properties are CamelCase).
+                by_variable.insert(variable.to_owned(), parameter.to_owned());
+            }
+        }
+        by_variable
+            .into_iter()
+            .filter_map(|(variable, parameter)| Some((variable, parameters.get(&parameter)?.clone())))
+            .collect()
+    }
+
+    /// The configuration's table (docs/configuration.md) is the one place its names,
+    /// defaults and ranges are written: each number's documented range is what the
+    /// functions accept and its default what they take when it is unset; the template's
+    /// parameters say the same, and every variable the template sets is documented.
+    #[test]
+    fn the_documented_configuration_is_what_the_functions_and_the_template_take() {
+        let rows = documented_rows();
+        assert!(rows.len() >= 30, "{rows:?}");
+        // The widest request deadline, so that each other deadline's bounds are its own.
+        let base: Vec<(&str, &str)> = BASE
+            .iter()
+            .copied()
+            .chain([("OTP_REQUEST_DEADLINE_MS", "890000")])
+            .collect();
+        let template = template_parameters();
+        let mut numbers = 0;
+        for (name, cell) in &rows {
+            let in_template = template.get(name);
+            if let Some((default, min, max, plain)) = numeric(cell) {
+                numbers += 1;
+                let with = |value: u64| {
+                    let value = value.to_string();
+                    let mut pairs = base.clone();
+                    pairs.retain(|(key, _)| key != name);
+                    pairs.push((name.as_str(), value.as_str()));
+                    settings(&pairs).map(|settings| format!("{settings:?}"))
+                };
+                let mut unset = base.clone();
+                unset.retain(|(key, _)| key != name);
+                let unset = format!("{:?}", settings(&unset).expect("the defaults"));
+                assert_eq!(with(default).as_ref(), Ok(&unset), "{name}: the documented default");
+                if plain {
+                    assert!(
+                        with(min).is_ok() && with(max).is_ok(),
+                        "{name}: {min} and {max} accepted"
+                    );
+                    for outside in [min - 1, max + 1] {
+                        let refused = with(outside).expect_err(&format!("{name}={outside} refused"));
+                        assert!(refused.contains(name), "{name}: {refused}");
+                    }
+                }
+                if let Some(parameter) = in_template {
+                    let expected = [("Default", default), ("MinValue", min), ("MaxValue", max)];
+                    for (key, value) in expected {
+                        assert_eq!(
+                            parameter.get(key),
+                            Some(&value.to_string()),
+                            "{name}'s parameter: {key}"
+                        );
+                    }
+                }
+            } else if let (Some(parameter), Some(default)) = (in_template, cell.strip_prefix('`')) {
+                let default = default.strip_suffix('`').expect("a default in backticks");
+                assert_eq!(parameter.get("Default").map(String::as_str), Some(default), "{name}");
+            }
+        }
+        assert!(numbers >= 12, "{numbers} numeric rows");
+        for variable in template.keys() {
+            assert!(
+                rows.iter().any(|(name, _)| name == variable),
+                "{variable} is set by the template but not documented"
+            );
+        }
+    }
 }

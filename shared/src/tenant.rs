@@ -1,4 +1,4 @@
-//! Whose budgets a request spends (API.md, "Tenants"). Every per-destination budget (the
+//! Whose budgets a request spends (docs/security.md, "Whose budgets"). Every per-destination budget (the
 //! cooldown, the sends per ten minutes, the wrong codes, the number range) is kept per
 //! tenant, so that nothing one tenant's callers do changes what another's get: an
 //! anonymous caller can spend only the public's budgets of the product it calls.

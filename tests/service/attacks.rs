@@ -1,4 +1,4 @@
-//! The attacks SECURITY.md names: parallel guesses, parallel reuse, codes at rest.
+//! The attacks the security model names: parallel guesses, parallel reuse, codes at rest.
 
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ async fn fifty_parallel_wrong_guesses_get_five_attempts() {
     let count = |status: u16| statuses.iter().filter(|&&s| s == status).count();
     assert!(statuses.iter().all(|s| [400, 410, 429].contains(s)), "{statuses:?}");
     // At most the challenge's limit compared (400). Once it was spent, the user's failures
-    // against no live challenge went to the user's own budget (API.md, "Tenants"), which
+    // against no live challenge went to the user's own budget (docs/security.md, "Whose budgets"), which
     // admitted at most ten (410). Everything else compared nothing (429).
     assert!(count(400) <= 5, "at most the challenge's limit compared: {statuses:?}");
     assert!(count(410) <= 10, "the user's own budget: {statuses:?}");

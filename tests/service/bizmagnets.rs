@@ -1,4 +1,4 @@
-//! BizMagnets (seed 002): sendOTP and verifyOTP by challenge id, with an API key.
+//! BizMagnets: sendOTP and verifyOTP by challenge id, with an API key.
 
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ pub(crate) async fn shop() -> (Deployment, TestClient, String) {
     (deployment, client, uid)
 }
 
-/// Asserts the seed's error shape for `status` on `path`.
+/// Asserts the vendor's error shape for `status` on `path`.
 fn assert_spring(answer: &Answer, status: u16, path: &str) {
     let (actual, body, _) = answer;
     assert_eq!(*actual, status, "{body}");

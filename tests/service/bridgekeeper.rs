@@ -1,4 +1,4 @@
-//! Bridgekeeper (seed 004): the five send-otp cases, cookies, verify-otp, update-with-otp
+//! Bridgekeeper: the five send-otp cases, cookies, verify-otp, update-with-otp
 //! as the vendor's own client calls it, and answers that never tell whether a destination
 //! has an account.
 
@@ -18,7 +18,7 @@ pub(crate) const SEND: &str = "/api/auth/v1/users/send-otp";
 pub(crate) const VERIFY: &str = "/api/auth/v1/users/verify-otp";
 pub(crate) const UPDATE: &str = "/api/auth/v1/users/update-with-otp";
 
-/// A request as the seed's curl sends it: no content type unless given, cookies if any.
+/// A request as the vendor's documented curl sends it: no content type unless given, cookies if any.
 pub(crate) fn request(
     path: &str,
     cookie: Option<&str>,

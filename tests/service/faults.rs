@@ -239,7 +239,7 @@ async fn send_under_fault(rig: &Rig, service: &str, function: Function, channel:
     let retry_after = if store_fault {
         store_retry_after(fault)
     } else {
-        // A failed delivery still spent the destination's budget (SECURITY.md).
+        // A failed delivery still spent the destination's budget (docs/security.md).
         cooldown()
     };
     assert_clean_failure(function, &answer, retry_after, &context);

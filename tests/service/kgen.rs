@@ -1,4 +1,4 @@
-//! KGen and its rewards proxy: the flows of seeds 000 and 001 and API.md's rules.
+//! KGen and its rewards proxy: the flows of its API documents and the service's rules.
 
 use otp_tests::{Deployment, fresh_phone, kgen_request, last_code, sms_to, user_token};
 use serde_json::{Value, json};

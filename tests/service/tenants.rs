@@ -1,4 +1,4 @@
-//! Budgets per tenant (API.md, "Tenants"): the attacks of the review that found every
+//! Budgets per tenant (docs/security.md, "Whose budgets"): the attacks of the review that found every
 //! per-destination budget shared by all the callers of a deployment. Nothing a request
 //! does, anonymous or with failed credentials, spends what another tenant's users need.
 

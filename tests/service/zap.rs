@@ -1,4 +1,4 @@
-//! ZAP (seed 003): generate by email or SMS on every form of its path, verify, and the
+//! ZAP: generate by email or SMS on every form of its path, verify, and the
 //! seed's validation rules.
 
 use std::sync::Arc;
@@ -184,7 +184,7 @@ async fn every_validation_rule_is_a_400() {
     assert_eq!(
         call_generate(&deployment, no_type).await.0,
         400,
-        "the seed: a missing content type is a 400"
+        "the documented API: a missing content type is a 400"
     );
     let text = api_request(
         "/v1/otp",

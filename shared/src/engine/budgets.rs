@@ -2,7 +2,7 @@
 //! decided once the caller's own limits are known, and given back whole when the request
 //! is refused (by a budget, its credentials or its body).
 //!
-//! Every budget of a destination is its tenant's (API.md, "Tenants"): the destination's
+//! Every budget of a destination is its tenant's (docs/security.md, "Whose budgets"): the destination's
 //! cooldown and sends per ten minutes, and its number range, are kept per tenant, so no
 //! tenant's callers can spend what another's users need.
 //!
