@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_types::request_id::RequestId;
 
 use crate::destination::Destination;
-use crate::ports::{Channel, Delivery, DeliveryError, Message, Outage};
+use crate::ports::{Channel, Delivery, DeliveryError, Message};
 
 /// Routes each message to its channel: WhatsApp when the message is a WhatsApp template
 /// (falling back to SMS when its configuration says so and WhatsApp refuses the
@@ -102,7 +102,7 @@ where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
     DeliveryError::Failed {
-        outage: Outage::of(&error),
+        outage: crate::ports::Outage::of(&error),
         detail: logged_detail(&error),
     }
 }
