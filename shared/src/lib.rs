@@ -31,6 +31,13 @@ pub mod function_config;
 pub mod logging;
 pub mod store;
 
+// The ports' contract, and an in-memory store that keeps it: for the engine's fast tests
+// and, through the feature, for the same suite against DynamoDB. Never deployed.
+#[cfg(any(test, feature = "port-contract"))]
+pub mod memory;
+#[cfg(any(test, feature = "port-contract"))]
+pub mod port_contract;
+
 // HTTP, and one function's wiring (its settings from the environment).
 pub mod app;
 pub mod dialect;
@@ -138,6 +145,8 @@ mod layers {
             "function_config",
             "logging",
             "store",
+            "memory",
+            "port_contract",
             "app",
             "dialect",
             "http",

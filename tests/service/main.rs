@@ -16,6 +16,7 @@ mod local_aws;
 mod logs;
 mod migration;
 mod permissions;
+mod port_contract;
 mod round_trips;
 mod telemetry;
 mod tenants;

@@ -134,21 +134,43 @@ pub fn local_aws() -> &'static LocalAws {
             };
         }
         let script = workspace_root().join("tests/support/moto_server.py");
-        let mut child = Command::new(python())
+        let python = python();
+        // What the server says goes to a file, read only if it fails to start (a pipe
+        // nobody reads would stall it once full).
+        let log = std::env::temp_dir().join(format!("otp-local-aws-{}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log).map_or_else(|_| Stdio::null(), Stdio::from);
+        let missing = |what: &str| -> ! {
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            let last = said
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or("nothing");
+            panic!(
+                "the end-to-end tests need the local AWS, and it did not start: {what} (it said: {last}). \
+                 `scripts/test.sh` installs moto[server] into ~/.cache/otp-service/venv and runs them; \
+                 OTP_PYTHON names another Python that has it; AWS_ENDPOINT_URL names a local AWS \
+                 already running. A bare `cargo test` runs the fast tier alone."
+            )
+        };
+        let mut child = Command::new(&python)
             .arg(&script)
             .arg("--parent-pid")
             .arg(std::process::id().to_string())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
-            .expect("start the local AWS: python with moto[server] (see README)");
+            .unwrap_or_else(|error| missing(&format!("{python} could not be run: {error}")));
         let mut port = String::new();
         let mut stdout = child.stdout.take().expect("piped stdout");
         let mut byte = [0u8; 1];
         while stdout.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
             port.push(char::from(byte[0]));
         }
-        let port: u16 = port.trim().parse().expect("the local AWS printed its port");
+        let port: u16 = port
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| missing(&format!("{python} {} printed no port", script.display())));
         LocalAws {
             endpoint: format!("http://127.0.0.1:{port}"),
             _server: Some(child),

@@ -13,6 +13,9 @@ mod send;
 mod suspects;
 mod verify;
 
+#[cfg(test)]
+mod flows;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

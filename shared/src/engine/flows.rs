@@ -1,0 +1,260 @@
+//! The engine's decisions, fast: sends and verifies over the in-memory store (which keeps
+//! the same port contract as DynamoDB), a manual clock and a delivery that keeps what it
+//! is handed. The numbers asserted are the policy's defaults (docs/security.md).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::future::join_all;
+
+use super::{Otp, SmsCountries};
+use crate::challenge::{Attempt, Handle, Sent, Verified};
+use crate::clock::{Clock, ManualClock};
+use crate::code::{Code, CodeKeys, Submitted};
+use crate::destination::{Channel, Destination};
+use crate::error::OtpError;
+use crate::memory::MemoryStore;
+use crate::policy::Policy;
+use crate::ports::{ClientLimits, Delivery, DeliveryError, Message, UserDirectory};
+use crate::scope::{Product, Realm, Scope, UserRef};
+use crate::telemetry::Telemetry;
+use crate::tenant::{Requester, Tenant};
+
+/// What was delivered, to whom.
+#[derive(Debug, Default)]
+struct Outbox(Mutex<Vec<(Destination, String)>>);
+
+impl Delivery for Outbox {
+    async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((to.clone(), message.text.clone()));
+        Ok(Channel::of(to))
+    }
+}
+
+impl Outbox {
+    /// The code last delivered to `to` (the message's text is the code alone).
+    fn last_code(&self, to: &Destination) -> String {
+        let sent = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, code) = sent
+            .iter()
+            .rev()
+            .find(|(destination, _)| destination == to)
+            .expect("a code sent");
+        code.clone()
+    }
+}
+
+struct Rig {
+    otp: Otp<MemoryStore>,
+    clock: Arc<ManualClock>,
+    outbox: Outbox,
+    /// The API client that asks, and the scope of its challenges.
+    client: Requester,
+    scope: Scope,
+    to: Destination,
+}
+
+/// An engine whose requests come from the API client `client`, about one phone number.
+fn rig(client: &str) -> Rig {
+    let clock = Arc::new(ManualClock::new(1_790_000_000));
+    let otp = Otp {
+        store: MemoryStore::default(),
+        policy: Policy::default(),
+        keys: CodeKeys::parse("0123456789abcdef0123456789abcdef").expect("a key"),
+        sms_countries: SmsCountries::default(),
+        allow_test_destinations: false,
+        telemetry: Telemetry { metrics: false },
+        clock: clock.clone() as Arc<dyn Clock>,
+        suspects: Default::default(),
+    };
+    Rig {
+        otp,
+        clock,
+        outbox: Outbox::default(),
+        client: Requester {
+            tenant: Tenant::Client(client.to_owned()),
+            source_ip: "203.0.113.7".parse().ok(),
+            dialect: "bizmagnets",
+        },
+        scope: Scope::Client(client.to_owned()),
+        to: Destination::phone("+91", "9876543219").expect("a valid number"),
+    }
+}
+
+fn user() -> UserRef {
+    UserRef::new(Product::Kgen, "issuer", "asha")
+}
+
+impl Rig {
+    async fn send(&self) -> Result<Sent, OtpError> {
+        let reads = async { Ok::<_, OtpError>(()) };
+        let (_, pending) = self
+            .otp
+            .begin_send(self.scope.clone(), self.to.clone(), &self.client, false, reads)
+            .await?;
+        let profile = self.otp.policy.default_profile();
+        self.otp
+            .finish_send(pending, &self.outbox, &ClientLimits::default(), &profile, |code, _| {
+                Message {
+                    subject: String::new(),
+                    text: code.reveal().to_owned(),
+                    html: None,
+                    sender: None,
+                    whatsapp: None,
+                }
+            })
+            .await
+    }
+
+    /// A send that goes out, and the code it delivered.
+    async fn sent(&self) -> (Sent, String) {
+        let sent = self.send().await.expect("sent");
+        (sent, self.outbox.last_code(&self.to))
+    }
+
+    async fn verify(&self, sent: &Sent, code: &str) -> Result<Verified, OtpError> {
+        let attempt = Attempt {
+            scope: self.scope.clone(),
+            destination: self.to.clone(),
+            handle: Handle::AuthCode(sent.auth_code.clone()),
+            code: Submitted::Typed(Code::from_text(code, 10).expect("digits")),
+            link: Some(user()),
+            requester: self.client.clone(),
+        };
+        let reads = async { Ok::<_, OtpError>(()) };
+        self.otp.verify(&attempt, reads).await.map(|(_, verified)| verified)
+    }
+}
+
+/// A code that is not `code`, of its length.
+fn wrong(code: &str) -> String {
+    code.chars().map(|digit| if digit == '0' { '1' } else { '0' }).collect()
+}
+
+#[tokio::test]
+async fn a_right_code_verifies_once_and_links_the_destination() {
+    let rig = rig("acme");
+    let (sent, code) = rig.sent().await;
+    assert_eq!(code.len(), 6);
+    let verified = rig.verify(&sent, &code).await.expect("verified");
+    assert_eq!(
+        (verified.challenge_id, verified.moved_from),
+        (sent.challenge_id.clone(), None)
+    );
+    let owner = rig
+        .otp
+        .store
+        .owner_of(&Realm::new(Product::Kgen, "issuer"), &rig.to)
+        .await;
+    assert_eq!(owner.expect("read"), Some(user()));
+    assert!(
+        matches!(rig.verify(&sent, &code).await, Err(OtpError::Gone)),
+        "used once"
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_spend_the_challenge() {
+    let rig = rig("acme");
+    let (sent, code) = rig.sent().await;
+    for _ in 0..5 {
+        assert!(matches!(
+            rig.verify(&sent, &wrong(&code)).await,
+            Err(OtpError::WrongCode)
+        ));
+    }
+    assert!(
+        matches!(rig.verify(&sent, &code).await, Err(OtpError::Gone)),
+        "the right code after the fifth wrong one"
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_spend_no_more_than_the_attempts() {
+    let rig = rig("acme");
+    let (sent, code) = rig.sent().await;
+    let guess = wrong(&code);
+    let answers = join_all((0..20).map(|_| rig.verify(&sent, &guess))).await;
+    let tally = |what: fn(&Result<Verified, OtpError>) -> bool| answers.iter().filter(|answer| what(answer)).count();
+    let compared = tally(|answer| matches!(answer, Err(OtpError::WrongCode)));
+    let spent = tally(|answer| matches!(answer, Err(OtpError::Gone)));
+    let refused = tally(|answer| matches!(answer, Err(OtpError::TooMany { .. })));
+    // Ten pass the destination's failure budget; of those, five are compared.
+    assert_eq!((compared, spent, refused), (5, 5, 10), "{answers:?}");
+    let after = rig.verify(&sent, &code).await;
+    assert!(matches!(after, Err(OtpError::TooMany { .. })), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_resend_keeps_the_challenge_and_only_its_new_code_verifies() {
+    let rig = rig("acme");
+    let (first, old) = rig.sent().await;
+    assert!(
+        matches!(rig.send().await, Err(OtpError::TooMany { retry_after: 30 })),
+        "the cooldown"
+    );
+    rig.clock.advance(30);
+    let (second, new) = rig.sent().await;
+    assert_eq!(
+        (second.auth_code.as_str(), second.opened),
+        (first.auth_code.as_str(), false)
+    );
+    if new != old {
+        assert!(matches!(rig.verify(&second, &old).await, Err(OtpError::WrongCode)));
+    }
+    rig.verify(&second, &new).await.expect("the new code verifies");
+}
+
+#[tokio::test]
+async fn five_sends_in_ten_minutes_then_the_destination_waits() {
+    let rig = rig("acme");
+    for _ in 0..5 {
+        rig.send().await.expect("sent");
+        rig.clock.advance(30);
+    }
+    // The first of the five went out 150 s ago: the sixth fits 450 s from now.
+    assert!(matches!(rig.send().await, Err(OtpError::TooMany { retry_after: 450 })));
+    rig.clock.advance(450);
+    rig.send().await.expect("sent once the window has passed");
+}
+
+#[tokio::test]
+async fn an_expired_code_verifies_nothing() {
+    let rig = rig("acme");
+    let (sent, code) = rig.sent().await;
+    rig.clock.advance(300);
+    assert!(matches!(rig.verify(&sent, &code).await, Err(OtpError::Gone)));
+}
+
+#[tokio::test]
+async fn ten_wrong_codes_an_hour_close_the_destination_to_its_tenant() {
+    let rig = rig("acme");
+    for _ in 0..2 {
+        let (sent, code) = rig.sent().await;
+        for _ in 0..5 {
+            assert!(matches!(
+                rig.verify(&sent, &wrong(&code)).await,
+                Err(OtpError::WrongCode)
+            ));
+        }
+        rig.clock.advance(60);
+    }
+    let (sent, code) = rig.sent().await;
+    assert!(
+        matches!(rig.verify(&sent, &code).await, Err(OtpError::TooMany { .. })),
+        "even the right code, within the hour"
+    );
+    // Another tenant's challenge for the same number is not closed by these.
+    let other = Rig {
+        client: Requester {
+            tenant: Tenant::Client("globex".to_owned()),
+            ..rig.client.clone()
+        },
+        scope: Scope::Client("globex".to_owned()),
+        ..rig
+    };
+    let (sent, code) = other.sent().await;
+    other.verify(&sent, &code).await.expect("verified in another tenant");
+}
