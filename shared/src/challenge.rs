@@ -87,8 +87,23 @@ pub enum Handle {
     AuthCode(String),
     /// BizMagnets' `id`.
     Id(String),
+    /// A challenge id whose destination the request took from the id itself (Twilio's
+    /// `VerificationSid`, located first): no other destination to tell it from.
+    LocatedId(String),
     /// Whichever challenge is open for the scope and destination (ZAP, Bridgekeeper).
     Open,
+}
+
+impl Handle {
+    /// Whether this handle names `challenge` (`Open`: whichever challenge its scope and
+    /// destination have).
+    pub fn names(&self, challenge: &Challenge) -> bool {
+        match self {
+            Self::AuthCode(code) => challenge.auth_code == *code,
+            Self::Id(id) | Self::LocatedId(id) => challenge.id == *id,
+            Self::Open => true,
+        }
+    }
 }
 
 /// What a send did.
@@ -110,6 +125,18 @@ pub struct Verified {
     pub challenge_id: String,
     /// When the destination was linked away from another user.
     pub moved_from: Option<UserRef>,
+    /// The challenge as its attempt was counted, just before its code was used.
+    pub challenge: Challenge,
+}
+
+/// What comparing a submitted code found, once an attempt was counted on a live challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// The code was right: used, and the destination linked where asked.
+    Approved(Verified),
+    /// The code was wrong: the challenge as its attempt was counted (its attempts
+    /// include this one).
+    Wrong(Challenge),
 }
 
 /// A verify request, already parsed and authenticated.

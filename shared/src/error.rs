@@ -29,9 +29,14 @@ pub enum OtpError {
     /// A route of the service reached with another method than the one it takes.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The challenge is expired, used, spent, unknown or someone else's: all look alike.
+    /// The challenge is expired, used, unknown or someone else's: all look alike.
     #[error("challenge expired or unknown")]
     Gone,
+    /// The challenge the request named has no attempts left; a new code can be sent once
+    /// the destination's cooldown allows (this many seconds). Only a caller that named it
+    /// is told: to anyone else it is `Gone`.
+    #[error("no attempts left, send a new code after {retry_after} s")]
+    Spent { retry_after: u64 },
     /// A send rule or the failure budget refuses; try again after this many seconds.
     #[error("too many requests, retry after {retry_after} s")]
     TooMany { retry_after: u64 },

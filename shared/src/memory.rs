@@ -11,8 +11,8 @@ use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
 use crate::ports::{
-    Admission, ChallengeStore, ClientRecord, ClientRegistry, Consumed, ContactKind, LinkState, QuotaStore, StoreError,
-    UserDirectory,
+    Admission, AttemptCount, ChallengeStore, ClientRecord, ClientRegistry, Consumed, ContactKind, LinkState,
+    QuotaStore, StoreError, UserDirectory,
 };
 use crate::quota::{CounterCharge, SlidingCharge};
 use crate::scope::{Realm, Scope, UserRef};
@@ -205,26 +205,21 @@ impl ChallengeStore for MemoryStore {
         handle: &Handle,
         now: UnixSeconds,
         max_attempts: u32,
-    ) -> Result<Option<Challenge>, StoreError> {
+    ) -> Result<AttemptCount, StoreError> {
         let mut items = self.items();
         let Some(challenge) = items.challenges.get_mut(&challenge_key(scope, destination)) else {
-            return Ok(None);
+            return Ok(AttemptCount::Refused(None));
         };
-        let named = match handle {
-            Handle::AuthCode(code) => challenge.auth_code == *code,
-            Handle::Id(id) => challenge.id == *id,
-            Handle::Open => true,
-        };
-        if !named
+        if !handle.names(challenge)
             || challenge.state != State::Open
             || challenge.expires_at <= now
             || challenge.attempts >= max_attempts
             || challenge.code.is_none()
         {
-            return Ok(None);
+            return Ok(AttemptCount::Refused(Some(challenge.clone())));
         }
         challenge.attempts += 1;
-        Ok(Some(challenge.clone()))
+        Ok(AttemptCount::Counted(challenge.clone()))
     }
 
     async fn uncount_attempt(

@@ -12,7 +12,9 @@ use crate::challenge::{Handle, LiveCode, Located, Settlement, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::{Channel, Destination};
-use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, QuotaStore};
+use crate::ports::{
+    AttemptCount, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, QuotaStore,
+};
 use crate::ports::{Permission, UserDirectory};
 use crate::quota::{Counter, CounterCharge, Exceeded, Sliding, SlidingCharge};
 use crate::scope::{Product, Realm, Scope, UserRef};
@@ -71,6 +73,14 @@ pub async fn a_challenge_lives_counts_and_is_used_once<S: ChallengeStore>(store:
     let to = &email(run, "lives");
     let id = &format!("{run}-lives-1");
     assert_eq!(store.load(scope, to).await.expect("load"), None, "nothing yet");
+    assert_eq!(
+        store
+            .count_attempt(scope, to, &Handle::Open, now, 5)
+            .await
+            .expect("count"),
+        AttemptCount::Refused(None),
+        "nothing to count on"
+    );
     assert!(
         store
             .put_live(scope, to, &live(id, "a", now, true, None))
@@ -100,29 +110,43 @@ pub async fn a_challenge_lives_counts_and_is_used_once<S: ChallengeStore>(store:
 
     // Attempts: counted only on the challenge named, one at a time, up to the ceiling.
     let count = |handle: Handle, max: u32| async move {
-        store
-            .count_attempt(scope, to, &handle, now, max)
-            .await
-            .expect("count")
-            .map(|challenge| challenge.attempts)
+        store.count_attempt(scope, to, &handle, now, max).await.expect("count")
+    };
+    let counted = |count: AttemptCount| match count {
+        AttemptCount::Counted(challenge) => Some(challenge.attempts),
+        AttemptCount::Refused(_) => None,
     };
     assert_eq!(
-        count(Handle::AuthCode("1111".into()), 5).await,
+        counted(count(Handle::AuthCode("1111".into()), 5).await),
         None,
         "another authCode"
     );
-    assert_eq!(count(Handle::Id("another".into()), 5).await, None, "another id");
-    assert_eq!(count(Handle::AuthCode("4821".into()), 5).await, Some(1));
-    assert_eq!(count(Handle::Id(id.clone()), 5).await, Some(2));
-    assert_eq!(count(Handle::Open, 5).await, Some(3));
+    assert_eq!(
+        counted(count(Handle::Id("another".into()), 5).await),
+        None,
+        "another id"
+    );
+    assert_eq!(
+        counted(count(Handle::LocatedId("another".into()), 5).await),
+        None,
+        "another located id"
+    );
+    assert_eq!(counted(count(Handle::AuthCode("4821".into()), 5).await), Some(1));
+    assert_eq!(counted(count(Handle::Id(id.clone()), 5).await), Some(2));
+    assert_eq!(counted(count(Handle::Open, 5).await), Some(3));
     store.uncount_attempt(scope, to, id).await.expect("uncount");
     store.uncount_attempt(scope, to, "another").await.expect("uncount");
     assert_eq!(
-        count(Handle::Open, 2).await,
+        counted(count(Handle::Open, 2).await),
         None,
         "3 given back to 2: a ceiling of 2 is reached"
     );
-    assert_eq!(count(Handle::Open, 4).await, Some(3));
+    assert_eq!(counted(count(Handle::Open, 4).await), Some(3));
+    // What a refusal saw: the challenge as it stood, whatever refused the attempt.
+    match count(Handle::Open, 3).await {
+        AttemptCount::Refused(Some(stood)) => assert_eq!((stood.id.as_str(), stood.attempts), (id.as_str(), 3)),
+        other => panic!("refused at its ceiling, as it stood: {other:?}"),
+    }
 
     // A refresh: the new code replaces the old, on the same challenge.
     assert!(
@@ -160,7 +184,11 @@ pub async fn a_challenge_lives_counts_and_is_used_once<S: ChallengeStore>(store:
         (used.state, used.code, used.settled_at),
         (State::Used, None, Some(now + 2))
     );
-    assert_eq!(count(Handle::Open, 5).await, None, "a used challenge counts nothing");
+    assert_eq!(
+        counted(count(Handle::Open, 5).await),
+        None,
+        "a used challenge counts nothing"
+    );
 }
 
 pub async fn a_dead_challenge_counts_nothing_and_is_replaced_as_read<S: ChallengeStore>(
@@ -183,8 +211,8 @@ pub async fn a_dead_challenge_counts_nothing_and_is_replaced_as_read<S: Challeng
             .count_attempt(scope, to, &Handle::Open, after_expiry, 5)
             .await
             .expect("count"),
-        None,
-        "expired"
+        AttemptCount::Refused(store.load(scope, to).await.expect("load")),
+        "expired: refused, as it stood"
     );
     assert_eq!(
         store

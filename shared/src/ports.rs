@@ -69,6 +69,16 @@ pub enum Consumed {
     AlreadyGone,
 }
 
+/// What counting an attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptCount {
+    /// The attempt counted: the challenge as it now stands.
+    Counted(Challenge),
+    /// Nothing counted: the challenge as it stood (none; or not the one named, not open,
+    /// expired, out of attempts or without a live code), read by the same write.
+    Refused(Option<Challenge>),
+}
+
 /// What linking a destination to a user must know, read beside the first write of a
 /// verify: the destination's owner and the user's contact of the same kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,7 +113,8 @@ pub trait ChallengeStore: Send + Sync {
 
     /// Counts one attempt, atomically and only while the challenge is open, named by
     /// `handle`, unexpired at `now`, carries a verifiable code and has fewer than
-    /// `max_attempts`. Returns the challenge as counted, or None if any of that fails.
+    /// `max_attempts`. Returns the challenge as counted, or as it stood when any of that
+    /// fails.
     fn count_attempt(
         &self,
         scope: &Scope,
@@ -111,7 +122,7 @@ pub trait ChallengeStore: Send + Sync {
         handle: &Handle,
         now: UnixSeconds,
         max_attempts: u32,
-    ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<AttemptCount, StoreError>> + Send;
 
     /// Gives back an attempt counted for a request that then compared nothing (refused by
     /// its caller's credentials or a budget).

@@ -347,8 +347,9 @@ async fn twilio_creates_and_checks() {
 async fn twilio_counts(service: &crate::twilio::Service) {
     let deployment = &service.deployment;
     let (_, phone) = fresh_phone();
-    let ((status, _, _), usage) = metered(deployment, service.create(&phone, "sms")).await;
+    let ((status, created, _), usage) = metered(deployment, service.create(&phone, "sms")).await;
     assert_eq!(status, 201);
+    let sid = created["sid"].as_str().expect("a sid").to_owned();
     // Credentials, configuration, budgets and the challenge at once; the delivery; then
     // the challenge and its sid together.
     assert_eq!(
@@ -360,6 +361,11 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), wrong)).await;
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
+    // By sid: the sid's destination beside the credentials, then the attempt, whose write
+    // reads the challenge it counts on (or as it stood, when it refuses).
+    let ((status, _, _), usage) = metered(deployment, service.check(("VerificationSid", &sid), wrong)).await;
+    assert_eq!(status, 200);
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 2, 2));
     let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), &code)).await;
     assert_eq!(status, 200);
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 2, 2));

@@ -36,7 +36,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
         OtpError::Forbidden => (StatusCode::FORBIDDEN, None),
         OtpError::WrongCode | OtpError::NotThisDestination => (StatusCode::FORBIDDEN, None),
-        OtpError::Gone => (StatusCode::GONE, None),
+        OtpError::Gone | OtpError::Spent { .. } => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
         OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => {

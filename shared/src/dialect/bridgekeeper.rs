@@ -46,7 +46,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),
         OtpError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden".to_owned(), None),
-        OtpError::WrongCode | OtpError::Gone | OtpError::NotThisDestination => {
+        OtpError::WrongCode | OtpError::Gone | OtpError::Spent { .. } | OtpError::NotThisDestination => {
             (StatusCode::UNAUTHORIZED, "Invalid OTP".to_owned(), None)
         }
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),

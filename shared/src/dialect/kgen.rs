@@ -62,7 +62,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             json!({"message": "METHOD_NOT_ALLOWED"}),
             None,
         ),
-        OtpError::Gone => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
+        OtpError::Gone | OtpError::Spent { .. } => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
         OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             json!({"message": "TOO_MANY_REQUESTS"}),

@@ -30,7 +30,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             "phoneNumber: SMS to this country is not enabled".to_owned(),
             None,
         ),
-        OtpError::WrongCode | OtpError::Gone | OtpError::NotThisDestination => {
+        OtpError::WrongCode | OtpError::Gone | OtpError::Spent { .. } | OtpError::NotThisDestination => {
             (StatusCode::BAD_REQUEST, "Invalid or expired OTP".to_owned(), None)
         }
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::future::join_all;
 
 use super::{Otp, SmsCountries};
-use crate::challenge::{Attempt, Handle, Sent, Verified};
+use crate::challenge::{Attempt, Checked, Handle, Sent, Verified};
 use crate::clock::{Clock, ManualClock};
 use crate::code::{Code, CodeKeys, Submitted};
 use crate::destination::{Channel, Destination};
@@ -115,16 +115,29 @@ impl Rig {
     }
 
     async fn verify(&self, sent: &Sent, code: &str) -> Result<Verified, OtpError> {
-        let attempt = Attempt {
+        self.otp
+            .verify(&self.attempt(sent, code), async { Ok::<_, OtpError>(()) })
+            .await
+            .map(|(_, verified)| verified)
+    }
+
+    async fn check(&self, sent: &Sent, code: &str) -> Result<Checked, OtpError> {
+        self.otp
+            .check(&self.attempt(sent, code), async { Ok::<_, OtpError>(()) })
+            .await
+            .map(|(_, checked)| checked)
+    }
+
+    /// A verify of `code` on the challenge `sent` names, linking the destination to the user.
+    fn attempt(&self, sent: &Sent, code: &str) -> Attempt {
+        Attempt {
             scope: self.scope.clone(),
             destination: self.to.clone(),
             handle: Handle::AuthCode(sent.auth_code.clone()),
             code: Submitted::Typed(Code::from_text(code, 10).expect("digits")),
             link: Some(user()),
             requester: self.client.clone(),
-        };
-        let reads = async { Ok::<_, OtpError>(()) };
-        self.otp.verify(&attempt, reads).await.map(|(_, verified)| verified)
+        }
     }
 }
 
@@ -165,8 +178,9 @@ async fn five_wrong_codes_spend_the_challenge() {
             Err(OtpError::WrongCode)
         ));
     }
+    // Spent, as only the caller that named it is told: a new code in 30 s, the cooldown.
     assert!(
-        matches!(rig.verify(&sent, &code).await, Err(OtpError::Gone)),
+        matches!(rig.verify(&sent, &code).await, Err(OtpError::Spent { retry_after: 30 })),
         "the right code after the fifth wrong one"
     );
 }
@@ -179,7 +193,7 @@ async fn parallel_guesses_spend_no_more_than_the_attempts() {
     let answers = join_all((0..20).map(|_| rig.verify(&sent, &guess))).await;
     let tally = |what: fn(&Result<Verified, OtpError>) -> bool| answers.iter().filter(|answer| what(answer)).count();
     let compared = tally(|answer| matches!(answer, Err(OtpError::WrongCode)));
-    let spent = tally(|answer| matches!(answer, Err(OtpError::Gone)));
+    let spent = tally(|answer| matches!(answer, Err(OtpError::Spent { .. })));
     let refused = tally(|answer| matches!(answer, Err(OtpError::TooMany { .. })));
     // Ten pass the destination's failure budget; of those, five are compared.
     assert_eq!((compared, spent, refused), (5, 5, 10), "{answers:?}");
@@ -257,4 +271,43 @@ async fn ten_wrong_codes_an_hour_close_the_destination_to_its_tenant() {
     };
     let (sent, code) = other.sent().await;
     other.verify(&sent, &code).await.expect("verified in another tenant");
+}
+
+#[tokio::test]
+async fn a_check_says_what_it_counted_and_only_the_namer_hears_spent() {
+    let rig = rig("acme");
+    let (sent, code) = rig.sent().await;
+    for attempts in 1..=5 {
+        match rig.check(&sent, &wrong(&code)).await {
+            Ok(Checked::Wrong(counted)) => assert_eq!(
+                (counted.id.as_str(), counted.attempts),
+                (sent.challenge_id.as_str(), attempts)
+            ),
+            other => panic!("a wrong code, counted: {other:?}"),
+        }
+    }
+    let another = Sent {
+        auth_code: if sent.auth_code == "1000" { "1001" } else { "1000" }.to_owned(),
+        ..sent.clone()
+    };
+    assert!(
+        matches!(rig.check(&another, &code).await, Err(OtpError::Gone)),
+        "a caller naming another authCode learns nothing of this challenge"
+    );
+    assert!(matches!(
+        rig.check(&sent, &code).await,
+        Err(OtpError::Spent { retry_after: 30 })
+    ));
+    rig.clock.advance(30);
+    let (resent, code) = rig.sent().await;
+    assert!(resent.opened, "a spent challenge is replaced by the next send");
+    match rig.check(&resent, &code).await {
+        Ok(Checked::Approved(verified)) => {
+            assert_eq!(
+                (verified.challenge.id, verified.challenge.attempts),
+                (resent.challenge_id, 1)
+            );
+        }
+        other => panic!("the new code, approved: {other:?}"),
+    }
 }

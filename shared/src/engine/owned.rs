@@ -16,16 +16,24 @@ impl<S: ChallengeStore> Otp<S> {
     /// The challenge `id` of `scope`, and its destination: None when there is none, or it
     /// is another scope's, or its destination has a newer challenge now (all look alike).
     pub async fn find(&self, scope: &Scope, id: &str) -> Result<Option<(Destination, Challenge)>, OtpError> {
-        let Some(located) = self.store.locate(id).await? else {
+        let Some(destination) = self.locate(scope, id).await? else {
             return Ok(None);
         };
-        if located.scope_key != scope.key() {
-            return Ok(None);
-        }
-        let challenge = self.store.load(scope, &located.destination).await?;
+        let challenge = self.store.load(scope, &destination).await?;
         Ok(challenge
             .filter(|challenge| challenge.id == id)
-            .map(|challenge| (located.destination, challenge)))
+            .map(|challenge| (destination, challenge)))
+    }
+
+    /// The destination of the challenge `id` of `scope` (one read), if `scope` has one by
+    /// that id.
+    pub async fn locate(&self, scope: &Scope, id: &str) -> Result<Option<Destination>, OtpError> {
+        Ok(self
+            .store
+            .locate(id)
+            .await?
+            .filter(|located| located.scope_key == scope.key())
+            .map(|located| located.destination))
     }
 
     /// The challenge of `scope` for `destination`, open or not.

@@ -15,11 +15,11 @@
 
 use std::future::Future;
 
-use crate::challenge::{Attempt, Challenge, Handle, Located, Verified};
+use crate::challenge::{Attempt, Challenge, Checked, Handle, Lifecycle, Located, Verified};
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::ports::{ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
+use crate::ports::{AttemptCount, ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
 use crate::quota::SlidingCharge;
 use crate::telemetry::{Origin, Status, VerifyOutcome};
 use crate::tenant::Tenant;
@@ -32,7 +32,10 @@ struct Counted {
     /// In an issuer's tenant, the user's own budget of failures, and what it answered
     /// (taken beside the rest, or before it for a user it refused lately).
     users_own: Option<(SlidingCharge, Result<crate::ports::Admission, StoreError>)>,
+    /// The challenge as its attempt was counted (none when nothing was counted)...
     challenge: Result<Option<Challenge>, StoreError>,
+    /// ...and, when nothing was, the challenge as it stood.
+    stood: Option<Challenge>,
     located: Result<Option<Located>, StoreError>,
     link: Result<Option<LinkState>, StoreError>,
 }
@@ -57,15 +60,29 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         })
     }
 
-    /// Verifies a code, at once with the dialect's `reads` (its caller's credentials).
-    /// When `reads` fails, the attempt and the failure it counted are given back: a
-    /// request that compares nothing costs nothing (a failed claim of an API client's
-    /// credentials spends its address's budget instead).
+    /// Verifies a code: [`Self::check`], with a wrong code as the error every dialect but
+    /// Twilio's renders it as.
     pub async fn verify<T>(
         &self,
         attempt: &Attempt,
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, Verified), OtpError> {
+        match self.check(attempt, reads).await? {
+            (reads, Checked::Approved(verified)) => Ok((reads, verified)),
+            (_, Checked::Wrong(_)) => Err(OtpError::WrongCode),
+        }
+    }
+
+    /// Checks a code, at once with the dialect's `reads` (its caller's credentials): what
+    /// the comparison found, with the challenge as counted; an error when nothing was
+    /// compared. When `reads` fails, the attempt and the failure it counted are given
+    /// back: a request that compares nothing costs nothing (a failed claim of an API
+    /// client's credentials spends its address's budget instead).
+    pub async fn check<T>(
+        &self,
+        attempt: &Attempt,
+        reads: impl Future<Output = Result<T, OtpError>>,
+    ) -> Result<(T, Checked), OtpError> {
         let now = self.clock.now();
         let reads = self.claim_checked_first(&attempt.requester, reads, now).await?;
         let budget = self.guess_charge(&attempt.requester.tenant, &attempt.destination);
@@ -82,6 +99,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         }
         let locate = async {
             match &attempt.handle {
+                // An id alone may be sent with another destination than its challenge's.
                 Handle::Id(id) => self.store.locate(id).await,
                 _ => Ok(None),
             }
@@ -115,10 +133,16 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             Box::pin(locate),
             Box::pin(link_state)
         );
+        let (challenge, stood) = match challenge {
+            Ok(AttemptCount::Counted(counted)) => (Ok(Some(counted)), None),
+            Ok(AttemptCount::Refused(stood)) => (Ok(None), stood),
+            Err(error) => (Err(error), None),
+        };
         let counted = Counted {
             budget: budget_taken,
             users_own: users_own.zip(own_taken),
             challenge,
+            stood,
             located,
             link,
         };
@@ -182,7 +206,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         budget: &SlidingCharge,
         counted: Counted,
         now: UnixSeconds,
-    ) -> Result<Verified, OtpError> {
+    ) -> Result<Checked, OtpError> {
         let own_error = counted.users_own.as_ref().and_then(|(_, taken)| taken.as_ref().err());
         let store_error = (counted.budget.as_ref().err())
             .or(own_error)
@@ -206,6 +230,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 retry_after: crate::ports::Outage::Failed.retry_after(),
             });
         };
+        let stood = counted.stood;
         let origin = Origin::of(attempt.requester.dialect, &attempt.destination);
         let tenant_taken = admission.is_ok();
         if let Some((charge, Err(exceeded))) = &users_own {
@@ -224,7 +249,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             self.give_back_taken(tenant_taken.then_some(budget), now).await;
             tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-            return Err(OtpError::Gone);
+            return Err(self.dead_or_spent(&attempt.handle, stood.as_ref(), now));
         }
         if let Err(exceeded) = admission {
             self.telemetry.verify(origin, VerifyOutcome::Refused);
@@ -245,13 +270,13 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             {
                 // The failure belongs to the challenge's own destination.
                 self.give_back_taken(Some(budget), now).await;
-                return Box::pin(self.wrong_destination(attempt, &found.destination, now)).await;
+                return Err(Box::pin(self.wrong_destination(attempt, &found.destination, now)).await);
             }
             // Unknown, expired, used or spent: nothing compared, but the failure still
             // counts, so that budgets say nothing about which destinations have challenges.
             tracing::info!(destination = %attempt.destination, "verify of an unknown or dead challenge");
             self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-            return Err(OtpError::Gone);
+            return Err(self.dead_or_spent(&attempt.handle, stood.as_ref(), now));
         };
 
         // Counted under the channel its code went by.
@@ -281,7 +306,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 "wrong code"
             );
             self.wrong_code_spent(origin, &challenge, &attempt.destination);
-            return Err(OtpError::WrongCode);
+            return Ok(Checked::Wrong(challenge));
         }
 
         // A right code is no failure: the budget is given back beside the use.
@@ -320,10 +345,11 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
         self.telemetry.verify(origin, VerifyOutcome::Approved);
         self.telemetry
             .status(Status::Approved, origin, Some(&challenge.id), &attempt.destination);
-        Ok(Verified {
-            challenge_id: challenge.id,
+        Ok(Checked::Approved(Verified {
+            challenge_id: challenge.id.clone(),
             moved_from,
-        })
+            challenge,
+        }))
     }
 
     /// Gives back what a request that compared nothing counted.
@@ -383,12 +409,7 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
 
     /// A challenge named by id, verified with another destination than its own: a failed
     /// attempt on that challenge and its destination's budget, with nothing compared.
-    async fn wrong_destination(
-        &self,
-        attempt: &Attempt,
-        real: &Destination,
-        now: UnixSeconds,
-    ) -> Result<Verified, OtpError> {
+    async fn wrong_destination(&self, attempt: &Attempt, real: &Destination, now: UnixSeconds) -> OtpError {
         let budget = self.guess_charge(&attempt.requester.tenant, real);
         let (taken, counted) = tokio::join!(
             Box::pin(self.store.take(&budget, now)),
@@ -400,19 +421,22 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 self.policy.attempts_per_challenge,
             ))
         );
-        let counted = counted?;
+        let (counted, taken) = match (counted, taken) {
+            (Ok(counted), Ok(taken)) => (counted, taken),
+            (Err(error), _) | (_, Err(error)) => return error.into(),
+        };
         let origin = Origin::of(attempt.requester.dialect, real);
-        if let Err(exceeded) = taken? {
+        if let Err(exceeded) = taken {
             self.telemetry.verify(origin, VerifyOutcome::Refused);
-            if let Some(challenge) = &counted
+            if let AttemptCount::Counted(challenge) = &counted
                 && let Err(error) = self.store.uncount_attempt(&attempt.scope, real, &challenge.id).await
             {
                 tracing::warn!(error = %error, "an attempt that compared nothing was not given back");
             }
-            return Err(too_many(exceeded));
+            return too_many(exceeded);
         }
         match counted {
-            Some(challenge) => {
+            AttemptCount::Counted(challenge) => {
                 tracing::info!(
                     destination = %real,
                     challenge_id = %challenge.id,
@@ -420,12 +444,30 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                     "verify with another destination than the challenge's"
                 );
                 self.wrong_code_spent(origin.by(challenge.channel), &challenge, real);
-                Err(OtpError::NotThisDestination)
+                OtpError::NotThisDestination
             }
-            None => {
+            AttemptCount::Refused(stood) => {
                 self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-                Err(OtpError::Gone)
+                self.dead_or_spent(&attempt.handle, stood.as_ref(), now)
             }
+        }
+    }
+
+    /// Why no attempt was counted, as the caller may be told: the challenge it named has
+    /// no attempts left (a new code can be sent once the destination's cooldown allows),
+    /// or none it named is live.
+    fn dead_or_spent(&self, handle: &Handle, stood: Option<&Challenge>, now: UnixSeconds) -> OtpError {
+        let max_attempts = self.policy.attempts_per_challenge;
+        match stood {
+            Some(challenge)
+                if handle.names(challenge)
+                    && challenge.lifecycle(now, max_attempts) == Lifecycle::MaxAttemptsReached =>
+            {
+                OtpError::Spent {
+                    retry_after: self.policy.send_cooldown.as_secs(),
+                }
+            }
+            _ => OtpError::Gone,
         }
     }
 }

@@ -11,8 +11,6 @@
 //! shift `SET n2 = n1, n1 = n0, n0 = :now` moves each time one place; the actions are
 //! written oldest first so that an evaluator going left to right agrees.
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::clock::UnixSeconds;
@@ -21,7 +19,7 @@ use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::escape;
 
 use super::attributes::{Item, PK, TTL, get_n, n, s};
-use super::failures::{back_off, conditional_failed, unavailable, written};
+use super::failures::{back_off, conditional_failed, item_before, unavailable, written};
 use super::items::DynamoStore;
 
 fn sliding_pk(charge: &SlidingCharge) -> String {
@@ -61,14 +59,6 @@ fn shift_out(limit: u32, place: u32) -> String {
 /// Places a give-back tries: each retry follows an admission that moved its own, after a
 /// short random pause, so that a burst of admissions on one budget cannot outrun it.
 const GIVE_BACK_TRIES: u32 = 8;
-
-/// The item as it was when an update's condition failed (asked with `ALL_OLD`).
-fn item_before<R>(error: &SdkError<UpdateItemError, R>) -> Item {
-    match error.as_service_error() {
-        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned().unwrap_or_default(),
-        _ => Item::default(),
-    }
-}
 
 impl QuotaStore for DynamoStore {
     async fn take(&self, charge: &SlidingCharge, now: UnixSeconds) -> Result<Admission, StoreError> {

@@ -3,19 +3,19 @@
 //! a code is used by one conditional write (in a transaction with the registry link it
 //! proves, when there is one).
 
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
-use crate::ports::{ChallengeStore, Channel, Consumed, LinkState, StoreError, UserDirectory};
+use crate::ports::{AttemptCount, ChallengeStore, Channel, Consumed, LinkState, StoreError, UserDirectory};
 use crate::scope::{Scope, UserRef};
 
 use super::attributes::{
     Item, PK, TTL, b, challenge_id_pk, challenge_pk, get_b, get_n, get_s, n, s, stored_destination,
 };
-use super::failures::{Cancelled, back_off, conditional_failed, unavailable, written};
+use super::failures::{Cancelled, back_off, conditional_failed, item_before, unavailable, written};
 use super::items::DynamoStore;
 
 const OPEN: &str = "open";
@@ -202,10 +202,10 @@ impl ChallengeStore for DynamoStore {
         handle: &Handle,
         now: UnixSeconds,
         max_attempts: u32,
-    ) -> Result<Option<Challenge>, StoreError> {
+    ) -> Result<AttemptCount, StoreError> {
         let (handle_condition, handle_attribute, handle_value) = match handle {
             Handle::AuthCode(code) => ("#handle = :handle AND ", "auth_code", code.as_str()),
-            Handle::Id(id) => ("#handle = :handle AND ", "id", id.as_str()),
+            Handle::Id(id) | Handle::LocatedId(id) => ("#handle = :handle AND ", "id", id.as_str()),
             Handle::Open => ("", "", ""),
         };
         // One conditional increment: of any number of parallel guesses, at most
@@ -222,15 +222,22 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(max_attempts))
             .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew);
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if !handle_condition.is_empty() {
             update = update
                 .expression_attribute_names("#handle", handle_attribute)
                 .expression_attribute_values(":handle", s(handle_value));
         }
         match update.send().await {
-            Ok(output) => Ok(output.attributes.as_ref().and_then(challenge_from)),
-            Err(error) if conditional_failed(&error) => Ok(None),
+            Ok(output) => match output.attributes.as_ref().and_then(challenge_from) {
+                Some(counted) => Ok(AttemptCount::Counted(counted)),
+                None => Err(StoreError::inconsistent("a counted attempt returned no challenge")),
+            },
+            Err(error) if conditional_failed(&error) => {
+                let before = item_before(&error);
+                Ok(AttemptCount::Refused(challenge_from(&before)))
+            }
             Err(error) => Err(unavailable(error)),
         }
     }

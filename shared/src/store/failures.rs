@@ -117,3 +117,14 @@ pub(super) async fn back_off(try_number: u32) {
     let pause = rand::rng().random_range(1..=ceiling);
     tokio::time::sleep(Duration::from_millis(pause)).await;
 }
+
+/// The item as it was when an update's condition failed (asked with `ALL_OLD`).
+pub(super) fn item_before<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+) -> super::attributes::Item {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned().unwrap_or_default(),
+        _ => Default::default(),
+    }
+}

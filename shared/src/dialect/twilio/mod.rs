@@ -13,14 +13,13 @@ mod request;
 mod services;
 
 use std::future::Future;
-use std::sync::OnceLock;
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
 use crate::callers::authenticate_basic;
-use crate::challenge::{Attempt, Challenge, Handle, Lifecycle, Settlement};
+use crate::challenge::{Attempt, Checked, Handle, Lifecycle, Settlement};
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::json_response;
@@ -196,36 +195,28 @@ where
             Ok((code, named))
         });
         let (code, named) = super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
-        // The account and the verification as they stood: read beside the attempt (by
-        // `To`), or before it (by sid: the attempt counts on the verification's destination).
-        let snapshot: OnceLock<(ClientRecord, Channel, Option<Challenge>)> = OnceLock::new();
-        let (destination, handle) = match named {
+        // By sid, the verification's destination is found first, beside the credentials'
+        // check (the attempt counts on that destination); by `To`, the check rides
+        // beside the attempt.
+        let (destination, handle, checked_account) = match named {
             Named::Sid(sid) => {
-                let id = challenge_id(&sid);
-                let (account, found) = tokio::join!(account_and_service(app, &request, service), async {
-                    match &id {
-                        Some(id) => app.otp.find(&scope, id).await,
-                        None => Ok(None),
-                    }
-                });
-                let (account, config) = account?;
-                let (destination, challenge) = found?.ok_or(OtpError::NotFound)?;
-                let handle = Handle::Id(challenge.id.clone());
-                let _ = snapshot.set((account, config.channel, Some(challenge)));
-                (destination, handle)
+                let id = challenge_id(&sid).ok_or(OtpError::NotFound)?;
+                let (account, located) =
+                    tokio::join!(account_and_service(app, &request, service), app.otp.locate(&scope, &id));
+                let account = account?;
+                (
+                    located?.ok_or(OtpError::NotFound)?,
+                    Handle::LocatedId(id),
+                    Some(account),
+                )
             }
-            Named::To(destination) => (destination, Handle::Open),
+            Named::To(destination) => (destination, Handle::Open, None),
         };
         let reads = async {
-            if snapshot.get().is_none() {
-                let (account, challenge) = tokio::join!(
-                    account_and_service(app, &request, service),
-                    app.otp.current(&scope, &destination)
-                );
-                let (account, config) = account?;
-                let _ = snapshot.set((account, config.channel, challenge?));
+            match checked_account {
+                Some(account) => Ok(account),
+                None => account_and_service(app, &request, service).await,
             }
-            Ok(())
         };
         let attempt = Attempt {
             scope: scope.clone(),
@@ -235,49 +226,22 @@ where
             link: None,
             requester,
         };
+        let ((account, config), checked) = app.otp.check(&attempt, reads).await?;
         let now = app.otp.clock.now();
         let max_attempts = app.otp.policy.attempts_per_challenge;
-        let verified = match app.otp.verify(&attempt, reads).await {
-            Ok((_, verified)) => Some(verified),
-            Err(OtpError::WrongCode) => None,
-            Err(OtpError::Gone) => {
-                // Spent attempts are Twilio's 60202 (a new verification can be sent once the
-                // destination's cooldown allows); anything else is no pending verification.
-                let spent = snapshot
-                    .get()
-                    .and_then(|(_, _, challenge)| challenge.as_ref())
-                    .is_some_and(|challenge| challenge.lifecycle(now, max_attempts) == Lifecycle::MaxAttemptsReached);
-                return Err(if spent {
-                    OtpError::TooMany {
-                        retry_after: app.otp.policy.send_cooldown.as_secs(),
-                    }
-                } else {
-                    OtpError::Gone
-                });
+        let mut verification = match &checked {
+            Checked::Approved(verified) => {
+                let mut verification =
+                    Verification::of(&verified.challenge, &destination, now, max_attempts, config.channel);
+                verification.lifecycle = Lifecycle::Approved;
+                verification.updated_at = now;
+                verification
             }
-            Err(other) => return Err(other),
+            Checked::Wrong(counted) => Verification::of(counted, &destination, now, max_attempts, config.channel),
         };
-        let (account, channel, challenge) = snapshot.get().ok_or(OtpError::Gone)?;
-        let mut verification = match (challenge, &verified) {
-            (Some(challenge), _) => Verification::of(challenge, &destination, now, max_attempts, *channel),
-            // The code was used, though the read beside it found no challenge (one opened
-            // meanwhile): the use stands, shown from what the engine says.
-            (None, Some(used)) => Verification {
-                challenge_id: &used.challenge_id,
-                destination: &destination,
-                lifecycle: Lifecycle::Approved,
-                created_at: now,
-                sent_at: now,
-                updated_at: now,
-                channel: *channel,
-            },
-            (None, None) => return Err(OtpError::Gone),
-        };
-        if let Some(used) = &verified {
-            verification.challenge_id = &used.challenge_id;
-            verification.lifecycle = Lifecycle::Approved;
-            verification.updated_at = now;
-        } else {
+        if let Checked::Wrong(_) = checked {
+            // Still pending to Twilio's clients, even on the wrong code that spent the last
+            // attempt: the next check answers 60202.
             verification.lifecycle = Lifecycle::Pending;
         }
         let owner = Owner::new(&account.id, service, base_url(&request));

@@ -43,7 +43,15 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             "The requested resource was not found".to_owned(),
         ),
         OtpError::MethodNotAllowed => (20004, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned()),
-        OtpError::TooMany { .. } => match operation {
+        // Spent attempts of the verification a check named: 60202, as Twilio answers a
+        // check past its attempts (a new verification can be sent once the cooldown
+        // allows); anywhere else nothing is pending.
+        OtpError::Spent { .. } if operation != Operation::Check => (
+            20404,
+            StatusCode::NOT_FOUND,
+            "The requested resource was not found".to_owned(),
+        ),
+        OtpError::TooMany { .. } | OtpError::Spent { .. } => match operation {
             Operation::Create => (
                 60203,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -85,6 +93,7 @@ pub fn render_error(failure: &OtpError, operation: Operation) -> Response<Body> 
     let (code, status, message) = error_of(failure, operation);
     let retry_after = match failure {
         OtpError::TooMany { retry_after }
+        | OtpError::Spent { retry_after }
         | OtpError::RangeBlocked { retry_after }
         | OtpError::Unavailable { retry_after } => Some(*retry_after),
         _ => None,
