@@ -1,6 +1,8 @@
 //! The BizMagnets dialect: `POST /otp/{otp_config_uid}/sendOTP` and
 //! `POST /otp/{otp_uid}/verifyOTP`, with an `X-API-KEY`; errors in Spring's shape.
 
+use std::convert::Infallible;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -8,9 +10,12 @@ use serde_json::json;
 use crate::app::App;
 use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
+use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
+use crate::engine::{Dispatch, Ended, Plan, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
+use crate::policy::Profile;
 use crate::ports::{
     ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
     UserDirectory,
@@ -162,40 +167,37 @@ where
             }
         };
         let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
-        let scope = Scope::Client(claimed.clone());
-        let ((client, config), mut pending) = app
+        let order = SendOrder {
+            scope: Scope::Client(claimed.clone()),
+            destination: guessed_destination,
+            requester: &requester,
+            indexed_by_id: true,
+        };
+        // The configuration says which of the body's destinations the request meant: when
+        // the body named both kinds and the guess was wrong, the send goes to the other.
+        let plan = |(client, config): &(ClientRecord, OtpConfig)| {
+            let to = (config.channel.reaches_phones() != guessed.reaches_phones())
+                .then(|| destination(&fields, config.channel))
+                .transpose()?;
+            Ok(Plan::<OtpConfig, Infallible>::Deliver(Dispatch {
+                limits: client.limits,
+                profile: config.profile,
+                channel: Some(config.channel),
+                to,
+                message: config.clone(),
+            }))
+        };
+        let compose = |config: &OtpConfig, code: &Code, profile: &Profile| {
+            app.messages
+                .for_config(config, code, profile, name, config.shown_name())
+        };
+        let (_, ended) = app
             .otp
-            .begin_send(
-                scope.clone(),
-                guessed_destination,
-                &requester,
-                true,
-                key_and_config(app, &request, uid),
-            )
+            .send(order, key_and_config(app, &request, uid), plan, &app.delivery, compose)
             .await?;
-        if config.channel.reaches_phones() != guessed.reaches_phones() {
-            // The body named both kinds and the guess was wrong: send to the other.
-            app.otp.abandon(pending).await;
-            let corrected = destination(&fields, config.channel)?;
-            pending = app
-                .otp
-                .begin_send(scope, corrected, &requester, true, async { Ok(()) })
-                .await?
-                .1;
-        }
-        let sent = app
-            .otp
-            .finish_send(
-                pending.going_by(config.channel),
-                &app.delivery,
-                &client.limits,
-                &config.profile,
-                |code, profile| {
-                    app.messages
-                        .for_config(&config, code, profile, name, config.shown_name())
-                },
-            )
-            .await?;
+        let Ended::Sent(sent) = ended else {
+            unreachable!("a send whose plan always delivers ended otherwise")
+        };
         Ok((
             StatusCode::CREATED,
             json!({"id": sent.challenge_id, "message": "success"}),

@@ -11,6 +11,8 @@
 //! the cookie is read. Bridgekeeper's users are its own, of the issuers the deployment
 //! names for it.
 
+use std::convert::Infallible;
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -19,7 +21,7 @@ use crate::app::App;
 use crate::challenge::{Attempt, Handle};
 use crate::cross_site::Reached;
 use crate::destination::Destination;
-use crate::engine::Requester;
+use crate::engine::{Plan, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
@@ -305,16 +307,25 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry,
     D: Delivery,
 {
-    let (deliver, pending) = app
-        .otp
-        .begin_send(scope, destination.clone(), requester, false, deliver)
-        .await?;
+    let order = SendOrder {
+        scope,
+        destination: destination.clone(),
+        requester,
+        indexed_by_id: false,
+    };
     let limits = ClientLimits::default();
-    if deliver {
-        super::finish_default(app, pending, destination, &limits).await?;
-    } else {
-        app.otp.finish_count(pending, &limits).await?;
-    }
+    let plan = |deliver: &bool| {
+        Ok(match deliver {
+            true => Plan::<(), Infallible>::Deliver(super::default_dispatch(app, limits)),
+            false => Plan::Count(limits),
+        })
+    };
+    let (deliver, _) = app
+        .otp
+        .send(order, deliver, plan, &app.delivery, |(), code, profile| {
+            app.messages.for_destination(destination, code, profile)
+        })
+        .await?;
     Ok(deliver)
 }
 

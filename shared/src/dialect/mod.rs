@@ -16,6 +16,7 @@ pub mod zap;
 
 pub use unrouted::{declared_operation, not_found, unrouted};
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use lambda_http::http::StatusCode;
@@ -26,7 +27,7 @@ use crate::app::App;
 use crate::challenge::Sent;
 use crate::code::{Code, Submitted};
 use crate::destination::Destination;
-use crate::engine::{PendingSend, Requester};
+use crate::engine::{Dispatch, Ended, Plan, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
@@ -77,8 +78,9 @@ pub(crate) fn limits_of(client: Option<&ClientRecord>) -> ClientLimits {
     client.map(|record| record.limits).unwrap_or_default()
 }
 
-/// A send with the deployment's default code profile and message for the destination's
-/// kind (SMS to a phone, email to an address), its first round trip beside `reads`.
+/// A send with the deployment's default code profile and the message for the
+/// destination's kind (SMS to a phone, email to an address), its first round trip beside
+/// `reads`, under the `limits` the reads give.
 pub(crate) async fn send_default<S, D, T>(
     app: &App<S, D>,
     scope: Scope,
@@ -91,32 +93,36 @@ where
     S: ChallengeStore + QuotaStore + ClientRegistry,
     D: Delivery,
 {
-    let (reads, pending) = app
+    let order = SendOrder {
+        scope,
+        destination: destination.clone(),
+        requester,
+        indexed_by_id: false,
+    };
+    let plan = |reads: &T| Ok(Plan::<(), Infallible>::Deliver(default_dispatch(app, limits(reads))));
+    let (reads, ended) = app
         .otp
-        .begin_send(scope, destination.clone(), requester, false, reads)
-        .await?;
-    let sent = finish_default(app, pending, destination, &limits(&reads)).await?;
-    Ok((reads, sent))
-}
-
-/// Ends a send with the deployment's default code profile and the message for the
-/// destination's kind.
-pub(crate) async fn finish_default<S, D>(
-    app: &App<S, D>,
-    pending: PendingSend,
-    destination: &Destination,
-    limits: &ClientLimits,
-) -> Result<Sent, OtpError>
-where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
-    D: Delivery,
-{
-    let profile = app.otp.policy.default_profile();
-    app.otp
-        .finish_send(pending, &app.delivery, limits, &profile, |code, profile| {
+        .send(order, reads, plan, &app.delivery, |(), code, profile| {
             app.messages.for_destination(destination, code, profile)
         })
-        .await
+        .await?;
+    match ended {
+        Ended::Sent(sent) => Ok((reads, sent)),
+        Ended::Withdrawn(never) => match never {},
+        Ended::Counted => unreachable!("a send whose plan always delivers was only counted"),
+    }
+}
+
+/// A code by the deployment's default profile, to the destination the send names, by
+/// its kind's channel.
+pub(crate) fn default_dispatch<S, D>(app: &App<S, D>, limits: ClientLimits) -> Dispatch<()> {
+    Dispatch {
+        limits,
+        profile: app.otp.policy.default_profile(),
+        channel: None,
+        to: None,
+        message: (),
+    }
 }
 
 /// A submitted code: a string keeps its digits as typed (at most the longest length

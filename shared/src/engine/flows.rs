@@ -2,18 +2,19 @@
 //! the same port contract as DynamoDB), a manual clock and a delivery that keeps what it
 //! is handed. The numbers asserted are the policy's defaults (docs/security.md).
 
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::join_all;
 
-use super::{Otp, SmsCountries};
+use super::{Dispatch, Ended, Otp, Plan, SendOrder, SmsCountries};
 use crate::challenge::{Attempt, Checked, Handle, Sent, Verified};
 use crate::clock::{Clock, ManualClock};
 use crate::code::{Code, CodeKeys, Submitted};
 use crate::destination::{Channel, Destination};
 use crate::error::OtpError;
 use crate::memory::MemoryStore;
-use crate::policy::Policy;
+use crate::policy::{Policy, Profile};
 use crate::ports::{ClientLimits, Delivery, DeliveryError, Message, UserDirectory};
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::telemetry::Telemetry;
@@ -89,23 +90,32 @@ fn user() -> UserRef {
 
 impl Rig {
     async fn send(&self) -> Result<Sent, OtpError> {
+        let order = SendOrder {
+            scope: self.scope.clone(),
+            destination: self.to.clone(),
+            requester: &self.client,
+            indexed_by_id: false,
+        };
+        let dispatch = Dispatch {
+            limits: ClientLimits::default(),
+            profile: self.otp.policy.default_profile(),
+            channel: None,
+            to: None,
+            message: (),
+        };
+        let plan = |_: &()| Ok(Plan::<(), Infallible>::Deliver(dispatch));
+        let compose = |_: &(), code: &Code, _: &Profile| Message {
+            subject: String::new(),
+            text: code.reveal().to_owned(),
+            html: None,
+            sender: None,
+            whatsapp: None,
+        };
         let reads = async { Ok::<_, OtpError>(()) };
-        let (_, pending) = self
-            .otp
-            .begin_send(self.scope.clone(), self.to.clone(), &self.client, false, reads)
-            .await?;
-        let profile = self.otp.policy.default_profile();
-        self.otp
-            .finish_send(pending, &self.outbox, &ClientLimits::default(), &profile, |code, _| {
-                Message {
-                    subject: String::new(),
-                    text: code.reveal().to_owned(),
-                    html: None,
-                    sender: None,
-                    whatsapp: None,
-                }
-            })
-            .await
+        match self.otp.send(order, reads, plan, &self.outbox, compose).await? {
+            ((), Ended::Sent(sent)) => Ok(sent),
+            (_, other) => panic!("a send that delivers: {other:?}"),
+        }
     }
 
     /// A send that goes out, and the code it delivered.

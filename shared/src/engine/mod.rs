@@ -30,7 +30,7 @@ use crate::quota::Exceeded;
 use crate::telemetry::Telemetry;
 
 pub use crate::tenant::Requester;
-pub use send::PendingSend;
+pub use send::{Dispatch, Ended, Plan, SendOrder};
 pub use suspects::Suspects;
 
 /// Countries SMS may go to; `None` allows every country.

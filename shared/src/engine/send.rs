@@ -19,11 +19,62 @@ use crate::test_destinations::{TestDestination, TestOwner};
 use super::budgets::Spent;
 use super::{Otp, Requester, new_auth_code};
 
+/// Where a send goes and for whom: what its first round trip needs.
+#[derive(Debug, Clone)]
+pub struct SendOrder<'a> {
+    pub scope: Scope,
+    /// The destination as the request names it (or as a dialect guesses it before its
+    /// reads say which of two the request meant: see [`Dispatch::to`]).
+    pub destination: Destination,
+    pub requester: &'a Requester,
+    /// The challenge can be verified by its id alone (BizMagnets).
+    pub indexed_by_id: bool,
+}
+
+/// How a code goes out, as the first round trip's reads decided.
+#[derive(Debug, Clone)]
+pub struct Dispatch<M> {
+    /// The budgets' limits of the client that asks (or the deployment's).
+    pub limits: ClientLimits,
+    /// The code's length and lifetime.
+    pub profile: Profile,
+    /// The channel a configuration names (WhatsApp rather than the SMS a phone would
+    /// take); none: the destination's own.
+    pub channel: Option<Channel>,
+    /// Another destination than the order's, when the reads showed the request meant it:
+    /// what the first was charged is given back and the send begins again there.
+    pub to: Option<Destination>,
+    /// What the message is written from (a configuration, a name), for `compose`.
+    pub message: M,
+}
+
+/// How a send ends, decided from what its first round trip read.
+#[derive(Debug)]
+pub enum Plan<M, A> {
+    /// A code goes out.
+    Deliver(Dispatch<M>),
+    /// It costs what a send costs and delivers nothing (a destination of no known user),
+    /// under these limits.
+    Count(ClientLimits),
+    /// It is not made after all: everything it spent is given back, and the dialect
+    /// answers `A`.
+    Withdraw(A),
+}
+
+/// What a send did.
+#[derive(Debug)]
+pub enum Ended<A> {
+    Sent(Sent),
+    Counted,
+    Withdrawn(A),
+}
+
 /// A send after its first round trip: budgets spent and the challenge read. It ends in
-/// `finish_send`, `finish_count` or `abandon` (which gives every budget back).
+/// `finish_send`, `finish_count` or `abandon` (which gives every budget back), which
+/// [`Otp::send`] alone calls.
 #[must_use = "a pending send holds spent budgets: finish or abandon it"]
 #[derive(Debug)]
-pub struct PendingSend {
+struct PendingSend {
     scope: Scope,
     destination: Destination,
     indexed_by_id: bool,
@@ -38,7 +89,7 @@ pub struct PendingSend {
 impl PendingSend {
     /// The send goes by `channel` (its configuration's: WhatsApp rather than the SMS a
     /// phone number would take), as its counts and events say.
-    pub fn going_by(mut self, channel: Channel) -> Self {
+    fn going_by(mut self, channel: Channel) -> Self {
         self.origin = self.origin.by(Some(channel));
         self
     }
@@ -66,13 +117,75 @@ fn retry_after_of(error: crate::ports::StoreError) -> u64 {
 const LIVE_TRIES: usize = 2;
 
 impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
+    /// A send, whole: its first round trip (every budget spent and the challenge read, at
+    /// once with the dialect's `reads`), then what `plan` decides from those reads: a
+    /// code delivered (the message `compose` writes from the plan's `message`), a send
+    /// counted and nothing delivered, or nothing at all, everything spent given back.
+    /// When `reads` or `plan` fails, everything spent is given back and its error
+    /// returned.
+    pub async fn send<T, M, A, D: Delivery>(
+        &self,
+        order: SendOrder<'_>,
+        reads: impl Future<Output = Result<T, OtpError>>,
+        plan: impl FnOnce(&T) -> Result<Plan<M, A>, OtpError>,
+        delivery: &D,
+        compose: impl Fn(&M, &Code, &Profile) -> Message,
+    ) -> Result<(T, Ended<A>), OtpError> {
+        let SendOrder {
+            scope,
+            destination,
+            requester,
+            indexed_by_id,
+        } = order;
+        let (reads, mut pending) = self
+            .begin_send(scope, destination, requester, indexed_by_id, reads)
+            .await?;
+        let dispatch = match plan(&reads) {
+            Ok(Plan::Deliver(dispatch)) => dispatch,
+            Ok(Plan::Count(limits)) => {
+                self.finish_count(pending, &limits).await?;
+                return Ok((reads, Ended::Counted));
+            }
+            Ok(Plan::Withdraw(answer)) => {
+                self.abandon(pending).await;
+                return Ok((reads, Ended::Withdrawn(answer)));
+            }
+            Err(error) => {
+                self.abandon(pending).await;
+                return Err(error);
+            }
+        };
+        if let Some(to) = dispatch.to.as_ref().filter(|to| **to != pending.destination) {
+            let scope = pending.scope.clone();
+            self.abandon(pending).await;
+            let ready = async { Ok(()) };
+            pending = self
+                .begin_send(scope, to.clone(), requester, indexed_by_id, ready)
+                .await?
+                .1;
+        }
+        if let Some(channel) = dispatch.channel {
+            pending = pending.going_by(channel);
+        }
+        let sent = self
+            .finish_send(
+                pending,
+                delivery,
+                &dispatch.limits,
+                &dispatch.profile,
+                |code, profile| compose(&dispatch.message, code, profile),
+            )
+            .await?;
+        Ok((reads, Ended::Sent(sent)))
+    }
+
     /// The first round trip of a send to `destination` for `scope`: every budget spent
     /// and the challenge read, at once with the dialect's `reads` (its caller's
     /// credentials, configuration, registry) and, where the deployment allows them, the
     /// requester's test destination. When `reads` fails, everything spent is given back
     /// (a failed claim spends its address's budget instead) and its error returned.
     /// `indexed_by_id`: the challenge can be verified by its id alone (BizMagnets).
-    pub async fn begin_send<T>(
+    async fn begin_send<T>(
         &self,
         scope: Scope,
         destination: Destination,
@@ -139,13 +252,13 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
 
     /// Ends a send that will not happen (its request turned out invalid): every budget
     /// it spent is given back.
-    pub async fn abandon(&self, pending: PendingSend) {
+    async fn abandon(&self, pending: PendingSend) {
         self.give_back_send(&pending.spent).await;
     }
 
     /// Ends a send that must cost what a send costs but deliver nothing (a destination of
     /// no known user): the budgets decide, nothing is written or sent.
-    pub async fn finish_count(&self, pending: PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
+    async fn finish_count(&self, pending: PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
         self.admit(&pending, limits).await?;
         tracing::info!(destination = %pending.destination, "send counted, nothing sent");
         self.telemetry.send(pending.origin, SendOutcome::NotSent);
@@ -157,7 +270,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
     /// once delivered it becomes the challenge's one verifiable code. Budgets count
     /// requests, not deliveries: a failed delivery keeps what it spent. A test
     /// destination gets nothing: its known code becomes the verifiable one.
-    pub async fn finish_send<D: Delivery>(
+    async fn finish_send<D: Delivery>(
         &self,
         pending: PendingSend,
         delivery: &D,

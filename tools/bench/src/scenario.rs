@@ -2,11 +2,14 @@
 //! on its own destination (so no budget refuses them), and the state they need prepared
 //! beforehand (open challenges with known codes for resend and verify).
 
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use otp_shared::App;
 use otp_shared::code::Code;
 use otp_shared::destination::Destination;
+use otp_shared::engine::{Dispatch, Ended, Plan, SendOrder};
+use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
 use otp_shared::scope::{Product, Scope, UserRef};
 use otp_tests::{EVENTS_ISSUER, api_event, user_token};
@@ -125,24 +128,30 @@ where
             source_ip: fresh_ip().parse().ok(),
             dialect: "kgen",
         };
-        let scope = Scope::User(user_ref);
-        let (_, pending) = app
+        let order = SendOrder {
+            scope: Scope::User(user_ref),
+            destination: destination.clone(),
+            requester: &requester,
+            indexed_by_id: false,
+        };
+        let dispatch = Dispatch {
+            limits: Default::default(),
+            profile: app.otp.policy.default_profile(),
+            channel: None,
+            to: None,
+            message: (),
+        };
+        let plan = |_: &()| Ok(Plan::<(), Infallible>::Deliver(dispatch));
+        let compose =
+            |_: &(), code: &Code, profile: &Profile| app.messages.for_destination(&destination, code, profile);
+        let (_, ended) = app
             .otp
-            .begin_send(scope, destination.clone(), &requester, false, async { Ok(()) })
+            .send(order, async { Ok(()) }, plan, &app.delivery, compose)
             .await
             .map_err(|e| format!("prepare: {e}"))?;
-        let profile = app.otp.policy.default_profile();
-        let sent = app
-            .otp
-            .finish_send(
-                pending,
-                &app.delivery,
-                &Default::default(),
-                &profile,
-                |code: &Code, profile| app.messages.for_destination(&destination, code, profile),
-            )
-            .await
-            .map_err(|e| format!("prepare: {e}"))?;
+        let Ended::Sent(sent) = ended else {
+            return Err(format!("prepare: the send ended without a code: {ended:?}"));
+        };
         let code = app.delivery.0.lock().expect("codes").pop().unwrap_or_default();
         prepared.push(Prepared {
             user,

@@ -20,9 +20,12 @@ use lambda_http::{Body, Request, Response};
 use crate::app::App;
 use crate::callers::authenticate_basic;
 use crate::challenge::{Attempt, Checked, Handle, Lifecycle, Settlement};
+use crate::code::Code;
 use crate::destination::Destination;
+use crate::engine::{Dispatch, Ended, Plan, SendOrder};
 use crate::error::OtpError;
 use crate::http::json_response;
+use crate::policy::Profile;
 use crate::ports::{
     ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
     UserDirectory,
@@ -118,42 +121,42 @@ where
         let (destination, channel, friendly_name) =
             super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
         let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
-        let scope = Scope::Client(claimed.clone());
-        let ((client, config), pending) = app
-            .otp
-            .begin_send(
-                scope,
-                destination.clone(),
-                &requester,
-                true,
-                account_and_service(app, &request, service),
-            )
-            .await?;
-        // The service as it sends by the channel the request names: 60223 for one it lacks.
-        let Some(config) = Channel::parse(&channel).and_then(|named| config.by(named)) else {
-            app.otp.abandon(pending).await;
-            return Ok(channel_disabled(&channel));
+        let order = SendOrder {
+            scope: Scope::Client(claimed.clone()),
+            destination: destination.clone(),
+            requester: &requester,
+            indexed_by_id: true,
         };
-        if Channel::of(&destination).reaches_phones() != config.channel.reaches_phones() {
-            app.otp.abandon(pending).await;
-            return Ok(render_error(
-                &OtpError::invalid("To", format!("must be an address for the {channel} channel")),
-                Operation::Create,
-            ));
-        }
-        // A friendly name (the request's, else the service's) is the name the message
-        // shows; the sender (an SMS sender ID, an email's display name) stays the service's.
-        let shown_name = friendly_name.as_deref().unwrap_or(config.shown_name());
-        let sent = app
-            .otp
-            .finish_send(
-                pending.going_by(config.channel),
-                &app.delivery,
-                &client.limits,
-                &config.profile,
-                |code, profile| app.messages.for_config(&config, code, profile, "", shown_name),
-            )
-            .await?;
+        // The service as it sends by the channel the request names (60223 for one it
+        // lacks), to a destination of that channel's kind. A friendly name (the
+        // request's, else the service's) is the name the message shows; the sender (an SMS
+        // sender ID, an email's display name) stays the service's.
+        let plan = |(client, config): &(ClientRecord, OtpConfig)| {
+            let Some(config) = Channel::parse(&channel).and_then(|named| config.by(named)) else {
+                return Ok(Plan::Withdraw(channel_disabled(&channel)));
+            };
+            if Channel::of(&destination).reaches_phones() != config.channel.reaches_phones() {
+                let wrong_kind = OtpError::invalid("To", format!("must be an address for the {channel} channel"));
+                return Ok(Plan::Withdraw(render_error(&wrong_kind, Operation::Create)));
+            }
+            let shown_name = friendly_name.clone().unwrap_or_else(|| config.shown_name().to_owned());
+            Ok(Plan::Deliver(Dispatch {
+                limits: client.limits,
+                profile: config.profile,
+                channel: Some(config.channel),
+                to: None,
+                message: (config, shown_name),
+            }))
+        };
+        let compose = |(config, shown_name): &(OtpConfig, String), code: &Code, profile: &Profile| {
+            app.messages.for_config(config, code, profile, "", shown_name)
+        };
+        let reads = account_and_service(app, &request, service);
+        let ((client, _), sent) = match app.otp.send(order, reads, plan, &app.delivery, compose).await? {
+            (reads, Ended::Sent(sent)) => (reads, sent),
+            (_, Ended::Withdrawn(answer)) => return Ok(answer),
+            (_, Ended::Counted) => unreachable!("a create's plan never only counts"),
+        };
         let verification = Verification {
             challenge_id: &sent.challenge_id,
             destination: &destination,
