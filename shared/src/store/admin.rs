@@ -9,12 +9,16 @@ use crate::destination::Destination;
 use crate::ports::{ApiKey, Channel, ChannelSetup, ClientRecord, OtpConfig, StoreError, UserDirectory};
 use crate::scope::{Realm, UserRef, unescape};
 
-use super::attributes::{Item, PK, b, client_pk, config_pk, contact_pk, n, s, user_pk};
+use super::attributes::{
+    API_KEY_COUNT, API_KEY_HASH, CHANNEL, CLIENT_ID, CODE_LENGTH, DISABLED, Item, LIFETIME, NAME, PERMISSIONS, PK,
+    SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR, TEMPLATE, USER_KEY, b, client_pk, config_pk,
+    contact_pk, n, s, user_pk,
+};
 use super::failures::{unavailable, written};
 use super::items::DynamoStore;
 use super::registry::{
-    API_KEY_COUNT, MAX_API_KEYS_PER_CLIENT, WHATSAPP_ATTRIBUTES, api_key_attribute, api_key_value, channel_attribute,
-    channel_value, client_from, config_from, whatsapp_attributes,
+    MAX_API_KEYS_PER_CLIENT, WHATSAPP_ATTRIBUTES, api_key_attribute, api_key_value, channel_attribute, channel_value,
+    client_from, config_from, whatsapp_attributes,
 };
 
 /// What adding an API key to a client came to.
@@ -99,8 +103,8 @@ impl DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .key(PK, s(client_pk(id)))
-                .update_expression("SET secret_hash = :secret, api_key_hash = :key")
-                .condition_expression("attribute_exists(pk)")
+                .update_expression(format!("SET {SECRET_HASH} = :secret, {API_KEY_HASH} = :key"))
+                .condition_expression(format!("attribute_exists({PK})"))
                 .expression_attribute_values(":secret", b(secret_hash))
                 .expression_attribute_values(":key", b(api_key_hash))
                 .send()
@@ -117,10 +121,10 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .key(PK, s(client_pk(client_id)))
                 .update_expression("SET #key = :key ADD #count :one")
-                .condition_expression(
-                    "attribute_exists(pk) AND attribute_not_exists(#key) AND \
-                     (attribute_not_exists(#count) OR #count < :max)",
-                )
+                .condition_expression(format!(
+                    "attribute_exists({PK}) AND attribute_not_exists(#key) AND \
+                     (attribute_not_exists(#count) OR #count < :max)"
+                ))
                 .expression_attribute_names("#key", api_key_attribute(&key.sid))
                 .expression_attribute_names("#count", API_KEY_COUNT)
                 .expression_attribute_values(":key", api_key_value(key))
@@ -166,8 +170,8 @@ impl DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .key(PK, s(client_pk(id)))
-                .update_expression("SET disabled = :disabled")
-                .condition_expression("attribute_exists(pk)")
+                .update_expression(format!("SET {DISABLED} = :disabled"))
+                .condition_expression(format!("attribute_exists({PK})"))
                 .expression_attribute_values(":disabled", AttributeValue::Bool(disabled))
                 .send()
                 .await,
@@ -178,34 +182,34 @@ impl DynamoStore {
     /// returns to the deployment's). False when there is no such client.
     pub async fn set_client_settings(&self, record: &ClientRecord) -> Result<bool, StoreError> {
         let permissions = record.permissions.iter().map(|p| s(p.name())).collect();
-        let mut set = vec!["#name = :name", "#permissions = :permissions"];
+        let mut set = vec!["#name = :name".to_owned(), "#permissions = :permissions".to_owned()];
         let mut remove = Vec::new();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(client_pk(&record.id)))
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_names("#permissions", "permissions")
+            .condition_expression(format!("attribute_exists({PK})"))
+            .expression_attribute_names("#name", NAME)
+            .expression_attribute_names("#permissions", PERMISSIONS)
             .expression_attribute_values(":name", s(&record.name))
             .expression_attribute_values(":permissions", AttributeValue::L(permissions));
         for (attribute, assignment, value) in [
             (
-                "sends_per_hour",
-                "sends_per_hour = :per_hour",
+                SENDS_PER_HOUR,
+                format!("{SENDS_PER_HOUR} = :per_hour"),
                 record.limits.sends_per_hour,
             ),
             (
-                "sends_per_number_range_per_hour",
-                "sends_per_number_range_per_hour = :per_range",
+                SENDS_PER_NUMBER_RANGE_PER_HOUR,
+                format!("{SENDS_PER_NUMBER_RANGE_PER_HOUR} = :per_range"),
                 record.limits.sends_per_number_range_per_hour,
             ),
         ] {
             match value {
                 Some(limit) => {
+                    let placeholder = assignment.rsplit(' ').next().unwrap_or_default().to_owned();
                     set.push(assignment);
-                    let placeholder = assignment.rsplit(' ').next().unwrap_or_default();
                     update = update.expression_attribute_values(placeholder, n(limit));
                 }
                 None => remove.push(attribute),
@@ -221,8 +225,9 @@ impl DynamoStore {
     /// Replaces a configuration's settings (not its client). False when there is none of
     /// that uid and client.
     pub async fn replace_config(&self, config: &OtpConfig) -> Result<bool, StoreError> {
-        let mut set = String::from(
-            "channel = :channel, code_length = :length, lifetime = :lifetime, template = :template, sender = :sender",
+        let mut set = format!(
+            "{CHANNEL} = :channel, {CODE_LENGTH} = :length, {LIFETIME} = :lifetime, {TEMPLATE} = :template, \
+             {SENDER} = :sender"
         );
         let mut update = self
             .client
@@ -230,7 +235,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .key(PK, s(config_pk(&config.uid)))
             // The new default may not be one of its other channels as well.
-            .condition_expression("client_id = :client AND attribute_not_exists(#as_more)")
+            .condition_expression(format!("{CLIENT_ID} = :client AND attribute_not_exists(#as_more)"))
             .expression_attribute_names("#as_more", channel_attribute(config.channel))
             .expression_attribute_values(":client", s(&config.client_id))
             .expression_attribute_values(":channel", s(config.channel.name()))
@@ -261,7 +266,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .key(PK, s(config_pk(uid)))
                 .update_expression("SET #setup = :setup")
-                .condition_expression("attribute_exists(pk) AND channel <> :channel")
+                .condition_expression(format!("attribute_exists({PK}) AND {CHANNEL} <> :channel"))
                 .expression_attribute_names("#setup", channel_attribute(setup.channel))
                 .expression_attribute_values(":setup", channel_value(setup))
                 .expression_attribute_values(":channel", s(setup.channel.name()))
@@ -296,7 +301,7 @@ impl DynamoStore {
         let contact = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(contact_pk(realm, destination)))
-            .condition_expression("user_key = :user")
+            .condition_expression(format!("{USER_KEY} = :user"))
             .expression_attribute_values(":user", s(owner.key()))
             .build()
             .expect("complete delete");

@@ -1,5 +1,6 @@
-//! The table's items as this store writes them: their type, their keys, and the
-//! attribute values every port reads and writes.
+//! The table's items as this store writes them: their type, their keys, the name of
+//! every attribute (each written here once, whatever expression or item uses it), and
+//! the attribute values every port reads and writes.
 
 use std::collections::HashMap;
 
@@ -97,5 +98,153 @@ pub(super) const SERVICE_ATTRIBUTE_PREFIX: &str = "service#";
 /// The attributes of what the Services resource says of a configuration.
 pub(super) const FRIENDLY_NAME: &str = "friendly_name";
 pub(super) const KEPT: &str = "kept";
+/// When a challenge or a configuration was made, and when a configuration last changed.
 pub(super) const CREATED_AT: &str = "created_at";
 pub(super) const UPDATED_AT: &str = "updated_at";
+
+// A challenge: its id and KGen's handle, where it stands, its live code's seal (the code
+// of a test destination is sealed to that destination: `code_for`), and its times.
+pub(super) const ID: &str = "id";
+pub(super) const AUTH_CODE: &str = "auth_code";
+pub(super) const STATE: &str = "state";
+pub(super) const ATTEMPTS: &str = "attempts";
+pub(super) const EXPIRES_AT: &str = "expires_at";
+pub(super) const CODE_LENGTH: &str = "code_length";
+pub(super) const CODE_TAG: &str = "code_tag";
+pub(super) const CODE_KEY: &str = "code_key";
+pub(super) const CODE_FOR: &str = "code_for";
+pub(super) const SENT_AT: &str = "sent_at";
+pub(super) const USED_AT: &str = "used_at";
+pub(super) const CANCELED_AT: &str = "canceled_at";
+/// The channel a challenge's latest code went by; a configuration's default channel.
+pub(super) const CHANNEL: &str = "channel";
+
+// A challenge id's pointer: the scope and destination of its challenge. A test
+// destination names its destination too, as given.
+pub(super) const SCOPE: &str = "scope";
+pub(super) const DESTINATION: &str = "destination";
+pub(super) const ADDED_AT: &str = "added_at";
+
+// A client: its name, the hashes of its secret and API key, what it may call, its own
+// limits, whether it is shut out; its Twilio API keys (`key#<sid>`, each a map of `NAME`,
+// `SECRET_HASH` and `CREATED`) and their count, and the count of its services.
+pub(super) const NAME: &str = "name";
+pub(super) const SECRET_HASH: &str = "secret_hash";
+pub(super) const API_KEY_HASH: &str = "api_key_hash";
+pub(super) const PERMISSIONS: &str = "permissions";
+pub(super) const SENDS_PER_HOUR: &str = "sends_per_hour";
+pub(super) const SENDS_PER_NUMBER_RANGE_PER_HOUR: &str = "sends_per_number_range_per_hour";
+pub(super) const DISABLED: &str = "disabled";
+pub(super) const CREATED: &str = "created";
+/// How many API keys a client's item holds: counted in the same write that adds or
+/// removes one, so the cap holds however many operators add keys at once.
+pub(super) const API_KEY_COUNT: &str = "api_key_count";
+/// How many configurations a client's index holds, counted in the write that adds one.
+pub(super) const SERVICE_COUNT: &str = "service_count";
+
+// An OTP configuration: its client, its code profile, and how it sends by its default
+// channel (and by each other channel, in `channel#<name>` maps of the same names).
+pub(super) const CLIENT_ID: &str = "client_id";
+pub(super) const LIFETIME: &str = "lifetime";
+pub(super) const TEMPLATE: &str = "template";
+pub(super) const SENDER: &str = "sender";
+pub(super) const WA_PHONE_NUMBER_ID: &str = "wa_phone_number_id";
+pub(super) const WA_TEMPLATE: &str = "wa_template";
+pub(super) const WA_LANGUAGE: &str = "wa_language";
+pub(super) const WA_FALLBACK_SMS: &str = "wa_fallback_sms";
+
+// The registry: a contact's owner (`USER_KEY`, with `PRODUCT`, `ISSUER`, `USER_ID`), the
+// address as that user gave it and when it was linked; a user's phone and email.
+pub(super) const USER_KEY: &str = "user_key";
+pub(super) const ADDRESS: &str = "address";
+pub(super) const LINKED_AT: &str = "linked_at";
+pub(super) const PHONE: &str = "phone";
+pub(super) const EMAIL: &str = "email";
+
+/// A counter's count in its window (`COUNT#...`).
+pub(super) const COUNT: &str = "n";
+/// A sliding budget's admissions, newest first: `n0`, `n1`, ... (`SLIDE#...`).
+pub(super) const SLOT_PREFIX: &str = "n";
+
+#[cfg(test)]
+mod tests {
+    /// The attributes' names as this file declares them.
+    fn names() -> Vec<(String, String)> {
+        include_str!("attributes.rs")
+            .lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix("pub(super) const ")?;
+                let (name, value) = rest.split_once(": &str = \"")?;
+                Some((name.to_owned(), value.strip_suffix("\";")?.to_owned()))
+            })
+            .collect()
+    }
+
+    /// The string literals of a source file outside its comments and tests.
+    fn literals(source: &str) -> Vec<String> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut found = Vec::new();
+        for line in code.lines().filter(|line| !line.trim_start().starts_with("//")) {
+            let mut parts = line.split('"');
+            parts.next();
+            while let (Some(literal), Some(_)) = (parts.next(), Some(())) {
+                found.push(literal.to_owned());
+                if parts.next().is_none() {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_attribute_is_named_here_alone() {
+        let names = names();
+        assert!(names.len() > 40, "{names:?}");
+        let files = [
+            ("admin.rs", include_str!("admin.rs")),
+            ("budgets.rs", include_str!("budgets.rs")),
+            ("challenges.rs", include_str!("challenges.rs")),
+            ("migration.rs", include_str!("migration.rs")),
+            ("reads.rs", include_str!("reads.rs")),
+            ("registry.rs", include_str!("registry.rs")),
+            ("services.rs", include_str!("services.rs")),
+            ("table.rs", include_str!("table.rs")),
+            ("test_destinations.rs", include_str!("test_destinations.rs")),
+            ("users.rs", include_str!("users.rs")),
+        ];
+        for (file, source) in files {
+            for literal in literals(source) {
+                let exact = names.iter().find(|(_, value)| *value == literal);
+                assert!(exact.is_none(), "{file}: \"{literal}\" is {exact:?}, named again");
+                let expression = [":", "=", "<", ">", "attribute_", "SET ", "ADD ", "REMOVE "]
+                    .iter()
+                    .any(|mark| literal.contains(mark));
+                if !expression {
+                    continue;
+                }
+                // Expressions name attributes through placeholders (`{STATE}`, `#state`):
+                // a bare word of an expression that is an attribute's name is one named twice.
+                // Words inside `{...}` are the format's own (a constant, a variable).
+                let mut outside = String::new();
+                let mut depth = 0;
+                for c in literal.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ if depth == 0 => outside.push(c),
+                        _ => {}
+                    }
+                }
+                let words = outside.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '#' || c == ':'));
+                for word in words.filter(|word| !word.is_empty()) {
+                    let named_again = names.iter().find(|(_, value)| value == word);
+                    assert!(
+                        named_again.is_none(),
+                        "{file}: \"{literal}\" names {named_again:?} again"
+                    );
+                }
+            }
+        }
+    }
+}

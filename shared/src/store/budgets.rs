@@ -18,7 +18,7 @@ use crate::ports::{Admission, QuotaStore, StoreError};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::scope::escape;
 
-use super::attributes::{Item, PK, TTL, get_n, n, s};
+use super::attributes::{COUNT, Item, PK, SLOT_PREFIX, TTL, get_n, n, s};
 use super::failures::{back_off, conditional_failed, item_before, unavailable, written};
 use super::items::DynamoStore;
 
@@ -30,18 +30,23 @@ fn counter_pk(charge: &CounterCharge, window: i64) -> String {
     format!("COUNT#{}#{}#{window}", charge.rule.name, escape(&charge.subject))
 }
 
+/// The attribute of a sliding budget's `place`-th newest admission: `n0`, `n1`, ...
+fn slot(place: u32) -> String {
+    format!("{SLOT_PREFIX}{place}")
+}
+
 /// The admissions a sliding budget's item holds, newest first (a missing slot is free).
 fn slots(item: &Item, limit: u32) -> Vec<UnixSeconds> {
-    (0..limit).map_while(|i| get_n(item, &format!("n{i}"))).collect()
+    (0..limit).map_while(|i| get_n(item, &slot(i))).collect()
 }
 
 /// `SET n{L-1} = n{L-2}, ..., n1 = n0, n0 = :now`: every admission one place older.
 fn shift_in(limit: u32) -> String {
     let mut actions: Vec<String> = (1..limit)
         .rev()
-        .map(|i| format!("n{i} = if_not_exists(n{}, :free)", i - 1))
+        .map(|i| format!("{} = if_not_exists({}, :free)", slot(i), slot(i - 1)))
         .collect();
-    actions.push("n0 = :now".to_owned());
+    actions.push(format!("{} = :now", slot(0)));
     actions.push("#ttl = :ttl".to_owned());
     format!("SET {}", actions.join(", "))
 }
@@ -50,9 +55,9 @@ fn shift_in(limit: u32) -> String {
 /// taken out, every older one a place newer.
 fn shift_out(limit: u32, place: u32) -> String {
     let mut actions: Vec<String> = (place + 1..limit)
-        .map(|i| format!("n{} = if_not_exists(n{i}, :free)", i - 1))
+        .map(|i| format!("{} = if_not_exists({}, :free)", slot(i - 1), slot(i)))
         .collect();
-    actions.push(format!("n{} = :free", limit - 1));
+    actions.push(format!("{} = :free", slot(limit - 1)));
     format!("SET {}", actions.join(", "))
 }
 
@@ -63,10 +68,10 @@ const GIVE_BACK_TRIES: u32 = 8;
 impl QuotaStore for DynamoStore {
     async fn take(&self, charge: &SlidingCharge, now: UnixSeconds) -> Result<Admission, StoreError> {
         let rule = &charge.rule;
-        let last = rule.limit - 1;
+        let (last, newest) = (slot(rule.limit - 1), slot(0));
         // The `limit`-th newest admission has left the window, and the newest is at least
         // the minimum interval old.
-        let mut condition = format!("(attribute_not_exists(n{last}) OR n{last} <= :oldest)");
+        let mut condition = format!("(attribute_not_exists({last}) OR {last} <= :oldest)");
         let mut update = self
             .client
             .update_item()
@@ -81,9 +86,9 @@ impl QuotaStore for DynamoStore {
         if rule.limit > 1 {
             update = update.expression_attribute_values(":free", n(0));
         }
-        if let Some(newest) = rule.newest_allowed(now) {
-            condition.push_str(" AND (attribute_not_exists(n0) OR n0 <= :newest)");
-            update = update.expression_attribute_values(":newest", n(newest));
+        if let Some(newest_allowed) = rule.newest_allowed(now) {
+            condition.push_str(&format!(" AND (attribute_not_exists({newest}) OR {newest} <= :newest)"));
+            update = update.expression_attribute_values(":newest", n(newest_allowed));
         }
         match update.condition_expression(condition).send().await {
             Ok(_) => Ok(Ok(())),
@@ -110,7 +115,7 @@ impl QuotaStore for DynamoStore {
                 .table_name(&self.table)
                 .key(PK, s(sliding_pk(charge)))
                 .update_expression(shift_out(limit, place))
-                .condition_expression(format!("n{place} = :at"))
+                .condition_expression(format!("{} = :at", slot(place)))
                 .expression_attribute_values(":at", n(at))
                 .expression_attribute_values(":free", n(0))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -146,7 +151,7 @@ impl QuotaStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(counter_pk(charge, window)))
-            .update_expression("ADD n :one SET #ttl = :ttl")
+            .update_expression(format!("ADD {COUNT} :one SET #ttl = :ttl"))
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":ttl", n(charge.rule.window_end(window) + per))
@@ -157,7 +162,7 @@ impl QuotaStore for DynamoStore {
         output
             .attributes
             .as_ref()
-            .and_then(|item| get_n(item, "n"))
+            .and_then(|item| get_n(item, COUNT))
             .ok_or_else(|| StoreError::inconsistent("the counter returned no count"))
     }
 
@@ -167,8 +172,8 @@ impl QuotaStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(counter_pk(charge, charge.rule.window(at))))
-            .update_expression("ADD n :minus_one")
-            .condition_expression("n > :zero")
+            .update_expression(format!("ADD {COUNT} :minus_one"))
+            .condition_expression(format!("{COUNT} > :zero"))
             .expression_attribute_values(":minus_one", n(-1))
             .expression_attribute_values(":zero", n(0))
             .send()

@@ -13,7 +13,9 @@ use crate::ports::{AttemptCount, ChallengeStore, Channel, Consumed, LinkState, S
 use crate::scope::{Scope, UserRef};
 
 use super::attributes::{
-    Item, PK, TTL, b, challenge_id_pk, challenge_pk, get_b, get_n, get_s, n, s, stored_destination,
+    ATTEMPTS, AUTH_CODE, CANCELED_AT, CHANNEL, CODE_FOR, CODE_KEY, CODE_LENGTH, CODE_TAG, CREATED_AT, DESTINATION,
+    EXPIRES_AT, ID, Item, PK, SCOPE, SENT_AT, STATE, TTL, USED_AT, b, challenge_id_pk, challenge_pk, get_b, get_n,
+    get_s, n, s, stored_destination,
 };
 use super::failures::{Cancelled, back_off, conditional_failed, item_before, unavailable, written};
 use super::items::DynamoStore;
@@ -27,35 +29,35 @@ const LINK_TRIES: u32 = 4;
 
 fn challenge_from(item: &Item) -> Option<Challenge> {
     // A challenge whose code was used, or never made live, has no seal.
-    let code = match (get_b(item, "code_tag"), get_s(item, "code_key")) {
+    let code = match (get_b(item, CODE_TAG), get_s(item, CODE_KEY)) {
         (Some(tag), Some(key_id)) => Some(SealedCode {
             tag: tag.to_vec(),
             key_id: key_id.to_owned(),
-            bound_to: get_s(item, "code_for").map(str::to_owned),
+            bound_to: get_s(item, CODE_FOR).map(str::to_owned),
         }),
         _ => None,
     };
-    let sent_at = get_n(item, "sent_at")?;
+    let sent_at = get_n(item, SENT_AT)?;
     Some(Challenge {
-        id: get_s(item, "id")?.to_owned(),
-        auth_code: get_s(item, "auth_code")?.to_owned(),
+        id: get_s(item, ID)?.to_owned(),
+        auth_code: get_s(item, AUTH_CODE)?.to_owned(),
         // A state this code does not know is no challenge at all: never taken for a used
         // (approved) one.
-        state: match get_s(item, "state")? {
+        state: match get_s(item, STATE)? {
             OPEN => State::Open,
             USED => State::Used,
             CANCELED => State::Canceled,
             _ => return None,
         },
-        attempts: get_n(item, "attempts")?,
-        expires_at: get_n(item, "expires_at")?,
-        code_length: get_n(item, "code_length")?,
+        attempts: get_n(item, ATTEMPTS)?,
+        expires_at: get_n(item, EXPIRES_AT)?,
+        code_length: get_n(item, CODE_LENGTH)?,
         code,
         sent_at,
         // Items written before it was kept: their latest send is what is known.
-        created_at: get_n(item, "created_at").unwrap_or(sent_at),
-        settled_at: get_n(item, "used_at").or_else(|| get_n(item, "canceled_at")),
-        channel: get_s(item, "channel").and_then(Channel::parse),
+        created_at: get_n(item, CREATED_AT).unwrap_or(sent_at),
+        settled_at: get_n(item, USED_AT).or_else(|| get_n(item, CANCELED_AT)),
+        channel: get_s(item, CHANNEL).and_then(Channel::parse),
     })
 }
 
@@ -83,9 +85,13 @@ impl DynamoStore {
         Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_pk(scope, destination)))
-            .update_expression("SET #state = :used, used_at = :now REMOVE code_tag, code_key, code_for")
-            .condition_expression("id = :id AND #state = :open AND code_tag = :tag AND expires_at > :now")
-            .expression_attribute_names("#state", "state")
+            .update_expression(format!(
+                "SET #state = :used, {USED_AT} = :now REMOVE {CODE_TAG}, {CODE_KEY}, {CODE_FOR}"
+            ))
+            .condition_expression(format!(
+                "{ID} = :id AND #state = :open AND {CODE_TAG} = :tag AND {EXPIRES_AT} > :now"
+            ))
+            .expression_attribute_names("#state", STATE)
             .expression_attribute_values(":used", s(USED))
             .expression_attribute_values(":open", s(OPEN))
             .expression_attribute_values(":id", s(challenge_id))
@@ -100,26 +106,26 @@ impl DynamoStore {
         let mut put = Put::builder()
             .table_name(&self.table)
             .item(PK, s(challenge_pk(scope, destination)))
-            .item("id", s(&live.challenge_id))
-            .item("auth_code", s(&live.auth_code))
-            .item("state", s(OPEN))
-            .item("attempts", n(0))
-            .item("code_length", n(live.code_length))
-            .item("channel", s(live.channel.name()))
-            .item("expires_at", n(live.expires_at))
-            .item("sent_at", n(live.now))
-            .item("created_at", n(live.now))
-            .item("code_tag", b(&live.sealed.tag))
-            .item("code_key", s(&live.sealed.key_id))
+            .item(ID, s(&live.challenge_id))
+            .item(AUTH_CODE, s(&live.auth_code))
+            .item(STATE, s(OPEN))
+            .item(ATTEMPTS, n(0))
+            .item(CODE_LENGTH, n(live.code_length))
+            .item(CHANNEL, s(live.channel.name()))
+            .item(EXPIRES_AT, n(live.expires_at))
+            .item(SENT_AT, n(live.now))
+            .item(CREATED_AT, n(live.now))
+            .item(CODE_TAG, b(&live.sealed.tag))
+            .item(CODE_KEY, s(&live.sealed.key_id))
             .item(TTL, n(live.cleanup_at));
         if let Some(bound_to) = &live.sealed.bound_to {
-            put = put.item("code_for", s(bound_to));
+            put = put.item(CODE_FOR, s(bound_to));
         }
         put = match &live.replaces {
             Some(previous) => put
-                .condition_expression("id = :previous")
+                .condition_expression(format!("{ID} = :previous"))
                 .expression_attribute_values(":previous", s(previous)),
-            None => put.condition_expression("attribute_not_exists(pk)"),
+            None => put.condition_expression(format!("attribute_not_exists({PK})")),
         };
         let put = put.build().expect("complete put");
         if !live.indexed_by_id {
@@ -129,10 +135,10 @@ impl DynamoStore {
         let pointer = Put::builder()
             .table_name(&self.table)
             .item(PK, s(challenge_id_pk(&live.challenge_id)))
-            .item("scope", s(scope.key()))
-            .item("destination", s(destination.key()))
+            .item(SCOPE, s(scope.key()))
+            .item(DESTINATION, s(destination.key()))
             .item(TTL, n(live.cleanup_at))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .expect("complete put");
         let items = [put, pointer]
@@ -158,17 +164,19 @@ impl ChallengeStore for DynamoStore {
         }
         // The previous code stops working now; the delivered one works from now on.
         let (set_bound_to, remove_bound_to) = match &live.sealed.bound_to {
-            Some(_) => (", code_for = :for", ""),
-            None => ("", " REMOVE code_for"),
+            Some(_) => (format!(", {CODE_FOR} = :for"), String::new()),
+            None => (String::new(), format!(" REMOVE {CODE_FOR}")),
         };
         let mut update = self
             .challenge_update(scope, destination)
             .update_expression(format!(
-                "SET code_tag = :tag, code_key = :key, code_length = :length, expires_at = :expires, \
-                 sent_at = :now, #ttl = :ttl, channel = :channel{set_bound_to}{remove_bound_to}"
+                "SET {CODE_TAG} = :tag, {CODE_KEY} = :key, {CODE_LENGTH} = :length, {EXPIRES_AT} = :expires, \
+                 {SENT_AT} = :now, #ttl = :ttl, {CHANNEL} = :channel{set_bound_to}{remove_bound_to}"
             ))
-            .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
-            .expression_attribute_names("#state", "state")
+            .condition_expression(format!(
+                "{ID} = :id AND #state = :open AND {EXPIRES_AT} > :now AND {ATTEMPTS} < :max"
+            ))
+            .expression_attribute_names("#state", STATE)
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":tag", b(&live.sealed.tag))
             .expression_attribute_values(":key", s(&live.sealed.key_id))
@@ -189,8 +197,8 @@ impl ChallengeStore for DynamoStore {
     async fn locate(&self, challenge_id: &str) -> Result<Option<Located>, StoreError> {
         Ok(self.get(challenge_id_pk(challenge_id)).await?.and_then(|item| {
             Some(Located {
-                scope_key: get_s(&item, "scope")?.to_owned(),
-                destination: stored_destination(get_s(&item, "destination")?),
+                scope_key: get_s(&item, SCOPE)?.to_owned(),
+                destination: stored_destination(get_s(&item, DESTINATION)?),
             })
         }))
     }
@@ -204,20 +212,20 @@ impl ChallengeStore for DynamoStore {
         max_attempts: u32,
     ) -> Result<AttemptCount, StoreError> {
         let (handle_condition, handle_attribute, handle_value) = match handle {
-            Handle::AuthCode(code) => ("#handle = :handle AND ", "auth_code", code.as_str()),
-            Handle::Id(id) | Handle::LocatedId(id) => ("#handle = :handle AND ", "id", id.as_str()),
+            Handle::AuthCode(code) => ("#handle = :handle AND ", AUTH_CODE, code.as_str()),
+            Handle::Id(id) | Handle::LocatedId(id) => ("#handle = :handle AND ", ID, id.as_str()),
             Handle::Open => ("", "", ""),
         };
         // One conditional increment: of any number of parallel guesses, at most
         // `max_attempts` ever get past this line.
         let mut update = self
             .challenge_update(scope, destination)
-            .update_expression("ADD attempts :one")
+            .update_expression(format!("ADD {ATTEMPTS} :one"))
             .condition_expression(format!(
-                "{handle_condition}#state = :open AND expires_at > :now AND attempts < :max \
-                 AND attribute_exists(code_tag)"
+                "{handle_condition}#state = :open AND {EXPIRES_AT} > :now AND {ATTEMPTS} < :max \
+                 AND attribute_exists({CODE_TAG})"
             ))
-            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#state", STATE)
             .expression_attribute_values(":open", s(OPEN))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":max", n(max_attempts))
@@ -250,8 +258,8 @@ impl ChallengeStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let result = self
             .challenge_update(scope, destination)
-            .update_expression("ADD attempts :minus_one")
-            .condition_expression("id = :id AND attempts > :zero")
+            .update_expression(format!("ADD {ATTEMPTS} :minus_one"))
+            .condition_expression(format!("{ID} = :id AND {ATTEMPTS} > :zero"))
             .expression_attribute_values(":id", s(challenge_id))
             .expression_attribute_values(":minus_one", n(-1))
             .expression_attribute_values(":zero", n(0))
@@ -271,16 +279,18 @@ impl ChallengeStore for DynamoStore {
         max_attempts: u32,
     ) -> Result<Option<Challenge>, StoreError> {
         let (state, stamp) = match settlement {
-            Settlement::Approve => (USED, "used_at"),
-            Settlement::Cancel => (CANCELED, "canceled_at"),
+            Settlement::Approve => (USED, USED_AT),
+            Settlement::Cancel => (CANCELED, CANCELED_AT),
         };
         let result = self
             .challenge_update(scope, destination)
             .update_expression(format!(
-                "SET #state = :settled, {stamp} = :now REMOVE code_tag, code_key, code_for"
+                "SET #state = :settled, {stamp} = :now REMOVE {CODE_TAG}, {CODE_KEY}, {CODE_FOR}"
             ))
-            .condition_expression("id = :id AND #state = :open AND expires_at > :now AND attempts < :max")
-            .expression_attribute_names("#state", "state")
+            .condition_expression(format!(
+                "{ID} = :id AND #state = :open AND {EXPIRES_AT} > :now AND {ATTEMPTS} < :max"
+            ))
+            .expression_attribute_names("#state", STATE)
             .expression_attribute_values(":settled", s(state))
             .expression_attribute_values(":open", s(OPEN))
             .expression_attribute_values(":id", s(challenge_id))

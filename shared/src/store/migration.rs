@@ -11,7 +11,9 @@ use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::scope::{Realm, UserRef};
 
-use super::attributes::{ISSUER, Item, PK, PRODUCT, USER_ID, contact_pk, get_s, s, stored_destination, user_pk};
+use super::attributes::{
+    ADDRESS, ISSUER, Item, PK, PRODUCT, USER_ID, USER_KEY, contact_pk, get_s, s, stored_destination, user_pk,
+};
 use super::failures::{Cancelled, back_off, unavailable};
 use super::items::DynamoStore;
 use super::users::contact_attribute;
@@ -59,14 +61,14 @@ impl DynamoStore {
             }
             let (Some(pk), Some(user_key), Some(issuer), Some(user_id)) = (
                 get_s(&item, PK),
-                get_s(&item, "user_key"),
+                get_s(&item, USER_KEY),
                 get_s(&item, ISSUER),
                 get_s(&item, USER_ID),
             ) else {
                 continue;
             };
             // Items written before the address was kept hold the destination in their key.
-            let Some(address) = get_s(&item, "address").or_else(|| pk.strip_prefix("CONTACT#")) else {
+            let Some(address) = get_s(&item, ADDRESS).or_else(|| pk.strip_prefix("CONTACT#")) else {
                 continue;
             };
             found.push(LegacyContact {
@@ -107,7 +109,7 @@ impl DynamoStore {
         let attribute = contact_attribute(destination);
         let contact = self
             .contact_item(destination, user, now)
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .expect("complete put");
         let record = self
@@ -129,7 +131,7 @@ impl DynamoStore {
                 Err(Cancelled::ConditionOf(_)) => {
                     let (contact, record) =
                         tokio::join!(self.get(contact_pk(&realm, destination)), self.get(user_pk(user)));
-                    let owner = contact?.and_then(|item| get_s(&item, "user_key").map(str::to_owned));
+                    let owner = contact?.and_then(|item| get_s(&item, USER_KEY).map(str::to_owned));
                     let recorded = record?.and_then(|item| get_s(&item, attribute).map(stored_destination));
                     match (owner, recorded) {
                         (Some(owner), Some(recorded)) if owner == user.key() && recorded == *destination => {

@@ -14,8 +14,10 @@ use crate::ports::{
 use crate::test_destinations::{TestDestination, TestOwner};
 
 use super::attributes::{
-    CREATED_AT, FRIENDLY_NAME, Item, KEPT, PK, SERVICE_ATTRIBUTE_PREFIX, UPDATED_AT, b, client_pk, get_b, get_n, get_s,
-    n, s,
+    API_KEY_COUNT, API_KEY_HASH, CHANNEL, CLIENT_ID, CODE_LENGTH, CREATED, CREATED_AT, DISABLED, FRIENDLY_NAME, Item,
+    KEPT, LIFETIME, NAME, PERMISSIONS, PK, SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR,
+    SERVICE_ATTRIBUTE_PREFIX, TEMPLATE, UPDATED_AT, WA_FALLBACK_SMS, WA_LANGUAGE, WA_PHONE_NUMBER_ID, WA_TEMPLATE, b,
+    client_pk, get_b, get_n, get_s, n, s,
 };
 use super::items::DynamoStore;
 
@@ -23,10 +25,6 @@ use super::items::DynamoStore;
 /// SID (a map of `name`, `secret_hash` and `created`): the one read that checks an auth
 /// token checks a key too, and a key revoked is gone from the next read.
 pub(super) const API_KEY_ATTRIBUTE_PREFIX: &str = "key#";
-
-/// How many API keys a client's item holds: counted in the same write that adds or
-/// removes one, so the cap holds however many operators add keys at once.
-pub(super) const API_KEY_COUNT: &str = "api_key_count";
 
 /// Most API keys a client may have at once (each about 150 bytes of its item, read by
 /// every request of the client).
@@ -41,9 +39,9 @@ pub(super) fn api_key_attribute(sid: &str) -> String {
 pub(super) fn api_key_value(key: &ApiKey) -> AttributeValue {
     AttributeValue::M(
         [
-            ("name".to_owned(), s(&key.name)),
-            ("secret_hash".to_owned(), b(&key.secret_hash)),
-            ("created".to_owned(), n(key.created)),
+            (NAME.to_owned(), s(&key.name)),
+            (SECRET_HASH.to_owned(), b(&key.secret_hash)),
+            (CREATED.to_owned(), n(key.created)),
         ]
         .into(),
     )
@@ -58,9 +56,9 @@ fn api_keys_of(item: &Item) -> Vec<ApiKey> {
             let fields = value.as_m().ok()?;
             Some(ApiKey {
                 sid: sid.to_owned(),
-                name: get_s(fields, "name")?.to_owned(),
-                secret_hash: get_b(fields, "secret_hash")?.to_vec(),
-                created: get_n(fields, "created")?,
+                name: get_s(fields, NAME)?.to_owned(),
+                secret_hash: get_b(fields, SECRET_HASH)?.to_vec(),
+                created: get_n(fields, CREATED)?,
             })
         })
         .collect();
@@ -71,7 +69,7 @@ fn api_keys_of(item: &Item) -> Vec<ApiKey> {
 /// A client record from its item; `id` is the item's.
 pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
     let permissions = item
-        .get("permissions")
+        .get(PERMISSIONS)
         .and_then(|v| v.as_l().ok())
         .map(|list| {
             list.iter()
@@ -82,18 +80,18 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
         .unwrap_or_default();
     Some(ClientRecord {
         id: id.to_owned(),
-        name: get_s(item, "name")?.to_owned(),
-        secret_hash: get_b(item, "secret_hash")?.to_vec(),
-        api_key_hash: get_b(item, "api_key_hash").map(<[u8]>::to_vec),
+        name: get_s(item, NAME)?.to_owned(),
+        secret_hash: get_b(item, SECRET_HASH)?.to_vec(),
+        api_key_hash: get_b(item, API_KEY_HASH).map(<[u8]>::to_vec),
         keys: api_keys_of(item),
         permissions,
         limits: ClientLimits {
-            sends_per_hour: get_n(item, "sends_per_hour"),
-            sends_per_number_range_per_hour: get_n(item, "sends_per_number_range_per_hour"),
+            sends_per_hour: get_n(item, SENDS_PER_HOUR),
+            sends_per_number_range_per_hour: get_n(item, SENDS_PER_NUMBER_RANGE_PER_HOUR),
         },
         // Anything but an explicit false under `disabled` reads as disabled.
         disabled: item
-            .get("disabled")
+            .get(DISABLED)
             .is_some_and(|v| v.as_bool().map_or(true, |disabled| *disabled)),
         services: services_of(item),
     })
@@ -101,12 +99,8 @@ pub(super) fn client_from(id: &str, item: &Item) -> Option<ClientRecord> {
 
 /// An OTP configuration from its item; `uid` is the item's.
 pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
-    let profile = Profile::new(
-        get_n(item, "code_length")?,
-        Duration::from_secs(get_n(item, "lifetime")?),
-    )
-    .ok()?;
-    let default = setup_from(Channel::parse(get_s(item, "channel")?)?, item)?;
+    let profile = Profile::new(get_n(item, CODE_LENGTH)?, Duration::from_secs(get_n(item, LIFETIME)?)).ok()?;
+    let default = setup_from(Channel::parse(get_s(item, CHANNEL)?)?, item)?;
     let mut more_channels: Vec<ChannelSetup> = item
         .iter()
         .filter_map(|(attribute, value)| {
@@ -120,7 +114,7 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
     more_channels.sort_by_key(|setup| setup.channel.name());
     Some(OtpConfig {
         uid: uid.to_owned(),
-        client_id: get_s(item, "client_id")?.to_owned(),
+        client_id: get_s(item, CLIENT_ID)?.to_owned(),
         channel: default.channel,
         profile,
         template: default.template,
@@ -137,11 +131,11 @@ fn setup_from(channel: Channel, fields: &Item) -> Option<ChannelSetup> {
     // WhatsApp without its template is no channel at all.
     let whatsapp = match channel {
         Channel::WhatsApp => Some(WhatsAppTemplate {
-            phone_number_id: get_s(fields, "wa_phone_number_id")?.to_owned(),
-            name: get_s(fields, "wa_template")?.to_owned(),
-            language: get_s(fields, "wa_language")?.to_owned(),
+            phone_number_id: get_s(fields, WA_PHONE_NUMBER_ID)?.to_owned(),
+            name: get_s(fields, WA_TEMPLATE)?.to_owned(),
+            language: get_s(fields, WA_LANGUAGE)?.to_owned(),
             fallback_to_sms: fields
-                .get("wa_fallback_sms")
+                .get(WA_FALLBACK_SMS)
                 .and_then(|v| v.as_bool().ok())
                 .copied()
                 .unwrap_or(false),
@@ -150,8 +144,8 @@ fn setup_from(channel: Channel, fields: &Item) -> Option<ChannelSetup> {
     };
     Some(ChannelSetup {
         channel,
-        template: get_s(fields, "template")?.to_owned(),
-        sender: get_s(fields, "sender")?.to_owned(),
+        template: get_s(fields, TEMPLATE)?.to_owned(),
+        sender: get_s(fields, SENDER)?.to_owned(),
         whatsapp,
     })
 }
@@ -169,8 +163,8 @@ pub(super) fn channel_attribute(channel: Channel) -> String {
 /// A channel's setup as its attribute's value.
 pub(super) fn channel_value(setup: &ChannelSetup) -> AttributeValue {
     let mut fields: Item = [
-        ("template".to_owned(), s(&setup.template)),
-        ("sender".to_owned(), s(&setup.sender)),
+        (TEMPLATE.to_owned(), s(&setup.template)),
+        (SENDER.to_owned(), s(&setup.sender)),
     ]
     .into();
     for (name, value) in whatsapp_attributes(setup.whatsapp.as_ref()) {
@@ -180,8 +174,7 @@ pub(super) fn channel_value(setup: &ChannelSetup) -> AttributeValue {
 }
 
 /// The attributes that hold a configuration's WhatsApp template.
-pub(super) const WHATSAPP_ATTRIBUTES: [&str; 4] =
-    ["wa_phone_number_id", "wa_template", "wa_language", "wa_fallback_sms"];
+pub(super) const WHATSAPP_ATTRIBUTES: [&str; 4] = [WA_PHONE_NUMBER_ID, WA_TEMPLATE, WA_LANGUAGE, WA_FALLBACK_SMS];
 
 /// The attributes of a channel's WhatsApp template (none for another channel).
 pub(super) fn whatsapp_attributes(template: Option<&WhatsAppTemplate>) -> Vec<(&'static str, AttributeValue)> {
@@ -209,12 +202,12 @@ impl ClientRegistry for DynamoStore {
         let mut put = Put::builder()
             .table_name(&self.table)
             .item(PK, s(client_pk(&record.id)))
-            .item("name", s(&record.name))
-            .item("secret_hash", b(&record.secret_hash))
-            .item("permissions", AttributeValue::L(permissions))
-            .condition_expression("attribute_not_exists(pk)");
+            .item(NAME, s(&record.name))
+            .item(SECRET_HASH, b(&record.secret_hash))
+            .item(PERMISSIONS, AttributeValue::L(permissions))
+            .condition_expression(format!("attribute_not_exists({PK})"));
         if let Some(hash) = &record.api_key_hash {
-            put = put.item("api_key_hash", b(hash));
+            put = put.item(API_KEY_HASH, b(hash));
         }
         if !record.keys.is_empty() {
             put = put.item(API_KEY_COUNT, n(record.keys.len()));
@@ -223,13 +216,13 @@ impl ClientRegistry for DynamoStore {
             put = put.item(api_key_attribute(&key.sid), api_key_value(key));
         }
         if record.disabled {
-            put = put.item("disabled", AttributeValue::Bool(true));
+            put = put.item(DISABLED, AttributeValue::Bool(true));
         }
         if let Some(limit) = record.limits.sends_per_hour {
-            put = put.item("sends_per_hour", n(limit));
+            put = put.item(SENDS_PER_HOUR, n(limit));
         }
         if let Some(limit) = record.limits.sends_per_number_range_per_hour {
-            put = put.item("sends_per_number_range_per_hour", n(limit));
+            put = put.item(SENDS_PER_NUMBER_RANGE_PER_HOUR, n(limit));
         }
         if self.put_one(put.build().expect("complete put")).await? {
             Ok(())

@@ -12,14 +12,12 @@ use futures_util::future::join_all;
 use crate::ports::{ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
 
 use super::attributes::{
-    CREATED_AT, FRIENDLY_NAME, KEPT, PK, SERVICE_ATTRIBUTE_PREFIX, UPDATED_AT, client_pk, config_pk, get_n, get_s, n, s,
+    CHANNEL, CLIENT_ID, CODE_LENGTH, CREATED_AT, DISABLED, FRIENDLY_NAME, KEPT, LIFETIME, PK, SENDER,
+    SERVICE_ATTRIBUTE_PREFIX, SERVICE_COUNT, TEMPLATE, UPDATED_AT, client_pk, config_pk, get_n, get_s, n, s,
 };
 use super::failures::{Cancelled, back_off, written};
 use super::items::DynamoStore;
 use super::registry::{channel_attribute, channel_value, config_from, whatsapp_attributes};
-
-/// How many configurations a client's index holds, counted in the write that adds one.
-const SERVICE_COUNT: &str = "service_count";
 
 /// Most configurations (services) a client may have: each about 50 bytes of its item,
 /// which every request of the client reads.
@@ -47,13 +45,13 @@ fn config_put(table: &str, config: &OtpConfig) -> Put {
     let mut put = Put::builder()
         .table_name(table)
         .item(PK, s(config_pk(&config.uid)))
-        .item("client_id", s(&config.client_id))
-        .item("channel", s(config.channel.name()))
-        .item("code_length", n(config.profile.code_length))
-        .item("lifetime", n(config.profile.lifetime.as_secs()))
-        .item("template", s(&config.template))
-        .item("sender", s(&config.sender))
-        .condition_expression("attribute_not_exists(pk)");
+        .item(CLIENT_ID, s(&config.client_id))
+        .item(CHANNEL, s(config.channel.name()))
+        .item(CODE_LENGTH, n(config.profile.code_length))
+        .item(LIFETIME, n(config.profile.lifetime.as_secs()))
+        .item(TEMPLATE, s(&config.template))
+        .item(SENDER, s(&config.sender))
+        .condition_expression(format!("attribute_not_exists({PK})"));
     for (name, value) in whatsapp_attributes(config.whatsapp.as_ref()) {
         put = put.item(name, value);
     }
@@ -85,19 +83,19 @@ impl DynamoStore {
     pub async fn index_configs(&self, now: crate::clock::UnixSeconds) -> Result<usize, StoreError> {
         let mut added = 0;
         for (uid, item) in self.scan_prefix("CONFIG#").await? {
-            let Some(client) = get_s(&item, "client_id") else {
+            let Some(client) = get_s(&item, CLIENT_ID) else {
                 continue;
             };
             let still_there = ConditionCheck::builder()
                 .table_name(&self.table)
                 .key(PK, s(config_pk(&uid)))
-                .condition_expression("client_id = :client")
+                .condition_expression(format!("{CLIENT_ID} = :client"))
                 .expression_attribute_values(":client", s(client))
                 .build()
                 .expect("complete check");
             let entry = self
                 .index_entry(client, &uid, get_n(&item, CREATED_AT).unwrap_or(now))
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(#entry)")
+                .condition_expression(format!("attribute_exists({PK}) AND attribute_not_exists(#entry)"))
                 .build()
                 .expect("complete update");
             let items = vec![
@@ -181,10 +179,10 @@ impl ConfigRegistry for DynamoStore {
         let index = self
             .index_entry(&config.client_id, &config.uid, created)
             // A client disabled since its credentials were read makes nothing.
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :false) \
-                 AND (attribute_not_exists(#count) OR #count < :max)",
-            )
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND (attribute_not_exists({DISABLED}) OR {DISABLED} = :false) \
+                 AND (attribute_not_exists(#count) OR #count < :max)"
+            ))
             .expression_attribute_values(":max", n(MAX_SERVICES_PER_CLIENT))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .build()
@@ -215,25 +213,25 @@ impl ConfigRegistry for DynamoStore {
 
     async fn update_service(&self, config: &OtpConfig) -> Result<bool, StoreError> {
         let facts = &config.service;
-        let mut set = vec!["code_length = :length", "#kept = :kept"];
+        let mut set = vec![format!("{CODE_LENGTH} = :length"), "#kept = :kept".to_owned()];
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(config_pk(&config.uid)))
-            .condition_expression("client_id = :client")
+            .condition_expression(format!("{CLIENT_ID} = :client"))
             .expression_attribute_names("#kept", KEPT)
             .expression_attribute_values(":client", s(&config.client_id))
             .expression_attribute_values(":length", n(config.profile.code_length))
             .expression_attribute_values(":kept", kept_value(facts));
         if let Some(name) = &facts.friendly_name {
-            set.push("#name = :name");
+            set.push("#name = :name".to_owned());
             update = update
                 .expression_attribute_names("#name", FRIENDLY_NAME)
                 .expression_attribute_values(":name", s(name));
         }
         if let Some(at) = facts.updated_at {
-            set.push("#updated = :updated");
+            set.push("#updated = :updated".to_owned());
             update = update
                 .expression_attribute_names("#updated", UPDATED_AT)
                 .expression_attribute_values(":updated", n(at));
@@ -245,7 +243,7 @@ impl ConfigRegistry for DynamoStore {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key(PK, s(config_pk(uid)))
-            .condition_expression("client_id = :client")
+            .condition_expression(format!("{CLIENT_ID} = :client"))
             .expression_attribute_values(":client", s(client))
             .build()
             .expect("complete delete");
@@ -265,7 +263,7 @@ impl ConfigRegistry for DynamoStore {
                     .delete_item()
                     .table_name(&self.table)
                     .key(PK, s(config_pk(uid)))
-                    .condition_expression("client_id = :client")
+                    .condition_expression(format!("{CLIENT_ID} = :client"))
                     .expression_attribute_values(":client", s(client))
                     .send()
                     .await,

@@ -11,7 +11,10 @@ use crate::destination::Destination;
 use crate::ports::StoreError;
 use crate::test_destinations::{TestDestination, TestOwner, binding, bindings_of};
 
-use super::attributes::{Item, PK, TTL, b, get_b, get_n, get_s, n, s, stored_destination};
+use super::attributes::{
+    ADDED_AT, CODE_KEY, CODE_LENGTH, CODE_TAG, DESTINATION, EXPIRES_AT, Item, PK, TTL, b, get_b, get_n, get_s, n, s,
+    stored_destination,
+};
 use super::failures::{unavailable, written};
 use super::items::DynamoStore;
 
@@ -19,12 +22,12 @@ use super::items::DynamoStore;
 fn test_destination_from(item: &Item) -> Option<TestDestination> {
     Some(TestDestination {
         sealed: SealedCode {
-            key_id: get_s(item, "code_key")?.to_owned(),
-            tag: get_b(item, "code_tag")?.to_vec(),
+            key_id: get_s(item, CODE_KEY)?.to_owned(),
+            tag: get_b(item, CODE_TAG)?.to_vec(),
             bound_to: Some(get_s(item, PK)?.to_owned()),
         },
-        code_length: get_n(item, "code_length")?,
-        expires_at: get_n(item, "expires_at")?,
+        code_length: get_n(item, CODE_LENGTH)?,
+        expires_at: get_n(item, EXPIRES_AT)?,
     })
 }
 
@@ -71,12 +74,12 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.table)
             .item(PK, s(key))
-            .item("destination", s(destination.as_str()))
-            .item("code_tag", b(&test.sealed.tag))
-            .item("code_key", s(&test.sealed.key_id))
-            .item("code_length", n(test.code_length))
-            .item("expires_at", n(test.expires_at))
-            .item("added_at", n(now))
+            .item(DESTINATION, s(destination.as_str()))
+            .item(CODE_TAG, b(&test.sealed.tag))
+            .item(CODE_KEY, s(&test.sealed.key_id))
+            .item(CODE_LENGTH, n(test.code_length))
+            .item(EXPIRES_AT, n(test.expires_at))
+            .item(ADDED_AT, n(now))
             .item(TTL, n(test.expires_at))
             .send()
             .await
@@ -93,11 +96,11 @@ impl DynamoStore {
             .iter()
             .filter_map(|(_, item)| {
                 Some(ListedTestDestination {
-                    destination: stored_destination(get_s(item, "destination")?),
-                    code_length: get_n(item, "code_length")?,
-                    expires_at: get_n(item, "expires_at")?,
-                    added_at: get_n(item, "added_at")?,
-                    key_id: get_s(item, "code_key")?.to_owned(),
+                    destination: stored_destination(get_s(item, DESTINATION)?),
+                    code_length: get_n(item, CODE_LENGTH)?,
+                    expires_at: get_n(item, EXPIRES_AT)?,
+                    added_at: get_n(item, ADDED_AT)?,
+                    key_id: get_s(item, CODE_KEY)?.to_owned(),
                 })
             })
             .collect();
@@ -116,7 +119,7 @@ impl DynamoStore {
             .delete_item()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(binding(owner, destination)))
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(format!("attribute_exists({PK})"))
             .send()
             .await;
         written(result)

@@ -14,7 +14,8 @@ use crate::ports::{ContactKind, LinkState, StoreError, UserDirectory};
 use crate::scope::{Realm, UserRef};
 
 use super::attributes::{
-    ISSUER, PK, PRODUCT, USER_ID, contact_pk, get_s, n, s, stored_destination, user_from, user_pk,
+    ADDRESS, EMAIL, ISSUER, LINKED_AT, PHONE, PK, PRODUCT, USER_ID, USER_KEY, contact_pk, get_s, n, s,
+    stored_destination, user_from, user_pk,
 };
 use super::failures::back_off;
 use super::items::DynamoStore;
@@ -25,8 +26,8 @@ const LINK_TRIES: u32 = 4;
 /// The user attribute that holds a destination of this kind.
 pub(super) fn contact_attribute(destination: &Destination) -> &'static str {
     match destination {
-        Destination::Phone(_) => "phone",
-        Destination::Email(_) => "email",
+        Destination::Phone(_) => PHONE,
+        Destination::Email(_) => EMAIL,
     }
 }
 
@@ -56,9 +57,9 @@ impl DynamoStore {
         let mut contact_put = self.contact_item(destination, user, now);
         contact_put = match owner {
             Some(owner) => contact_put
-                .condition_expression("user_key = :owner")
+                .condition_expression(format!("{USER_KEY} = :owner"))
                 .expression_attribute_values(":owner", s(owner.key())),
-            None => contact_put.condition_expression("attribute_not_exists(pk)"),
+            None => contact_put.condition_expression(format!("attribute_not_exists({PK})")),
         };
         items.push(
             TransactWriteItem::builder()
@@ -120,7 +121,7 @@ impl DynamoStore {
             let release = Delete::builder()
                 .table_name(&self.table)
                 .key(PK, s(contact_pk(&realm, &previous)))
-                .condition_expression("attribute_not_exists(pk) OR user_key = :user")
+                .condition_expression(format!("attribute_not_exists({PK}) OR {USER_KEY} = :user"))
                 .expression_attribute_values(":user", s(user.key()))
                 .build()
                 .expect("complete delete");
@@ -135,12 +136,12 @@ impl DynamoStore {
         Put::builder()
             .table_name(&self.table)
             .item(PK, s(contact_pk(&user.realm(), destination)))
-            .item("user_key", s(user.key()))
+            .item(USER_KEY, s(user.key()))
             .item(PRODUCT, s(user.product.name()))
             .item(ISSUER, s(&user.issuer))
             .item(USER_ID, s(&user.id))
-            .item("address", s(destination.as_str()))
-            .item("linked_at", n(now))
+            .item(ADDRESS, s(destination.as_str()))
+            .item(LINKED_AT, n(now))
     }
 
     /// The update that records `destination` on `user`'s record as its contact of that
@@ -193,8 +194,8 @@ impl UserDirectory for DynamoStore {
 
     async fn contact_of(&self, user: &UserRef, kind: ContactKind) -> Result<Option<Destination>, StoreError> {
         let attribute = match kind {
-            ContactKind::Phone => "phone",
-            ContactKind::Email => "email",
+            ContactKind::Phone => PHONE,
+            ContactKind::Email => EMAIL,
         };
         Ok(self
             .get(user_pk(user))
@@ -213,7 +214,7 @@ impl UserDirectory for DynamoStore {
         Ok(LinkState {
             owner: contact
                 .as_ref()
-                .and_then(|item| Some((user_from(item)?, get_s(item, "address").map(str::to_owned)))),
+                .and_then(|item| Some((user_from(item)?, get_s(item, ADDRESS).map(str::to_owned)))),
             user_contact: user_item
                 .as_ref()
                 .and_then(|item| get_s(item, contact_attribute(destination)))
