@@ -16,7 +16,7 @@ use crate::ports::{
 };
 use crate::quota::{CounterCharge, SlidingCharge};
 use crate::scope::{Realm, Scope, UserRef};
-use crate::test_destinations::{TestDestination, TestOwner};
+use crate::test_destinations::{TestDestination, TestOwner, binding};
 
 /// The store: one map per kind of item, as the table keys them.
 #[derive(Debug, Default)]
@@ -39,8 +39,8 @@ struct Items {
     /// By user key: the user's phone and email on record.
     users: HashMap<String, Contacts>,
     clients: HashMap<String, ClientRecord>,
-    /// By owner and destination key.
-    test_destinations: HashMap<(String, String), TestDestination>,
+    /// By the binding of owner and destination, as the table keys them.
+    test_destinations: HashMap<String, TestDestination>,
 }
 
 #[derive(Debug, Default)]
@@ -69,13 +69,6 @@ fn challenge_key(scope: &Scope, destination: &Destination) -> (String, String) {
     (scope.key(), destination.key().into_owned())
 }
 
-fn owner_key(owner: &TestOwner) -> String {
-    match owner {
-        TestOwner::Client(id) => format!("client:{id}"),
-        TestOwner::Public => "public".to_owned(),
-    }
-}
-
 impl MemoryStore {
     fn items(&self) -> std::sync::MutexGuard<'_, Items> {
         self.items.lock().unwrap_or_else(PoisonError::into_inner)
@@ -83,9 +76,7 @@ impl MemoryStore {
 
     /// Adds a test destination (what `otp-admin test-destination add` writes).
     pub fn put_test_destination(&self, owner: &TestOwner, destination: &Destination, test: TestDestination) {
-        self.items()
-            .test_destinations
-            .insert((owner_key(owner), destination.key().into_owned()), test);
+        self.items().test_destinations.insert(binding(owner, destination), test);
     }
 }
 
@@ -404,7 +395,7 @@ impl ClientRegistry for MemoryStore {
         Ok(self
             .items()
             .test_destinations
-            .get(&(owner_key(owner), destination.key().into_owned()))
+            .get(&binding(owner, destination))
             .cloned())
     }
 }
