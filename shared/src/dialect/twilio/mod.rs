@@ -232,21 +232,19 @@ where
         let ((account, config), checked) = app.otp.check(&attempt, reads).await?;
         let now = app.otp.clock.now();
         let max_attempts = app.otp.policy.attempts_per_challenge;
-        let mut verification = match &checked {
-            Checked::Approved(verified) => {
-                let mut verification =
-                    Verification::of(&verified.challenge, &destination, now, max_attempts, config.channel);
-                verification.lifecycle = Lifecycle::Approved;
-                verification.updated_at = now;
-                verification
-            }
-            Checked::Wrong(counted) => Verification::of(counted, &destination, now, max_attempts, config.channel),
-        };
-        if let Checked::Wrong(_) = checked {
+        let verification = match &checked {
+            Checked::Approved(verified) => Verification {
+                lifecycle: Lifecycle::Approved,
+                updated_at: now,
+                ..Verification::of(&verified.challenge, &destination, now, max_attempts, config.channel)
+            },
             // Still pending to Twilio's clients, even on the wrong code that spent the last
             // attempt: the next check answers 60202.
-            verification.lifecycle = Lifecycle::Pending;
-        }
+            Checked::Wrong(counted) => Verification {
+                lifecycle: Lifecycle::Pending,
+                ..Verification::of(counted, &destination, now, max_attempts, config.channel)
+            },
+        };
         let owner = Owner::new(&account.id, service, base_url(&request));
         Ok(json_response(StatusCode::OK, &verification.check(&owner), None))
     };
