@@ -1,8 +1,6 @@
 //! The BizMagnets dialect: `POST /otp/{otp_config_uid}/sendOTP` and
 //! `POST /otp/{otp_uid}/verifyOTP`, with an `X-API-KEY`; errors in Spring's shape.
 
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -12,7 +10,7 @@ use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
 use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
-use crate::engine::{Dispatch, Ended, Plan, SendOrder};
+use crate::engine::{Dispatch, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
 use crate::policy::Profile;
@@ -175,29 +173,32 @@ where
         };
         // The configuration says which of the body's destinations the request meant: when
         // the body named both kinds and the guess was wrong, the send goes to the other.
-        let plan = |(client, config): &(ClientRecord, OtpConfig)| {
+        let dispatch = |(client, config): &(ClientRecord, OtpConfig)| {
             let to = (config.channel.reaches_phones() != guessed.reaches_phones())
                 .then(|| destination(&fields, config.channel))
                 .transpose()?;
-            Ok(Plan::<OtpConfig, Infallible>::Deliver(Dispatch {
+            Ok(Dispatch {
                 limits: client.limits,
                 profile: config.profile,
                 channel: Some(config.channel),
                 to,
                 message: config.clone(),
-            }))
+            })
         };
         let compose = |config: &OtpConfig, code: &Code, profile: &Profile| {
             app.messages
                 .for_config(config, code, profile, name, config.shown_name())
         };
-        let (_, ended) = app
+        let (_, sent) = app
             .otp
-            .send(order, key_and_config(app, &request, uid), plan, &app.delivery, compose)
+            .deliver(
+                order,
+                key_and_config(app, &request, uid),
+                dispatch,
+                &app.delivery,
+                compose,
+            )
             .await?;
-        let Ended::Sent(sent) = ended else {
-            unreachable!("a send whose plan always delivers ended otherwise")
-        };
         Ok((
             StatusCode::CREATED,
             json!({"id": sent.challenge_id, "message": "success"}),

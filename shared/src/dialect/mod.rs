@@ -16,7 +16,6 @@ pub mod zap;
 
 pub use unrouted::{declared_operation, not_found, unrouted};
 
-use std::convert::Infallible;
 use std::future::Future;
 
 use lambda_http::http::StatusCode;
@@ -27,7 +26,7 @@ use crate::app::App;
 use crate::challenge::Sent;
 use crate::code::{Code, Submitted};
 use crate::destination::Destination;
-use crate::engine::{Dispatch, Ended, Plan, Requester, SendOrder};
+use crate::engine::{Dispatch, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
@@ -99,18 +98,12 @@ where
         requester,
         indexed_by_id: false,
     };
-    let plan = |reads: &T| Ok(Plan::<(), Infallible>::Deliver(default_dispatch(app, limits(reads))));
-    let (reads, ended) = app
-        .otp
-        .send(order, reads, plan, &app.delivery, |(), code, profile| {
+    let dispatch = |reads: &T| Ok(default_dispatch(app, limits(reads)));
+    app.otp
+        .deliver(order, reads, dispatch, &app.delivery, |(), code, profile| {
             app.messages.for_destination(destination, code, profile)
         })
-        .await?;
-    match ended {
-        Ended::Sent(sent) => Ok((reads, sent)),
-        Ended::Withdrawn(never) => match never {},
-        Ended::Counted => unreachable!("a send whose plan always delivers was only counted"),
-    }
+        .await
 }
 
 /// A code by the deployment's default profile, to the destination the send names, by

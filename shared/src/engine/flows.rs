@@ -2,12 +2,11 @@
 //! the same port contract as DynamoDB), a manual clock and a delivery that keeps what it
 //! is handed. The numbers asserted are the policy's defaults (docs/security.md).
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::join_all;
 
-use super::{Dispatch, Ended, Otp, Plan, SendOrder, SmsCountries};
+use super::{Dispatch, Otp, SendOrder, SmsCountries};
 use crate::challenge::{Attempt, Checked, Handle, Sent, Verified};
 use crate::clock::{Clock, ManualClock};
 use crate::code::{Code, CodeKeys, Submitted};
@@ -103,7 +102,6 @@ impl Rig {
             to: None,
             message: (),
         };
-        let plan = |_: &()| Ok(Plan::<(), Infallible>::Deliver(dispatch));
         let compose = |_: &(), code: &Code, _: &Profile| Message {
             subject: String::new(),
             text: code.reveal().to_owned(),
@@ -112,10 +110,11 @@ impl Rig {
             whatsapp: None,
         };
         let reads = async { Ok::<_, OtpError>(()) };
-        match self.otp.send(order, reads, plan, &self.outbox, compose).await? {
-            ((), Ended::Sent(sent)) => Ok(sent),
-            (_, other) => panic!("a send that delivers: {other:?}"),
-        }
+        let (_, sent) = self
+            .otp
+            .deliver(order, reads, |_| Ok(dispatch), &self.outbox, compose)
+            .await?;
+        Ok(sent)
     }
 
     /// A send that goes out, and the code it delivered.

@@ -137,7 +137,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             requester,
             indexed_by_id,
         } = order;
-        let (reads, mut pending) = self
+        let (reads, pending) = self
             .begin_send(scope, destination, requester, indexed_by_id, reads)
             .await?;
         let dispatch = match plan(&reads) {
@@ -155,8 +155,54 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
                 return Err(error);
             }
         };
+        let sent = self.dispatch(pending, requester, dispatch, delivery, compose).await?;
+        Ok((reads, Ended::Sent(sent)))
+    }
+
+    /// A send whose plan always delivers ([`Self::send`] with `dispatch` as its plan), and
+    /// the code it sent.
+    pub async fn deliver<T, M, D: Delivery>(
+        &self,
+        order: SendOrder<'_>,
+        reads: impl Future<Output = Result<T, OtpError>>,
+        dispatch: impl FnOnce(&T) -> Result<Dispatch<M>, OtpError>,
+        delivery: &D,
+        compose: impl Fn(&M, &Code, &Profile) -> Message,
+    ) -> Result<(T, Sent), OtpError> {
+        let SendOrder {
+            scope,
+            destination,
+            requester,
+            indexed_by_id,
+        } = order;
+        let (reads, pending) = self
+            .begin_send(scope, destination, requester, indexed_by_id, reads)
+            .await?;
+        match dispatch(&reads) {
+            Ok(dispatch) => {
+                let sent = self.dispatch(pending, requester, dispatch, delivery, compose).await?;
+                Ok((reads, sent))
+            }
+            Err(error) => {
+                self.abandon(pending).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Ends a send as `dispatch` says: at the destination it names instead, when it names
+    /// another (what the first was charged is given back and the send begins again
+    /// there), by its channel and profile, the message written from its `message`.
+    async fn dispatch<M, D: Delivery>(
+        &self,
+        mut pending: PendingSend,
+        requester: &Requester,
+        dispatch: Dispatch<M>,
+        delivery: &D,
+        compose: impl Fn(&M, &Code, &Profile) -> Message,
+    ) -> Result<Sent, OtpError> {
         if let Some(to) = dispatch.to.as_ref().filter(|to| **to != pending.destination) {
-            let scope = pending.scope.clone();
+            let (scope, indexed_by_id) = (pending.scope.clone(), pending.indexed_by_id);
             self.abandon(pending).await;
             let ready = async { Ok(()) };
             pending = self
@@ -167,16 +213,14 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         if let Some(channel) = dispatch.channel {
             pending = pending.going_by(channel);
         }
-        let sent = self
-            .finish_send(
-                pending,
-                delivery,
-                &dispatch.limits,
-                &dispatch.profile,
-                |code, profile| compose(&dispatch.message, code, profile),
-            )
-            .await?;
-        Ok((reads, Ended::Sent(sent)))
+        self.finish_send(
+            pending,
+            delivery,
+            &dispatch.limits,
+            &dispatch.profile,
+            |code, profile| compose(&dispatch.message, code, profile),
+        )
+        .await
     }
 
     /// The first round trip of a send to `destination` for `scope`: every budget spent

@@ -2,13 +2,12 @@
 //! on its own destination (so no budget refuses them), and the state they need prepared
 //! beforehand (open challenges with known codes for resend and verify).
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use otp_shared::App;
 use otp_shared::code::Code;
 use otp_shared::destination::Destination;
-use otp_shared::engine::{Dispatch, Ended, Plan, SendOrder};
+use otp_shared::engine::{Dispatch, SendOrder};
 use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
 use otp_shared::scope::{Product, Scope, UserRef};
@@ -141,17 +140,13 @@ where
             to: None,
             message: (),
         };
-        let plan = |_: &()| Ok(Plan::<(), Infallible>::Deliver(dispatch));
         let compose =
             |_: &(), code: &Code, profile: &Profile| app.messages.for_destination(&destination, code, profile);
-        let (_, ended) = app
+        let (_, sent) = app
             .otp
-            .send(order, async { Ok(()) }, plan, &app.delivery, compose)
+            .deliver(order, async { Ok(()) }, |_| Ok(dispatch), &app.delivery, compose)
             .await
             .map_err(|e| format!("prepare: {e}"))?;
-        let Ended::Sent(sent) = ended else {
-            return Err(format!("prepare: the send ended without a code: {ended:?}"));
-        };
         let code = app.delivery.0.lock().expect("codes").pop().unwrap_or_default();
         prepared.push(Prepared {
             user,
