@@ -39,7 +39,7 @@ impl<S, D> App<S, D> {
                 store,
                 policy: settings.policy,
                 keys: settings.keys,
-                sms_countries: settings.sms_countries,
+                numbers: settings.numbers,
                 allow_test_destinations: settings.allow_test_destinations,
                 suspects: Default::default(),
                 telemetry: crate::telemetry::Telemetry {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, PhoneNumberType};
 
 /// Two destinations are equal when their [`key`](Destination::key)s are: `Asha@x.com`
 /// and `asha@x.com` are one mailbox.
@@ -202,6 +202,32 @@ impl Destination {
         }
     }
 
+    /// A phone number's region and kind; None for an email.
+    pub fn numbering(&self) -> Option<Numbering> {
+        let Self::Phone(number) = self else {
+            return None;
+        };
+        let parsed = PHONE_NUMBER_UTIL.parse(number, None).ok()?;
+        let region = PHONE_NUMBER_UTIL
+            .get_region_for_number(&parsed)
+            .map(|region| (*region.as_region_str()).to_owned());
+        let kind = match PHONE_NUMBER_UTIL.get_number_type(&parsed) {
+            PhoneNumberType::Mobile => NumberKind::Mobile,
+            PhoneNumberType::FixedLineOrMobile => NumberKind::FixedLineOrMobile,
+            PhoneNumberType::FixedLine => NumberKind::FixedLine,
+            PhoneNumberType::TollFree => NumberKind::TollFree,
+            PhoneNumberType::PremiumRate => NumberKind::PremiumRate,
+            PhoneNumberType::SharedCost => NumberKind::SharedCost,
+            PhoneNumberType::VoIP => NumberKind::Voip,
+            PhoneNumberType::PersonalNumber => NumberKind::PersonalNumber,
+            PhoneNumberType::Pager => NumberKind::Pager,
+            PhoneNumberType::UAN => NumberKind::Uan,
+            PhoneNumberType::VoiceMail => NumberKind::Voicemail,
+            PhoneNumberType::Unknown => NumberKind::Unknown,
+        };
+        Some(Numbering { region, kind })
+    }
+
     /// `+91******3219`, `a***@b.co`: enough to tell destinations apart in a log, not to use one.
     pub fn masked(&self) -> String {
         match self {
@@ -238,6 +264,89 @@ impl fmt::Debug for Destination {
             Self::Email(_) => write!(f, "Email({})", self.masked()),
         }
     }
+}
+
+/// A phone number's kind, by libphonenumber's numbering plans (its `PhoneNumberType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NumberKind {
+    Mobile,
+    FixedLineOrMobile,
+    FixedLine,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    PersonalNumber,
+    Pager,
+    Uan,
+    Voicemail,
+    Unknown,
+}
+
+impl NumberKind {
+    pub const ALL: [NumberKind; 12] = [
+        Self::Mobile,
+        Self::FixedLineOrMobile,
+        Self::FixedLine,
+        Self::TollFree,
+        Self::PremiumRate,
+        Self::SharedCost,
+        Self::Voip,
+        Self::PersonalNumber,
+        Self::Pager,
+        Self::Uan,
+        Self::Voicemail,
+        Self::Unknown,
+    ];
+
+    /// The name in settings, logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mobile => "mobile",
+            Self::FixedLineOrMobile => "fixed_line_or_mobile",
+            Self::FixedLine => "fixed_line",
+            Self::TollFree => "toll_free",
+            Self::PremiumRate => "premium_rate",
+            Self::SharedCost => "shared_cost",
+            Self::Voip => "voip",
+            Self::PersonalNumber => "personal_number",
+            Self::Pager => "pager",
+            Self::Uan => "uan",
+            Self::Voicemail => "voicemail",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// As a person reads it: "a premium rate number".
+    pub fn described(self) -> &'static str {
+        match self {
+            Self::Mobile => "a mobile number",
+            Self::FixedLineOrMobile => "a number that may be mobile",
+            Self::FixedLine => "a landline number",
+            Self::TollFree => "a toll-free number",
+            Self::PremiumRate => "a premium rate number",
+            Self::SharedCost => "a shared cost number",
+            Self::Voip => "a VoIP number",
+            Self::PersonalNumber => "a personal (forwarding) number",
+            Self::Pager => "a pager number",
+            Self::Uan => "a universal access number",
+            Self::Voicemail => "a voicemail access number",
+            Self::Unknown => "a number of unknown type",
+        }
+    }
+}
+
+/// Where a phone number is and what kind it is, from its numbering plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    /// ISO 3166 alpha-2, or `001` for the networks of no country; None when no region
+    /// claims the number.
+    pub region: Option<String>,
+    pub kind: NumberKind,
 }
 
 /// How an OTP configuration delivers.

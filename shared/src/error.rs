@@ -6,9 +6,10 @@ pub enum OtpError {
     /// The request is malformed: `field` says which part, `reason` how.
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    /// The deployment does not send SMS to this destination's country.
-    #[error("SMS to this country is not enabled")]
-    CountryNotAllowed,
+    /// The deployment sends no code to this number: its country, or its kind (premium
+    /// rate, landline, non-geographic...), by the number rules.
+    #[error("number refused: {}", .0.name())]
+    NumberRefused(crate::number_rules::RefusedNumber),
     /// The caller's credentials failed.
     #[error("unauthorized")]
     Unauthorized,

@@ -14,6 +14,7 @@ pub mod destination;
 pub mod engine;
 pub mod error;
 pub mod messages;
+pub mod number_rules;
 pub mod policy;
 pub mod ports;
 pub mod quota;
@@ -53,7 +54,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 18] = [
+    const DOMAIN: [&str; 19] = [
         "callers",
         "challenge",
         "clock",
@@ -63,6 +64,7 @@ mod layers {
         "engine",
         "error",
         "messages",
+        "number_rules",
         "policy",
         "ports",
         "quota",

@@ -8,8 +8,8 @@ use crate::backend::{DEADLINE_RANGE_MS, Deadlines, REQUEST_DEADLINE_RANGE_MS};
 use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_BYTES, SessionRule};
 use crate::code::CodeKeys;
 use crate::cross_site::AllowedOrigins;
-use crate::engine::SmsCountries;
 use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
+use crate::number_rules::{MESSAGING_KINDS, NumberKind, NumberRules};
 use crate::policy::Policy;
 
 #[derive(Debug, Clone)]
@@ -18,7 +18,8 @@ pub struct Settings {
     pub keys: CodeKeys,
     pub jwt: JwtVerifier,
     pub policy: Policy,
-    pub sms_countries: SmsCountries,
+    /// The phone numbers SMS and WhatsApp go to.
+    pub numbers: NumberRules,
     pub messages: Messages,
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
@@ -139,8 +140,8 @@ impl Settings {
         };
         policy.validate()?;
 
-        let sms_countries = match get("SMS_ALLOWED_COUNTRIES") {
-            None => SmsCountries(None),
+        let countries = match get("SMS_ALLOWED_COUNTRIES") {
+            None => None,
             Some(list) => {
                 let regions: BTreeSet<String> = list
                     .split(',')
@@ -153,9 +154,21 @@ impl Settings {
                 {
                     return Err(format!("SMS_ALLOWED_COUNTRIES: {bad} is not an ISO 3166 alpha-2 code"));
                 }
-                SmsCountries(Some(regions))
+                Some(regions)
             }
         };
+        let kinds = match get("SMS_NUMBER_TYPES") {
+            None => MESSAGING_KINDS.into(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(|name| {
+                    NumberKind::parse(name).ok_or_else(|| format!("SMS_NUMBER_TYPES: {name} is no number type"))
+                })
+                .collect::<Result<BTreeSet<_>, _>>()?,
+        };
+        let numbers = NumberRules::new(countries, kinds).map_err(|error| format!("SMS_NUMBER_TYPES: {error}"))?;
         let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
         if !sms_template.contains("{code}") {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
@@ -250,7 +263,7 @@ impl Settings {
             )?
             .with_session_rule(session_rule),
             policy,
-            sms_countries,
+            numbers,
             messages: Messages {
                 sms_template,
                 email_subject: get("OTP_EMAIL_SUBJECT").unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
@@ -287,7 +300,7 @@ mod tests {
     fn defaults_apply_and_bounds_hold() {
         let defaults = settings(&BASE).unwrap();
         assert_eq!(defaults.policy, Policy::default());
-        assert_eq!(defaults.sms_countries, SmsCountries(None));
+        assert_eq!(defaults.numbers, NumberRules::default());
         assert!(
             !defaults.allow_test_destinations,
             "test destinations are off by default"
@@ -301,10 +314,20 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("SMS_ALLOWED_COUNTRIES", "in, us"));
         let narrowed = settings(&pairs).unwrap();
-        assert_eq!(
-            narrowed.sms_countries,
-            SmsCountries(Some(["IN".into(), "US".into()].into()))
-        );
+        assert_eq!(narrowed.numbers.countries, Some(["IN".into(), "US".into()].into()));
+    }
+
+    #[test]
+    fn number_types_may_only_narrow() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("SMS_NUMBER_TYPES", " mobile "));
+        assert_eq!(settings(&pairs).unwrap().numbers.kinds, [NumberKind::Mobile].into());
+        for refused in ["mobile,premium_rate", "fixed_line", "landline", ","] {
+            let mut pairs = BASE.to_vec();
+            pairs.push(("SMS_NUMBER_TYPES", refused));
+            let error = settings(&pairs).unwrap_err();
+            assert!(error.starts_with("SMS_NUMBER_TYPES"), "{refused}: {error}");
+        }
     }
 
     #[test]

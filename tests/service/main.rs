@@ -17,6 +17,7 @@ mod logs;
 mod migration;
 mod permissions;
 mod port_contract;
+mod pumping;
 mod round_trips;
 mod telemetry;
 mod tenants;

@@ -122,7 +122,7 @@ pub(crate) async fn api_key_of(deployment: &Deployment, client: &str) -> (String
     (made["sid"].as_str().expect("a SID").to_owned(), secret)
 }
 
-fn twilio_error(code: u32, status: u16) -> (u16, Value) {
+pub(crate) fn twilio_error(code: u32, status: u16) -> (u16, Value) {
     (
         status,
         json!({"code": code, "message": null, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
@@ -130,7 +130,7 @@ fn twilio_error(code: u32, status: u16) -> (u16, Value) {
 }
 
 /// An answer's status and body, its message left out (Twilio's wording is not part of the contract).
-fn without_message(answer: &Answer) -> (u16, Value) {
+pub(crate) fn without_message(answer: &Answer) -> (u16, Value) {
     let mut body = answer.1.clone();
     if body.get("message").is_some() {
         body["message"] = Value::Null;

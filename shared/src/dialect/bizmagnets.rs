@@ -35,7 +35,7 @@ fn path_parameter<'a>(request: &'a Request, suffix: &str) -> Option<&'a str> {
 /// `status` the HTTP status (403 for a wrong code or mobile number, 410 for a dead challenge).
 pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     let (status, retry_after) = match error {
-        OtpError::Invalid { .. } | OtpError::CountryNotAllowed => (StatusCode::BAD_REQUEST, None),
+        OtpError::Invalid { .. } | OtpError::NumberRefused(_) => (StatusCode::BAD_REQUEST, None),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
         OtpError::Forbidden => (StatusCode::FORBIDDEN, None),
         OtpError::WrongCode | OtpError::NotThisDestination => (StatusCode::FORBIDDEN, None),

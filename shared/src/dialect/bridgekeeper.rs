@@ -24,6 +24,7 @@ use crate::destination::Destination;
 use crate::engine::{Plan, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
+use crate::number_rules::RefusedNumber;
 use crate::ports::{ChallengeStore, ClientLimits, ClientRegistry, ContactKind, Delivery, QuotaStore, UserDirectory};
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -41,9 +42,14 @@ pub fn is_under_prefix(request: &Request) -> bool {
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, message, retry_after) = match error {
         OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
-        OtpError::CountryNotAllowed => (
+        OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             "phone-number: SMS to this country is not enabled".to_owned(),
+            None,
+        ),
+        OtpError::NumberRefused(refused) => (
+            StatusCode::BAD_REQUEST,
+            format!("phone-number {}", refused.reason()),
             None,
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized".to_owned(), None),

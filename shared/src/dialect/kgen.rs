@@ -12,6 +12,7 @@ use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
+use crate::number_rules::RefusedNumber;
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -46,9 +47,14 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             json!({"message": "INVALID_REQUEST", "detail": format!("{field} {reason}")}),
             None,
         ),
-        OtpError::CountryNotAllowed => (
+        OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             json!({"message": "INVALID_REQUEST", "detail": "phone_number: SMS to this country is not enabled"}),
+            None,
+        ),
+        OtpError::NumberRefused(refused) => (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "INVALID_REQUEST", "detail": format!("phone_number {}", refused.reason())}),
             None,
         ),
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, json!({"message": "UN_AUTHORIZED"}), None),

@@ -11,6 +11,7 @@ use crate::challenge::{Attempt, Handle};
 use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response};
+use crate::number_rules::RefusedNumber;
 use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -25,9 +26,14 @@ const MAX_USER_ID_CHARS: usize = 256;
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, data, retry_after) = match error {
         OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
-        OtpError::CountryNotAllowed => (
+        OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             "phoneNumber: SMS to this country is not enabled".to_owned(),
+            None,
+        ),
+        OtpError::NumberRefused(refused) => (
+            StatusCode::BAD_REQUEST,
+            format!("phoneNumber {}", refused.reason()),
             None,
         ),
         OtpError::WrongCode | OtpError::Gone | OtpError::Spent { .. } | OtpError::NotThisDestination => {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::join_all;
 
-use super::{Dispatch, Otp, SendOrder, SmsCountries};
+use super::{Dispatch, Otp, SendOrder};
 use crate::challenge::{Attempt, Checked, Handle, Sent, Verified};
 use crate::clock::{Clock, ManualClock};
 use crate::code::{Code, CodeKeys, Submitted};
@@ -63,7 +63,7 @@ fn rig(client: &str) -> Rig {
         store: MemoryStore::default(),
         policy: Policy::default(),
         keys: CodeKeys::parse("0123456789abcdef0123456789abcdef").expect("a key"),
-        sms_countries: SmsCountries::default(),
+        numbers: Default::default(),
         allow_test_destinations: false,
         telemetry: Telemetry { metrics: false },
         clock: clock.clone() as Arc<dyn Clock>,

@@ -16,15 +16,14 @@ mod verify;
 #[cfg(test)]
 mod flows;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rand::RngExt;
 
 use crate::clock::Clock;
 use crate::code::CodeKeys;
-use crate::destination::Destination;
 use crate::error::OtpError;
+use crate::number_rules::NumberRules;
 use crate::policy::Policy;
 use crate::quota::Exceeded;
 use crate::telemetry::Telemetry;
@@ -33,26 +32,14 @@ pub use crate::tenant::Requester;
 pub use send::{Dispatch, Ended, Plan, SendOrder};
 pub use suspects::Suspects;
 
-/// Countries SMS may go to; `None` allows every country.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SmsCountries(pub Option<BTreeSet<String>>);
-
-impl SmsCountries {
-    pub fn allows(&self, destination: &Destination) -> bool {
-        match (&self.0, destination) {
-            (None, _) | (_, Destination::Email(_)) => true,
-            (Some(allowed), phone) => phone.region().is_some_and(|region| allowed.contains(&region)),
-        }
-    }
-}
-
 /// The engine: policy, keys and clock over a store.
 #[derive(Debug)]
 pub struct Otp<S> {
     pub store: S,
     pub policy: Policy,
     pub keys: CodeKeys,
-    pub sms_countries: SmsCountries,
+    /// The phone numbers codes go to (countries, kinds of number).
+    pub numbers: NumberRules,
     /// Whether this deployment's operator allows test destinations (off by default).
     pub allow_test_destinations: bool,
     pub telemetry: Telemetry,
@@ -90,18 +77,5 @@ mod tests {
             assert!(!code.starts_with('0'));
             assert_ne!(code, "1000");
         }
-    }
-
-    #[test]
-    fn sms_countries() {
-        let india = Destination::phone("+91", "9876543219").unwrap();
-        let uk = Destination::phone("+44", "7911123456").unwrap();
-        let email = Destination::email("a@b.co").unwrap();
-        let all = SmsCountries(None);
-        assert!(all.allows(&india) && all.allows(&uk));
-        let only_india = SmsCountries(Some(["IN".to_owned()].into()));
-        assert!(only_india.allows(&india));
-        assert!(!only_india.allows(&uk));
-        assert!(only_india.allows(&email));
     }
 }

@@ -237,12 +237,18 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
         indexed_by_id: bool,
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, PendingSend), OtpError> {
-        if !self.sms_countries.allows(&destination) {
+        if let Err(refused) = self.numbers.check(&destination) {
             // The caller's own failures (credentials) still come first.
             reads.await?;
+            tracing::info!(
+                destination = %destination,
+                dialect = requester.dialect,
+                reason = refused.name(),
+                "number refused"
+            );
             self.telemetry
                 .send(Origin::of(requester.dialect, &destination), SendOutcome::Refused);
-            return Err(OtpError::CountryNotAllowed);
+            return Err(OtpError::NumberRefused(refused));
         }
         let at = self.clock.now();
         let reads = self.claim_checked_first(requester, reads, at).await?;

@@ -12,6 +12,7 @@ use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::{json_response, rfc3339};
+use crate::number_rules::RefusedNumber;
 
 /// What a request was doing when it failed: Twilio names a refused send and a refused
 /// check differently.
@@ -30,10 +31,20 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             StatusCode::BAD_REQUEST,
             format!("Invalid parameter `{field}`: {reason}"),
         ),
-        OtpError::CountryNotAllowed => (
+        OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             60605,
             StatusCode::FORBIDDEN,
             "Verification delivery attempt blocked: SMS to this country is not enabled".to_owned(),
+        ),
+        OtpError::NumberRefused(refused) if refused.is_landline() => (
+            60205,
+            StatusCode::BAD_REQUEST,
+            "SMS is not supported by landline phone number".to_owned(),
+        ),
+        OtpError::NumberRefused(refused) => (
+            60200,
+            StatusCode::BAD_REQUEST,
+            format!("Invalid parameter `To`: {}", refused.reason()),
         ),
         OtpError::Unauthorized => (20003, StatusCode::UNAUTHORIZED, "Authenticate".to_owned()),
         OtpError::Forbidden => (20403, StatusCode::FORBIDDEN, "Forbidden".to_owned()),
@@ -305,7 +316,10 @@ mod tests {
             60200
         );
         assert_eq!(
-            body(render_error(&OtpError::CountryNotAllowed, Operation::Create))["code"],
+            body(render_error(
+                &OtpError::NumberRefused(RefusedNumber::Country("GB".to_owned())),
+                Operation::Create
+            ))["code"],
             60605
         );
     }
