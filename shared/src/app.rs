@@ -40,6 +40,7 @@ impl<S, D> App<S, D> {
                 policy: settings.policy,
                 keys: settings.keys,
                 numbers: settings.numbers,
+                guard: settings.guard,
                 allow_test_destinations: settings.allow_test_destinations,
                 suspects: Default::default(),
                 telemetry: crate::telemetry::Telemetry {

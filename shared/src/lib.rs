@@ -13,6 +13,7 @@ pub mod cross_site;
 pub mod destination;
 pub mod engine;
 pub mod error;
+pub mod guard;
 pub mod messages;
 pub mod number_rules;
 pub mod policy;
@@ -54,7 +55,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 19] = [
+    const DOMAIN: [&str; 20] = [
         "callers",
         "challenge",
         "clock",
@@ -63,6 +64,7 @@ mod layers {
         "destination",
         "engine",
         "error",
+        "guard",
         "messages",
         "number_rules",
         "policy",

@@ -10,9 +10,10 @@ use crate::challenge::{Challenge, Handle, LiveCode, Located, Settlement, State};
 use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::Destination;
+use crate::guard::{DAY, HOUR, PrefixTraffic, Tally, WINDOW_DAYS};
 use crate::ports::{
-    Admission, AttemptCount, ChallengeStore, ClientRecord, ClientRegistry, Consumed, ContactKind, LinkState,
-    QuotaStore, StoreError, UserDirectory,
+    Admission, AttemptCount, ChallengeStore, ClientRecord, ClientRegistry, Consumed, ContactKind, ConversionStore,
+    LinkState, QuotaStore, StoreError, UserDirectory,
 };
 use crate::quota::{CounterCharge, SlidingCharge};
 use crate::scope::{Realm, Scope, UserRef};
@@ -41,6 +42,8 @@ struct Items {
     clients: HashMap<String, ClientRecord>,
     /// By the binding of owner and destination, as the table keys them.
     test_destinations: HashMap<String, TestDestination>,
+    /// The conversion guard's, by subject: the traffic, and its hours apart.
+    guarded: HashMap<String, (PrefixTraffic, std::collections::BTreeMap<i64, Tally>)>,
 }
 
 #[derive(Debug, Default)]
@@ -323,6 +326,56 @@ impl QuotaStore for MemoryStore {
         {
             *count -= 1;
         }
+        Ok(())
+    }
+}
+
+impl ConversionStore for MemoryStore {
+    async fn count_guarded_send(&self, subject: &str, now: UnixSeconds) -> Result<PrefixTraffic, StoreError> {
+        let mut items = self.items();
+        let (traffic, hours) = items.guarded.entry(subject.to_owned()).or_default();
+        // What has left the window goes, as the table's write drops it.
+        let (day, hour) = (now.div_euclid(DAY), now.div_euclid(HOUR));
+        traffic.days.retain(|kept, _| *kept > day - WINDOW_DAYS);
+        hours.retain(|kept, _| *kept >= hour);
+        traffic.days.entry(day).or_default().sent += 1;
+        let hour = hours.entry(hour).or_default();
+        hour.sent += 1;
+        traffic.hour = *hour;
+        Ok(traffic.clone())
+    }
+
+    async fn uncount_guarded_send(
+        &self,
+        subject: &str,
+        at: UnixSeconds,
+        block: Option<UnixSeconds>,
+    ) -> Result<(), StoreError> {
+        let mut items = self.items();
+        let Some((traffic, hours)) = items.guarded.get_mut(subject) else {
+            return Ok(());
+        };
+        for tally in [
+            traffic.days.get_mut(&at.div_euclid(DAY)),
+            hours.get_mut(&at.div_euclid(HOUR)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            tally.sent = tally.sent.saturating_sub(1);
+        }
+        if let Some(until) = block {
+            traffic.blocked_until = Some(until);
+            traffic.blocks += 1;
+        }
+        Ok(())
+    }
+
+    async fn count_verified(&self, subject: &str, now: UnixSeconds) -> Result<(), StoreError> {
+        let mut items = self.items();
+        let (traffic, hours) = items.guarded.entry(subject.to_owned()).or_default();
+        traffic.days.entry(now.div_euclid(DAY)).or_default().verified += 1;
+        hours.entry(now.div_euclid(HOUR)).or_default().verified += 1;
         Ok(())
     }
 }

@@ -13,7 +13,8 @@ use crate::clock::UnixSeconds;
 use crate::code::SealedCode;
 use crate::destination::{Channel, Destination};
 use crate::ports::{
-    AttemptCount, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, QuotaStore,
+    AttemptCount, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, ConversionStore,
+    QuotaStore,
 };
 use crate::ports::{Permission, UserDirectory};
 use crate::quota::{Counter, CounterCharge, Exceeded, Sliding, SlidingCharge};
@@ -23,12 +24,13 @@ use crate::test_destinations::TestOwner;
 /// Every check, one after another.
 pub async fn check_all<S>(store: &S, run: &str, now: UnixSeconds)
 where
-    S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory + ClientRegistry,
 {
     a_challenge_lives_counts_and_is_used_once(store, run, now).await;
     a_dead_challenge_counts_nothing_and_is_replaced_as_read(store, run, now).await;
     sliding_budgets_admit_refuse_and_give_back_exactly(store, run, now).await;
     counters_count_per_window_and_give_back(store, run, now).await;
+    the_guard_counts_days_hours_and_cool_offs(store, run, now).await;
     a_destination_has_one_owner_per_realm(store, run, now).await;
     a_used_code_links_its_destination_in_the_same_step(store, run, now).await;
     a_client_is_written_once(store, run).await;
@@ -319,6 +321,52 @@ pub async fn counters_count_per_window_and_give_back<S: QuotaStore>(store: &S, r
         .await
         .expect("never below zero");
     assert_eq!(count(window_start + 3_601).await, 1);
+}
+
+pub async fn the_guard_counts_days_hours_and_cool_offs<S: ConversionStore>(store: &S, run: &str, now: UnixSeconds) {
+    use crate::guard::{DAY, HOUR, Tally, WINDOW_DAYS};
+    let subject = format!("{run}-guarded");
+    let hour_start = now - now.rem_euclid(HOUR);
+    let (day, yesterday) = (hour_start.div_euclid(DAY), hour_start.div_euclid(DAY) - 1);
+    // Two weeks ago and yesterday: the first leaves the window as the second stays.
+    let count = |at: UnixSeconds| {
+        let subject = subject.clone();
+        async move { store.count_guarded_send(&subject, at).await.expect("count") }
+    };
+    count(hour_start - WINDOW_DAYS * DAY).await;
+    store
+        .count_verified(&subject, hour_start - WINDOW_DAYS * DAY)
+        .await
+        .expect("verified");
+    count(hour_start - DAY).await;
+    store
+        .count_verified(&subject, hour_start - DAY)
+        .await
+        .expect("verified");
+    let first = count(hour_start).await;
+    assert_eq!(first.hour, Tally { sent: 1, verified: 0 });
+    assert_eq!(first.days.get(&day), Some(&Tally { sent: 1, verified: 0 }));
+    assert_eq!(first.days.get(&yesterday), Some(&Tally { sent: 1, verified: 1 }));
+    assert_eq!(crate::guard::verified_in_window(&first, hour_start), 1);
+    assert_eq!((first.blocked_until, first.blocks), (None, 0));
+
+    store.count_verified(&subject, hour_start + 1).await.expect("verified");
+    let second = count(hour_start + 2).await;
+    assert_eq!(second.hour, Tally { sent: 2, verified: 1 });
+    // A refused send is taken back, and its cool-off kept.
+    store
+        .uncount_guarded_send(&subject, hour_start + 2, Some(hour_start + HOUR))
+        .await
+        .expect("uncount");
+    let third = count(hour_start + 3).await;
+    assert_eq!(third.hour, Tally { sent: 2, verified: 1 });
+    assert_eq!((third.blocked_until, third.blocks), (Some(hour_start + HOUR), 1));
+    // The next hour starts afresh; the day goes on.
+    let next_hour = count(hour_start + HOUR).await;
+    assert_eq!(next_hour.hour, Tally { sent: 1, verified: 0 });
+    if hour_start.div_euclid(DAY) == (hour_start + HOUR).div_euclid(DAY) {
+        assert_eq!(next_hour.days.get(&day), Some(&Tally { sent: 3, verified: 1 }));
+    }
 }
 
 pub async fn a_destination_has_one_owner_per_realm<S: UserDirectory>(store: &S, run: &str, now: UnixSeconds) {

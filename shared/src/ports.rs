@@ -182,6 +182,29 @@ pub trait QuotaStore: Send + Sync {
     fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The conversion guard's counts (`guard.rs`): one item per tenant and number prefix,
+/// keyed on the guard's subject, each write one `ADD` with no read before it.
+pub trait ConversionStore: Send + Sync {
+    /// Counts a send at `now`; returns the prefix's traffic with it.
+    fn count_guarded_send(
+        &self,
+        subject: &str,
+        now: UnixSeconds,
+    ) -> impl Future<Output = Result<crate::guard::PrefixTraffic, StoreError>> + Send;
+
+    /// Takes back a send counted at `at` (its request was refused); when `block` says
+    /// until when, the guard's cool-off starts, one more than the prefix had.
+    fn uncount_guarded_send(
+        &self,
+        subject: &str,
+        at: UnixSeconds,
+        block: Option<UnixSeconds>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Counts a send verified at `now`.
+    fn count_verified(&self, subject: &str, now: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// The two kinds of contact a user has on record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactKind {

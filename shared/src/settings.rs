@@ -8,6 +8,7 @@ use crate::backend::{DEADLINE_RANGE_MS, Deadlines, REQUEST_DEADLINE_RANGE_MS};
 use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_BYTES, SessionRule};
 use crate::code::CodeKeys;
 use crate::cross_site::AllowedOrigins;
+use crate::guard::{GuardAllow, GuardMode, GuardSettings};
 use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
 use crate::number_rules::{MESSAGING_KINDS, NumberKind, NumberRules};
 use crate::policy::Policy;
@@ -20,6 +21,8 @@ pub struct Settings {
     pub policy: Policy,
     /// The phone numbers SMS and WhatsApp go to.
     pub numbers: NumberRules,
+    /// The conversion guard against SMS pumping.
+    pub guard: GuardSettings,
     pub messages: Messages,
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
@@ -169,6 +172,22 @@ impl Settings {
                 .collect::<Result<BTreeSet<_>, _>>()?,
         };
         let numbers = NumberRules::new(countries, kinds).map_err(|error| format!("SMS_NUMBER_TYPES: {error}"))?;
+        let defaults = GuardSettings::default();
+        let mode = |name: &str, default: GuardMode| match get(name) {
+            None => Ok(default),
+            Some(value) => {
+                GuardMode::parse(&value).ok_or_else(|| format!("{name}: {value} is not off, monitor or enforce"))
+            }
+        };
+        let guard = GuardSettings {
+            public: mode("OTP_GUARD_PUBLIC_MODE", defaults.public)?,
+            others: mode("OTP_GUARD_MODE", defaults.others)?,
+            tenants: GuardSettings::parse_tenant_modes(&get("OTP_GUARD_TENANT_MODES").unwrap_or_default())
+                .map_err(|error| format!("OTP_GUARD_TENANT_MODES: {error}"))?,
+            allow: GuardAllow::parse(&get("OTP_GUARD_ALLOW").unwrap_or_default())
+                .map_err(|error| format!("OTP_GUARD_ALLOW: {error}"))?,
+            thresholds: defaults.thresholds,
+        };
         let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
         if !sms_template.contains("{code}") {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
@@ -264,6 +283,7 @@ impl Settings {
             .with_session_rule(session_rule),
             policy,
             numbers,
+            guard,
             messages: Messages {
                 sms_template,
                 email_subject: get("OTP_EMAIL_SUBJECT").unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
@@ -315,6 +335,36 @@ mod tests {
         pairs.push(("SMS_ALLOWED_COUNTRIES", "in, us"));
         let narrowed = settings(&pairs).unwrap();
         assert_eq!(narrowed.numbers.countries, Some(["IN".into(), "US".into()].into()));
+    }
+
+    #[test]
+    fn the_guard_is_enforced_for_the_public_and_watches_the_others() {
+        let defaults = settings(&BASE).unwrap().guard;
+        assert_eq!(
+            (defaults.public, defaults.others),
+            (GuardMode::Enforce, GuardMode::Monitor)
+        );
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("OTP_GUARD_MODE", "enforce"),
+            ("OTP_GUARD_PUBLIC_MODE", "off"),
+            ("OTP_GUARD_TENANT_MODES", "client:abc=monitor"),
+            ("OTP_GUARD_ALLOW", "+4479,GB"),
+        ]);
+        let guard = settings(&pairs).unwrap().guard;
+        assert_eq!((guard.public, guard.others), (GuardMode::Off, GuardMode::Enforce));
+        assert_eq!(guard.tenants.get("client:abc"), Some(&GuardMode::Monitor));
+        assert_eq!(guard.allow.countries, ["GB".to_owned()].into());
+        for (name, bad) in [
+            ("OTP_GUARD_MODE", "strict"),
+            ("OTP_GUARD_PUBLIC_MODE", "on"),
+            ("OTP_GUARD_TENANT_MODES", "client:abc"),
+            ("OTP_GUARD_ALLOW", "+44x"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, bad));
+            assert!(settings(&pairs).unwrap_err().starts_with(name), "{name}={bad}");
+        }
     }
 
     #[test]

@@ -179,6 +179,25 @@ impl Telemetry {
         }
     }
 
+    /// A refusal of the conversion guard, enforced or only logged (`monitor`).
+    pub fn guard(&self, reason: crate::guard::GuardReason, enforced: bool) {
+        if self.metrics {
+            metrics::counter!(
+                "GuardRefusals",
+                "Reason" => reason.name(),
+                "Mode" => if enforced { "enforce" } else { "monitor" }
+            )
+            .increment(1);
+        }
+    }
+
+    /// A number the number rules refused, by why.
+    pub fn number_refused(&self, reason: &'static str) {
+        if self.metrics {
+            metrics::counter!("NumberRefusals", "Reason" => reason).increment(1);
+        }
+    }
+
     /// How long the provider took to accept (or refuse) a message.
     pub fn delivery_latency(&self, origin: Origin, elapsed: Duration) {
         if self.metrics {

@@ -246,7 +246,7 @@ async fn twilio_flows_and_its_services_resource_stay_inside_their_roles() {
 }
 
 /// Every kind of item the table holds, as its partition key starts (shared/src/store/mod.rs).
-const ITEM_KINDS: [&str; 9] = [
+const ITEM_KINDS: [&str; 10] = [
     "CHALLENGE#",
     "CHALLENGE_ID#",
     "CONFIG#",
@@ -255,6 +255,7 @@ const ITEM_KINDS: [&str; 9] = [
     "CLIENT#",
     "SLIDE#",
     "COUNT#",
+    "GUARD#",
     "TESTDEST#",
 ];
 
@@ -263,11 +264,27 @@ const ITEM_KINDS: [&str; 9] = [
 const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
     (
         "register",
-        &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "CONTACT#", "TESTDEST#"],
+        &[
+            "CHALLENGE#",
+            "SLIDE#",
+            "COUNT#",
+            "GUARD#",
+            "CLIENT#",
+            "CONTACT#",
+            "TESTDEST#",
+        ],
     ),
     (
         "resend",
-        &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "CONTACT#", "TESTDEST#"],
+        &[
+            "CHALLENGE#",
+            "SLIDE#",
+            "COUNT#",
+            "GUARD#",
+            "CLIENT#",
+            "CONTACT#",
+            "TESTDEST#",
+        ],
     ),
     (
         "verify",
@@ -275,6 +292,7 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
             "CHALLENGE#",
             "CHALLENGE_ID#",
             "SLIDE#",
+            "GUARD#",
             "CLIENT#",
             "CONFIG#",
             "CONTACT#",
@@ -282,7 +300,10 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
         ],
     ),
     ("send-otp", &ITEM_KINDS),
-    ("generate", &["CHALLENGE#", "SLIDE#", "COUNT#", "CLIENT#", "TESTDEST#"]),
+    (
+        "generate",
+        &["CHALLENGE#", "SLIDE#", "COUNT#", "GUARD#", "CLIENT#", "TESTDEST#"],
+    ),
 ];
 
 /// The statements of a function's policies on the table, each with the partition keys its

@@ -72,3 +72,106 @@ async fn kgen_answers_a_refused_number_as_an_invalid_request() {
     );
     assert!(sms_to("+19002345678").is_empty());
 }
+
+/// Numbers of one prefix: `+91 7<lane>001` and five more digits.
+fn in_prefix(lane: u32, n: u32) -> String {
+    format!("+917{lane}001{n:05}")
+}
+
+/// Creates until Twilio refuses; returns how many went out and the refusal.
+async fn create_until_refused(service: &Service, lane: u32, most: u32) -> (u32, Option<Answer>) {
+    for n in 0..most {
+        let answer = service.create(&in_prefix(lane, n), "sms").await;
+        if answer.0 != 201 {
+            return (n, Some(answer));
+        }
+    }
+    (most, None)
+}
+
+/// The guard's log lines about one prefix.
+fn guard_lines(prefix: &str) -> Vec<serde_json::Value> {
+    otp_tests::captured_logs()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["prefix"] == prefix)
+        .collect()
+}
+
+/// The simulation the security model's figures come from (docs/security.md, "Conversion
+/// guard"): a burst, a prefix that converts, `monitor`, an allow-listed number and the
+/// public's anonymous sends.
+#[tokio::test]
+async fn pumping_simulation() {
+    let allowed = in_prefix(0, 99_999);
+    let overrides = [("OTP_GUARD_MODE", "enforce"), ("OTP_GUARD_ALLOW", allowed.as_str())];
+    let enforced = Service::of_deployment(Deployment::with(&overrides, Default::default()).await, Channel::Sms).await;
+    let range_budget = 100;
+
+    // A burst of unverified sends to one prefix: refused within the hour, long before the
+    // number range's own budget; Twilio's 60410 with the cool-off in Retry-After.
+    let (burst_sent, refusal) = create_until_refused(&enforced, 0, range_budget).await;
+    let (status, body, retry_after) = refusal.expect("the burst is refused");
+    assert_eq!(without_message(&(status, body, None)), twilio_error(60410, 403));
+    assert_eq!(retry_after.as_deref(), Some("3600"));
+    assert_eq!(burst_sent, 4, "the hour's allowance where nothing converted yet");
+    assert!(sms_to(&in_prefix(0, burst_sent)).is_empty());
+    // The allow-listed number of that prefix still gets its code.
+    assert_eq!(enforced.create(&allowed, "sms").await.0, 201);
+    let refusals = guard_lines("+91 7000")
+        .into_iter()
+        .filter(|line| line["message"] == "guard refused a send")
+        .count();
+    assert_eq!(refusals, 1, "every refusal is one log line");
+
+    // A prefix whose codes are verified is never held.
+    let mut control_sent = 0;
+    for n in 0..40 {
+        let to = in_prefix(1, n);
+        assert_eq!(enforced.create(&to, "sms").await.0, 201, "{to}");
+        let (status, checked, _) = enforced.check(("To", &to), &otp_tests::last_code(&to)).await;
+        assert_eq!((status, &checked["status"]), (200, &json!("approved")));
+        control_sent += 1;
+    }
+
+    // `monitor`, a client's default: nothing refused, each would-be refusal logged.
+    let monitored = Service::new(Channel::Sms).await;
+    let (monitored_sent, refusal) = create_until_refused(&monitored, 2, 30).await;
+    assert_eq!((monitored_sent, refusal), (30, None));
+    let would = guard_lines("+91 7200")
+        .into_iter()
+        .filter(|line| line["message"] == "guard would refuse a send")
+        .count();
+    assert_eq!(would, 26, "each send past the hour's 4 is logged");
+
+    // The public's anonymous sends (enforced by default) are held the same way,
+    // whether or not a message goes out.
+    let deployment = Deployment::new().await;
+    let mut public_sent = 0;
+    let public_refused = loop {
+        let body = json!({"phone-number": in_prefix(3, public_sent), "always-send": true}).to_string();
+        let (status, answer, retry_after) = call_send_otp(&deployment, request(SEND, None, None, &body)).await;
+        if status != 200 {
+            break (status, answer, retry_after);
+        }
+        public_sent += 1;
+    };
+    assert_eq!(
+        public_refused,
+        (
+            429,
+            json!({"error": {"message": "Too many requests"}}),
+            Some("3600".to_owned())
+        )
+    );
+    assert_eq!(public_sent, 4);
+
+    otp_tests::audit::report(
+        "pumping.txt",
+        &format!(
+            "pumping: a burst of unverified sends to one prefix was refused after {burst_sent} (the range budget: {range_budget} an hour), \
+             for 1 h; an allow-listed number there was sent; a prefix whose codes were verified sent {control_sent} of {control_sent}; \
+             monitor sent {monitored_sent} of {monitored_sent} and logged {would} would-be refusals; the public's anonymous sends were refused after {public_sent}\n"
+        ),
+    );
+}

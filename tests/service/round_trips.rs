@@ -2,7 +2,10 @@
 //! round trips they take. A send: at most two to DynamoDB plus the delivery (the budgets
 //! and the challenge read, beside the caller's reads; then the write that makes the
 //! delivered code live). A verify: one on a wrong code, two on a right one. The reads
-//! of a round trip leave as one request, a `BatchGetItem`.
+//! of a round trip leave as one request, a `BatchGetItem`. A send to a phone number also
+//! counts in the conversion guard's item of its tenant and prefix, beside the budgets
+//! (given back with them when refused), and a right code counts there beside its use:
+//! one more `UpdateItem` each, in a round trip they already take.
 
 use std::future::Future;
 
@@ -52,19 +55,19 @@ async fn kgen_register_resend_and_verify() {
     // once; the SMS; the new challenge with its code live.
     let ((status, body, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
 
     // A refused send gives back what it took (the address's and the range's budgets).
     let ((status, _, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
     assert_eq!(status, 429);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 7)], 2, 2));
 
     // A resend refreshes the open challenge in place.
     deployment.clock.advance(30);
     let resend = kgen_request(&format!("{FE}/resend"), &token, None, &phone_body(&national));
     let ((status, _, _), usage) = metered(&deployment, call_resend(&deployment, resend)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (SMS, 1)], 2, 3));
 
     // A wrong code: the failure (the issuer's for the number, and the user's own) and the
     // attempt counted, the registry read for the link, all in one round trip.
@@ -88,7 +91,7 @@ async fn kgen_register_resend_and_verify() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (TRANSACT, 1)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1)], 2, 2));
 }
 
 #[tokio::test]
@@ -107,7 +110,7 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     let ((status, body, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
     assert_eq!(status, 200, "{body}");
     // The client's credentials and its counter replace the address's budget.
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
 
     let verify = kgen_request(
         &format!("{PROXY}/verify"),
@@ -117,7 +120,7 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     );
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify)).await;
     assert_eq!(status, 201);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1)], 2, 2));
 
     // Wrong credentials: everything counted beside the check (the client's destination,
     // counter and range) is given back, and the source address's budget spent instead,
@@ -127,7 +130,7 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     let register = kgen_request(&format!("{PROXY}/register"), &token, bad, &phone_body(&other));
     let ((status, _, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
     assert_eq!(status, 401);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 7)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 9)], 2, 2));
 }
 
 #[tokio::test]
@@ -157,7 +160,7 @@ async fn bizmagnets_send_and_verify() {
     // id pointer written together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1), (SMS, 1)], 2, 3)
     );
     let id = body["id"].as_str().expect("id").to_owned();
 
@@ -171,7 +174,7 @@ async fn bizmagnets_send_and_verify() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5)], 2, 2));
 }
 
 #[tokio::test]
@@ -214,7 +217,7 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
 
     // Nobody's address: the same first round trip, and nothing after it.
     let nobody = json!({"email": fresh_email()}).to_string();
@@ -241,7 +244,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(usage, expected(&[(UPDATE, 2)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, guess(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(UPDATE, 4)], 2, 2));
+    assert_eq!(usage, expected(&[(UPDATE, 5)], 2, 2));
 
     // A pending second factor naming its phone on record: the record is read beside the
     // budgets, so a send's two round trips; naming another phone, the first alone.
@@ -253,7 +256,7 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
     let elsewhere = json!({"phone-number": fresh_phone().1}).to_string();
     let ((status, _, _), usage) = metered(
         &deployment,
@@ -261,7 +264,7 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 1, 1));
 
     // In a session, the destination is the one on record: it is read first, so this
     // send takes one more round trip than the others.
@@ -300,7 +303,7 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
     let code = last_code(&new_phone);
     let wrong = otp_tests::wrong_code_for(&code);
     let update = |otp: &str| {
@@ -316,7 +319,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (TRANSACT, 1)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1)], 2, 2));
 }
 
 #[tokio::test]
@@ -354,7 +357,7 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     // the challenge and its sid together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1), (SMS, 1)], 2, 3)
     );
     let code = last_code(&phone);
     let wrong = otp_tests::wrong_code_for(&code);
@@ -368,5 +371,5 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 2, 2));
     let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), &code)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5)], 2, 2));
 }

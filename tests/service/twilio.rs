@@ -55,7 +55,11 @@ pub(crate) struct Service {
 
 impl Service {
     pub(crate) async fn new(channel: Channel) -> Self {
-        let deployment = Deployment::new().await;
+        Self::of_deployment(Deployment::new().await, channel).await
+    }
+
+    /// A new client's service on `deployment`.
+    pub(crate) async fn of_deployment(deployment: Deployment, channel: Channel) -> Self {
         let client = deployment.client().await;
         let sid = deployment
             .config(&client, channel, 6, 600, "Your {sender} code is {code}")

@@ -1,13 +1,13 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, bizmagnets, bridgekeeper, kgen, twilio, zap};
-use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, QuotaStore, UserDirectory};
+use otp_shared::ports::{ChallengeStore, ClientRegistry, ConfigRegistry, ConversionStore, QuotaStore, UserDirectory};
 use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry + UserDirectory,
 {
     Ok(match routes::served_by(Function::Verify, &event) {
         Some(Operation::KgenVerify) => kgen::verify(app, event).await,

@@ -13,7 +13,9 @@ use crate::destination::{Destination, InvalidDestination};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
-use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
+use crate::ports::{
+    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, UserDirectory,
+};
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
 
@@ -145,7 +147,7 @@ fn phone(fields: &Fields) -> Result<Destination, OtpError> {
 /// client's credentials and `isNewUser` are read beside the budgets and the challenge.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     super::respond(
@@ -186,7 +188,7 @@ where
 /// to the caller's user.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + UserDirectory,
 {
     let surface = Surface::of(&request);
     super::respond(

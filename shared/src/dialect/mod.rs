@@ -30,7 +30,7 @@ use crate::engine::{Dispatch, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
-use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Delivery, QuotaStore};
+use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, ConversionStore, Delivery, QuotaStore};
 use crate::scope::Scope;
 use crate::tenant::Tenant;
 
@@ -89,7 +89,7 @@ pub(crate) async fn send_default<S, D, T>(
     limits: impl FnOnce(&T) -> ClientLimits,
 ) -> Result<(T, Sent), OtpError>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry,
     D: Delivery,
 {
     let order = SendOrder {

@@ -12,7 +12,9 @@ use crate::destination::{Destination, MAX_EMAIL_LENGTH};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
-use crate::ports::{ChallengeStore, ClientRecord, ClientRegistry, Delivery, Permission, QuotaStore, UserDirectory};
+use crate::ports::{
+    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, UserDirectory,
+};
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
 
@@ -156,7 +158,7 @@ async fn key_check<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> 
 /// checked beside the budgets.
 pub async fn generate<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry,
     D: Delivery,
 {
     let work = async {
@@ -182,7 +184,7 @@ where
 /// verify: the generate body plus `otp`; links the contact to `userId`.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + UserDirectory,
 {
     let work = async {
         let client = claimed(app, &request)?;

@@ -24,7 +24,8 @@ use futures_util::future::{Either, join_all};
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::ports::{ClientLimits, QuotaStore};
+use crate::guard::{GuardMode, Guarded, Verdict, decide};
+use crate::ports::{ClientLimits, ConversionStore, QuotaStore};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::tenant::Requester;
 
@@ -44,6 +45,13 @@ struct Counted {
     count: u64,
 }
 
+/// A send the conversion guard counted, and what it decided.
+#[derive(Debug)]
+struct GuardCount {
+    watched: Guarded,
+    verdict: Verdict,
+}
+
 /// What one send request spent.
 #[derive(Debug)]
 pub(crate) struct Spent {
@@ -51,10 +59,25 @@ pub(crate) struct Spent {
     taken: Vec<SlidingCharge>,
     refusals: Vec<Exceeded>,
     counted: Vec<Counted>,
+    guard: Option<GuardCount>,
     failure: Option<crate::ports::StoreError>,
 }
 
-impl<S: QuotaStore> Otp<S> {
+/// A send the budgets refuse: the error it answers, and whether the conversion guard
+/// alone refused it (its cool-off is then kept).
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) error: OtpError,
+    by_guard: bool,
+}
+
+impl Refused {
+    pub(crate) fn by_guard(&self) -> bool {
+        self.by_guard
+    }
+}
+
+impl<S: QuotaStore + ConversionStore> Otp<S> {
     /// Spends every budget of a send at once: the tenant's for the destination (cooldown
     /// and cap, on its mailbox), the client's or else the source address's, and the
     /// tenant's for the number range.
@@ -91,21 +114,38 @@ impl<S: QuotaStore> Otp<S> {
             ));
         }
 
+        let watched = self.guard.watch(tenant, destination, self.policy.number_range_digits);
+        let guard_count = async {
+            match &watched {
+                Some(watched) => Some(self.store.count_guarded_send(&watched.subject, at).await),
+                None => None,
+            }
+        };
+
         let takes = join_all(sliding.iter().map(|charge| Box::pin(self.store.take(charge, at))));
         let counts = join_all(
             counters
                 .iter()
                 .map(|(_, charge)| Box::pin(self.store.count(charge, at))),
         );
-        let (taken_results, counted_results) = tokio::join!(takes, counts);
+        let (taken_results, counted_results, guard_result) = tokio::join!(takes, counts, Box::pin(guard_count));
 
         let mut spent = Spent {
             at,
             taken: Vec::new(),
             refusals: Vec::new(),
             counted: Vec::new(),
+            guard: None,
             failure: None,
         };
+        match (watched, guard_result) {
+            (Some(watched), Some(Ok(traffic))) => {
+                let verdict = decide(self.guard.thresholds, &traffic, at);
+                spent.guard = Some(GuardCount { watched, verdict });
+            }
+            (_, Some(Err(error))) => spent.failure = Some(error),
+            _ => {}
+        }
         for (charge, result) in sliding.into_iter().zip(taken_results) {
             match result {
                 Ok(Ok(())) => spent.taken.push(charge),
@@ -123,12 +163,32 @@ impl<S: QuotaStore> Otp<S> {
     }
 
     /// Gives back everything a refused request took; failures are logged, not raised
-    /// (the request is answered with its refusal either way).
-    pub(crate) async fn give_back_send(&self, spent: &Spent) {
+    /// (the request is answered with its refusal either way). `guard_refused`: the
+    /// conversion guard alone refused it, so the cool-off it decided is kept.
+    pub(crate) async fn give_back_send(&self, spent: &Spent, guard_refused: bool) {
         let slides = join_all(spent.taken.iter().map(|charge| self.store.give_back(charge, spent.at)));
         let counters = join_all(spent.counted.iter().map(|c| self.store.uncount(&c.charge, spent.at)));
-        let (slides, counters) = tokio::join!(slides, counters);
-        for error in slides.into_iter().chain(counters).filter_map(Result::err) {
+        let guard = async {
+            let Some(guard) = &spent.guard else {
+                return Ok(());
+            };
+            let block = match guard.verdict {
+                Verdict::Refuse {
+                    until, new_block: true, ..
+                } if guard_refused => Some(until),
+                _ => None,
+            };
+            self.store
+                .uncount_guarded_send(&guard.watched.subject, spent.at, block)
+                .await
+        };
+        let (slides, counters, guard) = tokio::join!(slides, counters, guard);
+        for error in slides
+            .into_iter()
+            .chain(counters)
+            .chain([guard])
+            .filter_map(Result::err)
+        {
             tracing::warn!(error = %error, "a refused send's budget was not given back");
         }
     }
@@ -211,8 +271,43 @@ impl<S: QuotaStore> Otp<S> {
         }
     }
 
-    /// Whether the spent budgets admit the request, under the client's own limits.
-    pub(crate) fn verdict(&self, spent: &Spent, limits: &ClientLimits) -> Result<(), OtpError> {
+    /// Whether the spent budgets admit the request, under the client's own limits, and
+    /// then the conversion guard (whose every refusal, enforced or not, is logged and
+    /// counted here, once).
+    pub(crate) fn verdict(&self, spent: &Spent, limits: &ClientLimits) -> Result<(), Refused> {
+        self.budgets_verdict(spent, limits)
+            .map_err(|error| Refused { error, by_guard: false })?;
+        let Some(GuardCount {
+            watched,
+            verdict: Verdict::Refuse { reason, until, .. },
+        }) = &spent.guard
+        else {
+            return Ok(());
+        };
+        let enforced = watched.mode == GuardMode::Enforce;
+        tracing::warn!(
+            prefix = %watched.prefix,
+            subject = %watched.subject,
+            reason = reason.name(),
+            mode = watched.mode.name(),
+            until = *until,
+            "{}",
+            if enforced { "guard refused a send" } else { "guard would refuse a send" }
+        );
+        self.telemetry.guard(*reason, enforced);
+        match enforced {
+            true => Err(Refused {
+                error: OtpError::RangeBlocked {
+                    retry_after: (until - spent.at).max(1) as u64,
+                },
+                by_guard: true,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// Whether the budgets admit the request, under the client's own limits.
+    fn budgets_verdict(&self, spent: &Spent, limits: &ClientLimits) -> Result<(), OtpError> {
         if let Some(error) = &spent.failure {
             return Err(error.clone().into());
         }

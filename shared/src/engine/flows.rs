@@ -64,6 +64,7 @@ fn rig(client: &str) -> Rig {
         policy: Policy::default(),
         keys: CodeKeys::parse("0123456789abcdef0123456789abcdef").expect("a key"),
         numbers: Default::default(),
+        guard: Default::default(),
         allow_test_destinations: false,
         telemetry: Telemetry { metrics: false },
         clock: clock.clone() as Arc<dyn Clock>,
@@ -89,9 +90,13 @@ fn user() -> UserRef {
 
 impl Rig {
     async fn send(&self) -> Result<Sent, OtpError> {
+        self.send_to(&self.to).await
+    }
+
+    async fn send_to(&self, to: &Destination) -> Result<Sent, OtpError> {
         let order = SendOrder {
             scope: self.scope.clone(),
-            destination: self.to.clone(),
+            destination: to.clone(),
             requester: &self.client,
             indexed_by_id: false,
         };
@@ -139,9 +144,13 @@ impl Rig {
 
     /// A verify of `code` on the challenge `sent` names, linking the destination to the user.
     fn attempt(&self, sent: &Sent, code: &str) -> Attempt {
+        self.attempt_at(&self.to, sent, code)
+    }
+
+    fn attempt_at(&self, to: &Destination, sent: &Sent, code: &str) -> Attempt {
         Attempt {
             scope: self.scope.clone(),
-            destination: self.to.clone(),
+            destination: to.clone(),
             handle: Handle::AuthCode(sent.auth_code.clone()),
             code: Submitted::Typed(Code::from_text(code, 10).expect("digits")),
             link: Some(user()),
@@ -318,5 +327,76 @@ async fn a_check_says_what_it_counted_and_only_the_namer_hears_spent() {
             );
         }
         other => panic!("the new code, approved: {other:?}"),
+    }
+}
+
+/// The conversion guard's rig: a client whose sends the guard watches in `mode`.
+fn guarded(mode: crate::guard::GuardMode) -> Rig {
+    let mut rig = rig("pumped");
+    rig.otp.guard.others = mode;
+    rig
+}
+
+/// The `n`-th number of the prefix `+91 98765`.
+fn in_prefix(n: u32) -> Destination {
+    Destination::phone("+91", &format!("98765{n:05}")).expect("a valid number")
+}
+
+#[tokio::test]
+async fn unverified_sends_to_one_prefix_are_refused_within_the_hour() {
+    let rig = guarded(crate::guard::GuardMode::Enforce);
+    // The hour allows 4 unverified sends where the tenant has verified nothing yet.
+    for n in 0..4 {
+        rig.send_to(&in_prefix(n)).await.expect("within the allowance");
+    }
+    let refused = rig.send_to(&in_prefix(4)).await;
+    assert!(
+        matches!(refused, Err(OtpError::RangeBlocked { retry_after: 3_600 })),
+        "{refused:?}"
+    );
+    // The cool-off holds every number of the prefix, then lets go; the next runs twice as long.
+    rig.clock.advance(1_800);
+    assert!(matches!(
+        rig.send_to(&in_prefix(5)).await,
+        Err(OtpError::RangeBlocked { retry_after: 1_800 })
+    ));
+    rig.clock.advance(1_800);
+    rig.send_to(&in_prefix(6))
+        .await
+        .expect("the cool-off ended, a new hour began");
+    for n in 7..10 {
+        rig.send_to(&in_prefix(n))
+            .await
+            .expect("within the new hour's allowance");
+    }
+    assert!(matches!(
+        rig.send_to(&in_prefix(10)).await,
+        Err(OtpError::RangeBlocked { retry_after: 7_200 })
+    ));
+    // Another prefix of the same tenant is not held.
+    rig.send_to(&Destination::phone("+91", "9123456789").unwrap())
+        .await
+        .expect("another prefix");
+}
+
+#[tokio::test]
+async fn sends_that_convert_flow() {
+    let rig = guarded(crate::guard::GuardMode::Enforce);
+    for n in 0..40 {
+        let to = in_prefix(n);
+        let sent = rig.send_to(&to).await.expect("converting traffic is never held");
+        let code = rig.outbox.last_code(&to);
+        rig.otp
+            .verify(&rig.attempt_at(&to, &sent, &code), async { Ok::<_, OtpError>(()) })
+            .await
+            .expect("verified");
+    }
+}
+
+#[tokio::test]
+async fn monitor_refuses_nothing() {
+    let rig = guarded(crate::guard::GuardMode::Monitor);
+    for n in 0..30 {
+        rig.send_to(&in_prefix(n)).await.expect("monitor only logs");
     }
 }

@@ -23,6 +23,7 @@ use rand::RngExt;
 use crate::clock::Clock;
 use crate::code::CodeKeys;
 use crate::error::OtpError;
+use crate::guard::GuardSettings;
 use crate::number_rules::NumberRules;
 use crate::policy::Policy;
 use crate::quota::Exceeded;
@@ -40,6 +41,8 @@ pub struct Otp<S> {
     pub keys: CodeKeys,
     /// The phone numbers codes go to (countries, kinds of number).
     pub numbers: NumberRules,
+    /// The conversion guard against SMS pumping.
+    pub guard: GuardSettings,
     /// Whether this deployment's operator allows test destinations (off by default).
     pub allow_test_destinations: bool,
     pub telemetry: Telemetry,

@@ -11,7 +11,9 @@ use crate::code::Code;
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
-use crate::ports::{ChallengeStore, Channel, ClientLimits, ClientRegistry, Delivery, Message, QuotaStore};
+use crate::ports::{
+    ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore,
+};
 use crate::scope::Scope;
 use crate::telemetry::{Origin, SendOutcome, Status};
 use crate::test_destinations::{TestDestination, TestOwner};
@@ -116,7 +118,7 @@ fn retry_after_of(error: crate::ports::StoreError) -> u64 {
 /// that makes a delivered code live (a verify used or spent it meanwhile).
 const LIVE_TRIES: usize = 2;
 
-impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
     /// A send, whole: its first round trip (every budget spent and the challenge read, at
     /// once with the dialect's `reads`), then what `plan` decides from those reads: a
     /// code delivered (the message `compose` writes from the plan's `message`), a send
@@ -248,6 +250,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             );
             self.telemetry
                 .send(Origin::of(requester.dialect, &destination), SendOutcome::Refused);
+            self.telemetry.number_refused(refused.name());
             return Err(OtpError::NumberRefused(refused));
         }
         let at = self.clock.now();
@@ -292,7 +295,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
             )),
             Err(error) => {
                 tokio::join!(
-                    self.give_back_send(&spent),
+                    self.give_back_send(&spent, false),
                     self.charge_failed_claim(requester, &error, at)
                 );
                 Err(error)
@@ -303,7 +306,7 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
     /// Ends a send that will not happen (its request turned out invalid): every budget
     /// it spent is given back.
     async fn abandon(&self, pending: PendingSend) {
-        self.give_back_send(&pending.spent).await;
+        self.give_back_send(&pending.spent, false).await;
     }
 
     /// Ends a send that must cost what a send costs but deliver nothing (a destination of
@@ -431,13 +434,13 @@ impl<S: ChallengeStore + QuotaStore + ClientRegistry> Otp<S> {
 
     /// The budgets' verdict; a refused request gets back what it spent.
     async fn admit(&self, pending: &PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
-        if let Err(error) = self.verdict(&pending.spent, limits) {
-            if let OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } = error {
+        if let Err(refused) = self.verdict(&pending.spent, limits) {
+            if let OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } = refused.error {
                 tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
             }
             self.telemetry.send(pending.origin, SendOutcome::Refused);
-            self.give_back_send(&pending.spent).await;
-            return Err(error);
+            self.give_back_send(&pending.spent, refused.by_guard()).await;
+            return Err(refused.error);
         }
         Ok(())
     }

@@ -19,7 +19,9 @@ use crate::challenge::{Attempt, Challenge, Checked, Handle, Lifecycle, Located, 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::ports::{AttemptCount, ChallengeStore, Consumed, LinkState, QuotaStore, StoreError, UserDirectory};
+use crate::ports::{
+    AttemptCount, ChallengeStore, Consumed, ConversionStore, LinkState, QuotaStore, StoreError, UserDirectory,
+};
 use crate::quota::SlidingCharge;
 use crate::telemetry::{Origin, Status, VerifyOutcome};
 use crate::tenant::Tenant;
@@ -40,7 +42,7 @@ struct Counted {
     link: Result<Option<LinkState>, StoreError>,
 }
 
-impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
     /// The tenant's budget of wrong codes for a destination (its mailbox).
     fn guess_charge(&self, tenant: &Tenant, destination: &Destination) -> SlidingCharge {
         SlidingCharge {
@@ -309,9 +311,10 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             return Ok(Checked::Wrong(challenge));
         }
 
-        // A right code is no failure: the budget is given back beside the use.
+        // A right code is no failure: the budget is given back beside the use, and the
+        // conversion guard counts a verified send there.
         let linking = attempt.link.as_ref().zip(link.as_ref());
-        let (consumed, _, _) = tokio::join!(
+        let (consumed, _, _, _) = tokio::join!(
             Box::pin(self.store.consume(
                 &attempt.scope,
                 &attempt.destination,
@@ -321,7 +324,8 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
                 linking,
             )),
             self.give_back_taken(Some(budget), now),
-            self.give_back_taken(own_taken, now)
+            self.give_back_taken(own_taken, now),
+            self.count_converted(&attempt.requester.tenant, &attempt.destination, now)
         );
         let Consumed::Used { moved_from } = consumed? else {
             tracing::info!(challenge_id = %challenge.id, "code already used");
@@ -350,6 +354,17 @@ impl<S: ChallengeStore + QuotaStore + UserDirectory> Otp<S> {
             moved_from,
             challenge,
         }))
+    }
+
+    /// Counts a verified send for the conversion guard, where it watches the tenant's
+    /// sends to the destination; a failure is logged (the code was right either way).
+    async fn count_converted(&self, tenant: &Tenant, destination: &Destination, now: UnixSeconds) {
+        let Some(watched) = self.guard.watch(tenant, destination, self.policy.number_range_digits) else {
+            return;
+        };
+        if let Err(error) = self.store.count_verified(&watched.subject, now).await {
+            tracing::warn!(error = %error, prefix = %watched.prefix, "a verified send was not counted");
+        }
     }
 
     /// Gives back what a request that compared nothing counted.

@@ -163,6 +163,15 @@ pub(super) const EMAIL: &str = "email";
 
 /// A counter's count in its window (`COUNT#...`).
 pub(super) const COUNT: &str = "n";
+
+/// The conversion guard's item: sends and verified sends of a day (`s<day>`, `v<day>`,
+/// the UTC day's number) and of an hour (`hs<hour>`, `hv<hour>`), and its cool-off.
+pub(super) const GUARD_DAY_SENT_PREFIX: &str = "s";
+pub(super) const GUARD_DAY_VERIFIED_PREFIX: &str = "v";
+pub(super) const GUARD_HOUR_SENT_PREFIX: &str = "hs";
+pub(super) const GUARD_HOUR_VERIFIED_PREFIX: &str = "hv";
+pub(super) const BLOCKED_UNTIL: &str = "blocked_until";
+pub(super) const BLOCKS: &str = "blocks";
 /// A sliding budget's admissions, newest first: `n0`, `n1`, ... (`SLIDE#...`).
 pub(super) const SLOT_PREFIX: &str = "n";
 
@@ -205,6 +214,7 @@ mod tests {
             ("admin.rs", include_str!("admin.rs")),
             ("budgets.rs", include_str!("budgets.rs")),
             ("challenges.rs", include_str!("challenges.rs")),
+            ("guard.rs", include_str!("guard.rs")),
             ("migration.rs", include_str!("migration.rs")),
             ("reads.rs", include_str!("reads.rs")),
             ("registry.rs", include_str!("registry.rs")),

@@ -9,7 +9,7 @@ use otp_shared::code::Code;
 use otp_shared::destination::Destination;
 use otp_shared::engine::{Dispatch, SendOrder};
 use otp_shared::policy::Profile;
-use otp_shared::ports::{Channel, Delivery, DeliveryError, Message};
+use otp_shared::ports::{Channel, ConversionStore, Delivery, DeliveryError, Message};
 use otp_shared::scope::{Product, Scope, UserRef};
 use otp_tests::{EVENTS_ISSUER, api_event, user_token};
 use rand::RngExt;
@@ -115,7 +115,10 @@ pub struct Prepared {
 /// Opens `count` challenges through the engine itself, each for its own user and phone.
 pub async fn prepare<S>(app: &App<S, KeepCodes>, count: usize) -> Result<Vec<Prepared>, String>
 where
-    S: otp_shared::ports::ChallengeStore + otp_shared::ports::QuotaStore + otp_shared::ports::ClientRegistry,
+    S: otp_shared::ports::ChallengeStore
+        + otp_shared::ports::QuotaStore
+        + ConversionStore
+        + otp_shared::ports::ClientRegistry,
 {
     let mut prepared = Vec::with_capacity(count);
     for _ in 0..count {

@@ -27,8 +27,8 @@ use crate::error::OtpError;
 use crate::http::json_response;
 use crate::policy::Profile;
 use crate::ports::{
-    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, Delivery, OtpConfig, Permission, QuotaStore,
-    UserDirectory,
+    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, OtpConfig,
+    Permission, QuotaStore, UserDirectory,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
@@ -94,7 +94,7 @@ async fn answer<S, D>(
 /// is pending re-sends on the same sid, as Twilio does; 201 with the verification.
 pub async fn create<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let Some(Route::Create { service }) = route(&request) else {
@@ -177,7 +177,7 @@ where
 /// when no verification is pending.
 pub async fn check<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ClientRegistry + ConfigRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry + UserDirectory,
 {
     let Some(Route::Check { service }) = route(&request) else {
         return render_error(&OtpError::NotFound, Operation::Check);
