@@ -70,6 +70,8 @@ impl GuardAllow {
     pub fn parse(list: &str) -> Result<Self, String> {
         let mut allow = Self::default();
         for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+            // A prefix as logs print it (`+44 7911`) is the same prefix.
+            let entry = &entry.replace(' ', "");
             let digits = entry
                 .strip_prefix('+')
                 .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
@@ -135,9 +137,13 @@ impl Default for GuardSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guarded {
     pub mode: GuardMode,
-    /// The tenant's subject for the prefix: what the store keys the counts on.
+    /// The tenant's subject for the prefix: what the store keys the counts on. Never
+    /// logged: with a masked number's last digits it could spell a short number whole.
     pub subject: String,
-    /// The prefix, for logs: `+44 7911`.
+    /// The tenant, as logs name it.
+    pub tenant: String,
+    /// The prefix as logs show it (`+44 7911`): at most as many national digits as
+    /// leave six of the number's hidden between it and a masked number's last four.
     pub prefix: String,
 }
 
@@ -171,10 +177,14 @@ impl GuardSettings {
             return None;
         }
         let prefix = destination.number_range(digits)?;
+        let (calling_code, head) = prefix.split_once(' ')?;
+        let national_length = destination.as_str().len() - calling_code.len();
+        let shown = head.len().min(national_length.saturating_sub(6));
         Some(Guarded {
             mode,
             subject: tenant.subject(&prefix),
-            prefix,
+            tenant: tenant.key(),
+            prefix: format!("{calling_code} {}", &head[..shown]).trim_end().to_owned(),
         })
     }
 }
@@ -260,12 +270,12 @@ impl GuardReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Pass,
-    /// Refused until `until`; `new_block`: this refusal starts a cool-off, to be kept
-    /// (an earlier one still running starts none).
+    /// Refused until `until`. `starts`: this refusal starts a cool-off, the prefix's how
+    /// many-th in a row, to be kept (an earlier one still running starts none).
     Refuse {
         reason: GuardReason,
         until: UnixSeconds,
-        new_block: bool,
+        starts: Option<u32>,
     },
 }
 
@@ -291,7 +301,7 @@ pub fn decide(thresholds: Thresholds, traffic: &PrefixTraffic, now: UnixSeconds)
         return Verdict::Refuse {
             reason: GuardReason::CoolingOff,
             until,
-            new_block: false,
+            starts: None,
         };
     }
     let verified = verified_in_window(traffic, now);
@@ -303,18 +313,15 @@ pub fn decide(thresholds: Thresholds, traffic: &PrefixTraffic, now: UnixSeconds)
     } else {
         return Verdict::Pass;
     };
+    // One hour, doubling for each cool-off in a row (one that ended within a day of
+    // this); at most a day.
+    let recent = traffic.blocked_until.is_some_and(|until| now - until < DAY);
+    let repeats = if recent { traffic.blocks } else { 0 };
     Verdict::Refuse {
         reason,
-        until: now + cool_off(traffic, now),
-        new_block: true,
+        until: now + (HOUR << repeats.min(5)).min(MAX_COOL_OFF),
+        starts: Some(repeats + 1),
     }
-}
-
-/// One hour, doubling for each cool-off that ended within a day; at most a day.
-fn cool_off(traffic: &PrefixTraffic, now: UnixSeconds) -> i64 {
-    let recent = traffic.blocked_until.is_some_and(|until| now - until < DAY);
-    let repeats = if recent { traffic.blocks.min(5) } else { 0 };
-    (HOUR << repeats).min(MAX_COOL_OFF)
 }
 
 #[cfg(test)]
@@ -369,7 +376,7 @@ mod tests {
             Verdict::Refuse {
                 reason: GuardReason::Hour,
                 until: NOW + HOUR,
-                new_block: true
+                starts: Some(1)
             }
         );
     }
@@ -422,7 +429,7 @@ mod tests {
             Verdict::Refuse {
                 reason: GuardReason::CoolingOff,
                 until: NOW + 60,
-                new_block: false
+                starts: None
             }
         );
         // Blocked again an hour after the first ended: two hours, then four.
@@ -434,16 +441,19 @@ mod tests {
         assert!(matches!(decide(rules, &again, NOW), Verdict::Refuse { until, .. } if until == NOW + 4 * HOUR));
         again.blocks = 9;
         assert!(matches!(decide(rules, &again, NOW), Verdict::Refuse { until, .. } if until == NOW + DAY));
-        // A day after the last ended, the count starts over.
+        // A day after the last ended, the count starts over, and is kept so.
         again.blocked_until = Some(NOW - DAY);
-        assert!(matches!(decide(rules, &again, NOW), Verdict::Refuse { until, .. } if until == NOW + HOUR));
+        assert!(matches!(
+            decide(rules, &again, NOW),
+            Verdict::Refuse { until, starts: Some(1), .. } if until == NOW + HOUR
+        ));
     }
 
     #[test]
     fn the_allow_list_reads_each_entry_by_its_form() {
-        let allow = GuardAllow::parse("+447911123456, +4479, gb, client:abc, public:bridgekeeper").unwrap();
+        let allow = GuardAllow::parse("+447911123456, +4479, +91 9876, gb, client:abc, public:bridgekeeper").unwrap();
         assert_eq!(allow.numbers, ["+447911123456".to_owned()].into());
-        assert_eq!(allow.prefixes, ["+4479".to_owned()].into());
+        assert_eq!(allow.prefixes, ["+4479".to_owned(), "+919876".to_owned()].into());
         assert_eq!(allow.countries, ["GB".to_owned()].into());
         assert_eq!(allow.tenants.len(), 2);
         for bad in ["44", "+", "+44a", "x:y", "GBR"] {
@@ -466,6 +476,13 @@ mod tests {
             (watched.mode, watched.prefix.as_str()),
             (GuardMode::Enforce, "+91 9876")
         );
+        assert_eq!(watched.tenant, "public:bridgekeeper");
+        // An eight-digit number shows two of its digits, so six stay hidden with the
+        // masked number's last four.
+        let singapore = Destination::e164("+6581234567").unwrap();
+        let watched = settings.watch(&public, &singapore, 4).unwrap();
+        assert_eq!(watched.prefix, "+65 81");
+        assert!(watched.subject.ends_with("+65 8123"), "{}", watched.subject);
         assert_eq!(settings.watch(&client, &india, 4).unwrap().mode, GuardMode::Monitor);
         assert_eq!(settings.watch(&Tenant::Client("trusted".to_owned()), &india, 4), None);
         assert_eq!(

@@ -349,24 +349,38 @@ impl ConversionStore for MemoryStore {
         &self,
         subject: &str,
         at: UnixSeconds,
-        block: Option<UnixSeconds>,
+        block: Option<(UnixSeconds, u32)>,
     ) -> Result<(), StoreError> {
         let mut items = self.items();
         let Some((traffic, hours)) = items.guarded.get_mut(subject) else {
             return Ok(());
         };
-        for tally in [
-            traffic.days.get_mut(&at.div_euclid(DAY)),
-            hours.get_mut(&at.div_euclid(HOUR)),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            tally.sent = tally.sent.saturating_sub(1);
+        // Nothing counted that day: nothing written, as the table's condition says.
+        let Some(day) = traffic.days.get_mut(&at.div_euclid(DAY)).filter(|day| day.sent > 0) else {
+            return Ok(());
+        };
+        day.sent -= 1;
+        if let Some(hour) = hours.get_mut(&at.div_euclid(HOUR)) {
+            hour.sent = hour.sent.saturating_sub(1);
         }
-        if let Some(until) = block {
+        if let Some((until, blocks)) = block {
             traffic.blocked_until = Some(until);
-            traffic.blocks += 1;
+            traffic.blocks = blocks;
+        }
+        Ok(())
+    }
+
+    async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
+        let mut items = self.items();
+        let Some((traffic, hours)) = items.guarded.get_mut(subject) else {
+            return Ok(());
+        };
+        let Some(day) = traffic.days.get_mut(&at.div_euclid(DAY)).filter(|day| day.verified > 0) else {
+            return Ok(());
+        };
+        day.verified -= 1;
+        if let Some(hour) = hours.get_mut(&at.div_euclid(HOUR)) {
+            hour.verified = hour.verified.saturating_sub(1);
         }
         Ok(())
     }

@@ -89,8 +89,11 @@ impl NumberRules {
 
     /// Whether a code may go to `destination`; an email always may.
     pub fn check(&self, destination: &Destination) -> Result<(), RefusedNumber> {
-        let Some(numbering) = destination.numbering() else {
-            return Ok(());
+        let numbering = match (destination, destination.numbering()) {
+            (Destination::Email(_), _) => return Ok(()),
+            (Destination::Phone(_), Some(numbering)) => numbering,
+            // A number its own plan cannot read is no person's mobile.
+            (Destination::Phone(_), None) => return Err(RefusedNumber::Kind(NumberKind::Unknown)),
         };
         let region = match numbering.region {
             Some(region) if region == NON_GEOGRAPHIC => return Err(RefusedNumber::NonGeographic),

@@ -355,17 +355,24 @@ pub async fn the_guard_counts_days_hours_and_cool_offs<S: ConversionStore>(store
     assert_eq!(second.hour, Tally { sent: 2, verified: 1 });
     // A refused send is taken back, and its cool-off kept.
     store
-        .uncount_guarded_send(&subject, hour_start + 2, Some(hour_start + HOUR))
+        .uncount_guarded_send(&subject, hour_start + 2, Some((hour_start + HOUR, 1)))
         .await
         .expect("uncount");
     let third = count(hour_start + 3).await;
     assert_eq!(third.hour, Tally { sent: 2, verified: 1 });
     assert_eq!((third.blocked_until, third.blocks), (Some(hour_start + HOUR), 1));
+    // A verified send taken back (another submission used the code first).
+    store.count_verified(&subject, hour_start + 4).await.expect("verified");
+    store
+        .uncount_verified(&subject, hour_start + 4)
+        .await
+        .expect("uncounted");
+    assert_eq!(count(hour_start + 5).await.hour, Tally { sent: 3, verified: 1 });
     // The next hour starts afresh; the day goes on.
     let next_hour = count(hour_start + HOUR).await;
     assert_eq!(next_hour.hour, Tally { sent: 1, verified: 0 });
     if hour_start.div_euclid(DAY) == (hour_start + HOUR).div_euclid(DAY) {
-        assert_eq!(next_hour.days.get(&day), Some(&Tally { sent: 3, verified: 1 }));
+        assert_eq!(next_hour.days.get(&day), Some(&Tally { sent: 4, verified: 1 }));
     }
 }
 

@@ -192,17 +192,22 @@ pub trait ConversionStore: Send + Sync {
         now: UnixSeconds,
     ) -> impl Future<Output = Result<crate::guard::PrefixTraffic, StoreError>> + Send;
 
-    /// Takes back a send counted at `at` (its request was refused); when `block` says
-    /// until when, the guard's cool-off starts, one more than the prefix had.
+    /// Takes back a send counted at `at` (its request was refused, or its delivery
+    /// failed); when `block` says until when and the how many-th in a row, the guard's
+    /// cool-off starts.
     fn uncount_guarded_send(
         &self,
         subject: &str,
         at: UnixSeconds,
-        block: Option<UnixSeconds>,
+        block: Option<(UnixSeconds, u32)>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Counts a send verified at `now`.
     fn count_verified(&self, subject: &str, now: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes back a verified send counted at `at` (another submission of the same code
+    /// used it first).
+    fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The two kinds of contact a user has on record.

@@ -143,6 +143,10 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
                 let verdict = decide(self.guard.thresholds, &traffic, at);
                 spent.guard = Some(GuardCount { watched, verdict });
             }
+            // Where the guard only watches, its store's failure fails no send.
+            (Some(watched), Some(Err(error))) if watched.mode == GuardMode::Monitor => {
+                tracing::warn!(error = %error, prefix = %watched.prefix, "the guard could not count a send");
+            }
             (_, Some(Err(error))) => spent.failure = Some(error),
             _ => {}
         }
@@ -162,6 +166,19 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
         spent
     }
 
+    /// Takes a send out of the conversion guard's counts, keeping every budget it
+    /// spent: its delivery failed, and a provider's outage is no sign of pumping.
+    pub(crate) async fn uncount_undelivered(&self, spent: &Spent) {
+        if let Some(guard) = &spent.guard
+            && let Err(error) = self
+                .store
+                .uncount_guarded_send(&guard.watched.subject, spent.at, None)
+                .await
+        {
+            tracing::warn!(error = %error, "an undelivered send stayed in the guard's counts");
+        }
+    }
+
     /// Gives back everything a refused request took; failures are logged, not raised
     /// (the request is answered with its refusal either way). `guard_refused`: the
     /// conversion guard alone refused it, so the cool-off it decided is kept.
@@ -174,8 +191,10 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             };
             let block = match guard.verdict {
                 Verdict::Refuse {
-                    until, new_block: true, ..
-                } if guard_refused => Some(until),
+                    until,
+                    starts: Some(blocks),
+                    ..
+                } if guard_refused => Some((until, blocks)),
                 _ => None,
             };
             self.store
@@ -285,21 +304,20 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             return Ok(());
         };
         let enforced = watched.mode == GuardMode::Enforce;
+        let retry_after = (until - spent.at).max(1) as u64;
         tracing::warn!(
+            tenant = %watched.tenant,
             prefix = %watched.prefix,
-            subject = %watched.subject,
             reason = reason.name(),
             mode = watched.mode.name(),
-            until = *until,
+            retry_after,
             "{}",
             if enforced { "guard refused a send" } else { "guard would refuse a send" }
         );
         self.telemetry.guard(*reason, enforced);
         match enforced {
             true => Err(Refused {
-                error: OtpError::RangeBlocked {
-                    retry_after: (until - spent.at).max(1) as u64,
-                },
+                error: OtpError::RangeBlocked { retry_after },
                 by_guard: true,
             }),
             false => Ok(()),

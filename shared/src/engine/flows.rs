@@ -400,3 +400,30 @@ async fn monitor_refuses_nothing() {
         rig.send_to(&in_prefix(n)).await.expect("monitor only logs");
     }
 }
+
+#[tokio::test]
+async fn a_right_code_submitted_at_once_many_times_counts_one_verified_send() {
+    use crate::ports::ConversionStore;
+    let rig = guarded(crate::guard::GuardMode::Monitor);
+    let (sent, code) = rig.sent().await;
+    let attempts: Vec<_> = (0..5).map(|_| rig.attempt(&sent, &code)).collect();
+    let results = join_all(
+        attempts
+            .iter()
+            .map(|attempt| rig.otp.verify(attempt, async { Ok::<_, OtpError>(()) })),
+    )
+    .await;
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1);
+    let watched = rig
+        .otp
+        .guard
+        .watch(&rig.client.tenant, &rig.to, rig.otp.policy.number_range_digits)
+        .expect("watched");
+    let traffic = rig
+        .otp
+        .store
+        .count_guarded_send(&watched.subject, rig.clock.now())
+        .await
+        .expect("counted");
+    assert_eq!(traffic.hour.verified, 1, "{traffic:?}");
+}

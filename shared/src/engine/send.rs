@@ -240,8 +240,12 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, PendingSend), OtpError> {
         if let Err(refused) = self.numbers.check(&destination) {
-            // The caller's own failures (credentials) still come first.
-            reads.await?;
+            // The caller's own failures (credentials) still come first, and a failed
+            // claim costs what it costs elsewhere.
+            if let Err(error) = reads.await {
+                self.charge_failed_claim(requester, &error, self.clock.now()).await;
+                return Err(error);
+            }
             tracing::info!(
                 destination = %destination,
                 dialect = requester.dialect,
@@ -340,7 +344,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
             test,
             origin,
             at,
-            ..
+            spent,
         } = pending;
         // From here on the send has counted against the destination's budget: a failure
         // says to come back once its cooldown has passed, not sooner (a 429 would meet it).
@@ -369,6 +373,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
                     Err(error) => {
                         tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
                         self.telemetry.send(origin, SendOutcome::Failed);
+                        self.uncount_undelivered(&spent).await;
                         let open = challenge
                             .as_ref()
                             .filter(|c| c.is_open(at, self.policy.attempts_per_challenge));
@@ -435,7 +440,10 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
     /// The budgets' verdict; a refused request gets back what it spent.
     async fn admit(&self, pending: &PendingSend, limits: &ClientLimits) -> Result<(), OtpError> {
         if let Err(refused) = self.verdict(&pending.spent, limits) {
-            if let OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } = refused.error {
+            // The guard logged its own refusal.
+            if let (OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after }, false) =
+                (&refused.error, refused.by_guard())
+            {
                 tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
             }
             self.telemetry.send(pending.origin, SendOutcome::Refused);

@@ -327,10 +327,20 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
             self.give_back_taken(own_taken, now),
             self.count_converted(&attempt.requester.tenant, &attempt.destination, now)
         );
-        let Consumed::Used { moved_from } = consumed? else {
-            tracing::info!(challenge_id = %challenge.id, "code already used");
-            self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-            return Err(OtpError::Gone);
+        let moved_from = match consumed {
+            Ok(Consumed::Used { moved_from }) => moved_from,
+            Ok(Consumed::AlreadyGone) => {
+                tracing::info!(challenge_id = %challenge.id, "code already used");
+                self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
+                self.uncount_converted(&attempt.requester.tenant, &attempt.destination, now)
+                    .await;
+                return Err(OtpError::Gone);
+            }
+            Err(error) => {
+                self.uncount_converted(&attempt.requester.tenant, &attempt.destination, now)
+                    .await;
+                return Err(error.into());
+            }
         };
         if let Some(previous) = &moved_from {
             tracing::warn!(
@@ -364,6 +374,17 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
         };
         if let Err(error) = self.store.count_verified(&watched.subject, now).await {
             tracing::warn!(error = %error, prefix = %watched.prefix, "a verified send was not counted");
+        }
+    }
+
+    /// Takes back the verified send counted beside a use that did not happen (another
+    /// submission of the code used it first): parallel right codes count one.
+    async fn uncount_converted(&self, tenant: &Tenant, destination: &Destination, at: UnixSeconds) {
+        let Some(watched) = self.guard.watch(tenant, destination, self.policy.number_range_digits) else {
+            return;
+        };
+        if let Err(error) = self.store.uncount_verified(&watched.subject, at).await {
+            tracing::warn!(error = %error, prefix = %watched.prefix, "a verified send stayed counted");
         }
     }
 

@@ -2,7 +2,8 @@
 //! `UpdateItem` that adds to the day's and the hour's counts by name (the day's number is
 //! in the attribute's name, so no write ever resets a slot) and drops the names that
 //! have left the window, returning the item for the guard to decide on. The item stays
-//! small: at most the window's days and two hours of counts.
+//! small: the window's days and the last day's hours (a prefix that sends days apart
+//! keeps those hours' names until its TTL, 15 days after its last send).
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
@@ -114,28 +115,33 @@ impl ConversionStore for DynamoStore {
         &self,
         subject: &str,
         at: UnixSeconds,
-        block: Option<UnixSeconds>,
+        block: Option<(UnixSeconds, u32)>,
     ) -> Result<(), StoreError> {
         let (day, hour) = (at.div_euclid(DAY), at.div_euclid(HOUR));
-        let mut update = self
+        let Some((until, blocks)) = block else {
+            return self.take_back(subject, day_sent(day), hour_sent(hour)).await;
+        };
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(guard_pk(subject)))
+            .update_expression(format!(
+                "ADD {} :minus_one, {} :minus_one SET #blocked_until = :until, #blocks = :blocks",
+                day_sent(day),
+                hour_sent(hour)
+            ))
             .condition_expression(format!("{} > :zero", day_sent(day)))
+            .expression_attribute_names("#blocks", BLOCKS)
+            .expression_attribute_names("#blocked_until", BLOCKED_UNTIL)
             .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0));
-        let mut expression = format!("ADD {} :minus_one, {} :minus_one", day_sent(day), hour_sent(hour));
-        if let Some(until) = block {
-            expression.push_str(", #blocks :one SET #blocked_until = :until");
-            update = update
-                .expression_attribute_names("#blocks", BLOCKS)
-                .expression_attribute_names("#blocked_until", BLOCKED_UNTIL)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":until", n(until));
-        }
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":blocks", n(blocks))
+            .expression_attribute_values(":until", n(until))
+            .send()
+            .await;
         // Not written: nothing counted that day (the item was cleaned up).
-        written(update.update_expression(expression).send().await).map(|_| ())
+        written(result).map(|_| ())
     }
 
     async fn count_verified(&self, subject: &str, now: UnixSeconds) -> Result<(), StoreError> {
@@ -156,6 +162,30 @@ impl ConversionStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
+        let (day, hour) = (at.div_euclid(DAY), at.div_euclid(HOUR));
+        self.take_back(subject, day_verified(day), hour_verified(hour)).await
+    }
+}
+
+impl DynamoStore {
+    /// `ADD -1` to a day's and an hour's count, when the day has one (not written: the
+    /// item was cleaned up, nothing to take back).
+    async fn take_back(&self, subject: &str, day_name: String, hour_name: String) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(guard_pk(subject)))
+            .update_expression(format!("ADD {day_name} :minus_one, {hour_name} :minus_one"))
+            .condition_expression(format!("{day_name} > :zero"))
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        written(result).map(|_| ())
     }
 }
 
