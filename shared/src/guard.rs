@@ -213,6 +213,22 @@ pub struct PrefixTraffic {
     pub blocked_until: Option<UnixSeconds>,
     /// The cool-offs so far, for the next one's length.
     pub blocks: u32,
+    /// Spans the item still holds that no longer count (a prefix idle for a while
+    /// leaves some): to be dropped beside the send's later work.
+    pub stale: Spans,
+}
+
+/// Days and hours, by number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spans {
+    pub days: Vec<i64>,
+    pub hours: Vec<i64>,
+}
+
+impl Spans {
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.hours.is_empty()
+    }
 }
 
 /// The allowance's numbers.

@@ -370,6 +370,11 @@ impl ConversionStore for MemoryStore {
         Ok(())
     }
 
+    /// This store drops what left the window as it counts: nothing is ever stale.
+    async fn forget(&self, _subject: &str, _stale: &crate::guard::Spans) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
         let mut items = self.items();
         let Some((traffic, hours)) = items.guarded.get_mut(subject) else {

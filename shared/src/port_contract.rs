@@ -368,11 +368,16 @@ pub async fn the_guard_counts_days_hours_and_cool_offs<S: ConversionStore>(store
         .await
         .expect("uncounted");
     assert_eq!(count(hour_start + 5).await.hour, Tally { sent: 3, verified: 1 });
+    // What no longer counts is never in the window, and once forgotten is not seen again.
+    let stale = count(hour_start + 6).await.stale;
+    assert!(stale.days.iter().all(|old| *old <= day - WINDOW_DAYS), "{stale:?}");
+    store.forget(&subject, &stale).await.expect("forgotten");
+    assert_eq!(count(hour_start + 7).await.stale, crate::guard::Spans::default());
     // The next hour starts afresh; the day goes on.
     let next_hour = count(hour_start + HOUR).await;
     assert_eq!(next_hour.hour, Tally { sent: 1, verified: 0 });
     if hour_start.div_euclid(DAY) == (hour_start + HOUR).div_euclid(DAY) {
-        assert_eq!(next_hour.days.get(&day), Some(&Tally { sent: 4, verified: 1 }));
+        assert_eq!(next_hour.days.get(&day), Some(&Tally { sent: 6, verified: 1 }));
     }
 }
 

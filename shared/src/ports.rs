@@ -205,6 +205,10 @@ pub trait ConversionStore: Send + Sync {
     /// Counts a send verified at `now`.
     fn count_verified(&self, subject: &str, now: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Drops the counts of spans that no longer count.
+    fn forget(&self, subject: &str, stale: &crate::guard::Spans)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Takes back a verified send counted at `at` (another submission of the same code
     /// used it first).
     fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;

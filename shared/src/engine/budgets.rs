@@ -24,7 +24,7 @@ use futures_util::future::{Either, join_all};
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
-use crate::guard::{GuardMode, Guarded, Verdict, decide};
+use crate::guard::{GuardMode, Guarded, Spans, Verdict, decide};
 use crate::ports::{ClientLimits, ConversionStore, QuotaStore};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
 use crate::tenant::Requester;
@@ -50,6 +50,8 @@ struct Counted {
 struct GuardCount {
     watched: Guarded,
     verdict: Verdict,
+    /// What its item holds that no longer counts.
+    stale: Spans,
 }
 
 /// What one send request spent.
@@ -141,7 +143,11 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
         match (watched, guard_result) {
             (Some(watched), Some(Ok(traffic))) => {
                 let verdict = decide(self.guard.thresholds, &traffic, at);
-                spent.guard = Some(GuardCount { watched, verdict });
+                spent.guard = Some(GuardCount {
+                    watched,
+                    verdict,
+                    stale: traffic.stale,
+                });
             }
             // Where the guard only watches, its store's failure fails no send.
             (Some(watched), Some(Err(error))) if watched.mode == GuardMode::Monitor => {
@@ -164,6 +170,16 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             }
         }
         spent
+    }
+
+    /// Drops what the guard's item holds that no longer counts, beside a send's later
+    /// work (its delivery): a failure is logged, the next send sees the names again.
+    pub(crate) async fn forget_stale(&self, spent: &Spent) {
+        if let Some(guard) = spent.guard.as_ref().filter(|guard| !guard.stale.is_empty())
+            && let Err(error) = self.store.forget(&guard.watched.subject, &guard.stale).await
+        {
+            tracing::warn!(error = %error, "the guard's stale counts were not dropped");
+        }
     }
 
     /// Takes a send out of the conversion guard's counts, keeping every budget it
@@ -299,6 +315,7 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
         let Some(GuardCount {
             watched,
             verdict: Verdict::Refuse { reason, until, .. },
+            ..
         }) = &spent.guard
         else {
             return Ok(());

@@ -366,7 +366,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
                 // Counted under the channel it was meant for, until one took it.
                 let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();
-                let delivered = delivery.deliver(&destination, &message).await;
+                // What the guard's item keeps that no longer counts goes meanwhile.
+                let (delivered, ()) = tokio::join!(delivery.deliver(&destination, &message), self.forget_stale(&spent));
                 self.telemetry.delivery_latency(origin, started.elapsed());
                 let channel = match delivered {
                     Ok(channel) => channel,

@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::clock::UnixSeconds;
-use crate::guard::{DAY, HOUR, PrefixTraffic, Tally, WINDOW_DAYS};
+use crate::guard::{DAY, HOUR, PrefixTraffic, Spans, Tally, WINDOW_DAYS};
 use crate::ports::{ConversionStore, StoreError};
 use crate::scope::escape;
 
@@ -19,11 +19,8 @@ use super::attributes::{
 use super::failures::{unavailable, written};
 use super::items::DynamoStore;
 
-/// Days past the window whose names each write drops: a prefix idle longer than this
-/// and its TTL together keeps a few stale names, which the guard ignores.
-const DROPPED_DAYS: i64 = 16;
-/// Hours before the current one whose names each write drops.
-const DROPPED_HOURS: i64 = 24;
+/// The most names one `forget` drops: a long idle prefix's are dropped over a few sends.
+const MOST_FORGOTTEN: usize = 40;
 
 fn guard_pk(subject: &str) -> String {
     format!("GUARD#{}", escape(subject))
@@ -45,12 +42,19 @@ fn hour_verified(hour: i64) -> String {
     format!("{GUARD_HOUR_VERIFIED_PREFIX}{hour}")
 }
 
-/// `REMOVE` of the names that have left the window by `now`.
-fn stale(now: UnixSeconds) -> String {
+/// `REMOVE` of the names that leave the window as `now` begins, when the prefix sends
+/// every day and every hour: the day that just left it and the hour before. Whatever a
+/// prefix idle for longer keeps is seen in what the write returns, and forgotten beside
+/// the send's delivery. Few names: each named in an update costs the local AWS time.
+fn leaving(now: UnixSeconds) -> String {
     let (day, hour) = (now.div_euclid(DAY), now.div_euclid(HOUR));
-    let days = (day - WINDOW_DAYS - DROPPED_DAYS + 1..=day - WINDOW_DAYS).flat_map(|d| [day_sent(d), day_verified(d)]);
-    let hours = (hour - DROPPED_HOURS..hour).flat_map(|h| [hour_sent(h), hour_verified(h)]);
-    days.chain(hours).collect::<Vec<_>>().join(", ")
+    [
+        day_sent(day - WINDOW_DAYS),
+        day_verified(day - WINDOW_DAYS),
+        hour_sent(hour - 1),
+        hour_verified(hour - 1),
+    ]
+    .join(", ")
 }
 
 /// The item's traffic at `now`: its days by name, and the current hour's counts.
@@ -65,17 +69,25 @@ fn traffic_of(item: &Item, now: UnixSeconds) -> PrefixTraffic {
         blocks: get_n(item, BLOCKS).unwrap_or(0),
         ..Default::default()
     };
+    let oldest_day = now.div_euclid(DAY) - WINDOW_DAYS + 1;
     for (name, value) in item {
         let Some(count) = value.as_n().ok().and_then(|v| v.parse::<u64>().ok()) else {
             continue;
         };
-        let day = |prefix: &str| name.strip_prefix(prefix).and_then(|day| day.parse::<i64>().ok());
-        if let Some(day) = day(GUARD_DAY_SENT_PREFIX) {
+        let number = |prefix: &str| name.strip_prefix(prefix).and_then(|span| span.parse::<i64>().ok());
+        // The hours' prefixes first: `hs` also starts like no day's, but be explicit.
+        if let Some(span) = number(GUARD_HOUR_SENT_PREFIX).or_else(|| number(GUARD_HOUR_VERIFIED_PREFIX)) {
+            if span != hour && !traffic.stale.hours.contains(&span) {
+                traffic.stale.hours.push(span);
+            }
+        } else if let Some(day) = number(GUARD_DAY_SENT_PREFIX) {
             traffic.days.entry(day).or_default().sent = count;
-        } else if let Some(day) = day(GUARD_DAY_VERIFIED_PREFIX) {
+        } else if let Some(day) = number(GUARD_DAY_VERIFIED_PREFIX) {
             traffic.days.entry(day).or_default().verified = count;
         }
     }
+    traffic.stale.days = traffic.days.range(..oldest_day).map(|(day, _)| *day).collect();
+    traffic.days.retain(|day, _| *day >= oldest_day);
     traffic
 }
 
@@ -96,7 +108,7 @@ impl ConversionStore for DynamoStore {
                 "ADD {} :one, {} :one SET #ttl = :ttl REMOVE {}",
                 day_sent(day),
                 hour_sent(hour),
-                stale(now)
+                leaving(now)
             ))
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":one", n(1))
@@ -164,6 +176,26 @@ impl ConversionStore for DynamoStore {
         Ok(())
     }
 
+    async fn forget(&self, subject: &str, stale: &Spans) -> Result<(), StoreError> {
+        let days = stale.days.iter().flat_map(|d| [day_sent(*d), day_verified(*d)]);
+        let hours = stale.hours.iter().flat_map(|h| [hour_sent(*h), hour_verified(*h)]);
+        let names: Vec<String> = days.chain(hours).take(MOST_FORGOTTEN).collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(guard_pk(subject)))
+            .update_expression(format!("REMOVE {}", names.join(", ")))
+            .condition_expression(format!("attribute_exists({PK})"))
+            .send()
+            .await;
+        // Not written: the item is gone, and what it held with it.
+        written(result).map(|_| ())
+    }
+
     async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
         let (day, hour) = (at.div_euclid(DAY), at.div_euclid(HOUR));
         self.take_back(subject, day_verified(day), hour_verified(hour)).await
@@ -194,16 +226,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_write_drops_what_left_the_window() {
+    fn each_write_drops_the_day_and_the_hour_that_just_left() {
         let now = 20_000 * DAY + 5 * HOUR;
-        let expression = stale(now);
-        let dropped: Vec<&str> = expression.split(", ").collect();
-        assert!(dropped.contains(&day_sent(20_000 - WINDOW_DAYS).as_str()));
-        assert!(dropped.contains(&day_verified(20_000 - WINDOW_DAYS - DROPPED_DAYS + 1).as_str()));
-        assert!(!dropped.contains(&day_sent(20_000 - WINDOW_DAYS + 1).as_str()));
-        assert!(dropped.contains(&hour_sent(now / HOUR - 1).as_str()));
-        assert!(!dropped.contains(&hour_sent(now / HOUR).as_str()));
-        // Well within DynamoDB's 4 KB expression.
-        assert!(expression.len() < 2_000, "{}", expression.len());
+        assert_eq!(
+            leaving(now),
+            format!(
+                "{}, {}, {}, {}",
+                day_sent(20_000 - WINDOW_DAYS),
+                day_verified(20_000 - WINDOW_DAYS),
+                hour_sent(now / HOUR - 1),
+                hour_verified(now / HOUR - 1)
+            )
+        );
+    }
+
+    #[test]
+    fn what_no_longer_counts_is_seen_as_stale() {
+        let now = 20_000 * DAY + 5 * HOUR;
+        let (day, hour) = (now / DAY, now / HOUR);
+        let item: Item = [
+            (day_sent(day), n(3)),
+            (day_verified(day - WINDOW_DAYS + 1), n(2)),
+            (day_sent(day - 40), n(9)),
+            (hour_sent(hour), n(3)),
+            (hour_sent(hour - 30), n(1)),
+            (hour_verified(hour - 30), n(1)),
+            (PK.to_owned(), s("GUARD#x")),
+        ]
+        .into_iter()
+        .collect();
+        let traffic = traffic_of(&item, now);
+        assert_eq!(traffic.days.len(), 2);
+        assert_eq!(traffic.hour, Tally { sent: 3, verified: 0 });
+        assert_eq!(
+            traffic.stale,
+            Spans {
+                days: vec![day - 40],
+                hours: vec![hour - 30]
+            }
+        );
     }
 }
