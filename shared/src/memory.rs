@@ -330,6 +330,24 @@ impl QuotaStore for MemoryStore {
     }
 }
 
+/// One off the count `of` a day's and an hour's tallies, when the day has one (as the
+/// table's condition says); the prefix's traffic when it did.
+fn take_back<'a>(
+    items: &'a mut Items,
+    subject: &str,
+    at: UnixSeconds,
+    of: fn(&mut Tally) -> &mut u64,
+) -> Option<&'a mut PrefixTraffic> {
+    let (traffic, hours) = items.guarded.get_mut(subject)?;
+    let day = of(traffic.days.get_mut(&at.div_euclid(DAY))?);
+    *day = day.checked_sub(1)?;
+    if let Some(hour) = hours.get_mut(&at.div_euclid(HOUR)) {
+        let count = of(hour);
+        *count = count.saturating_sub(1);
+    }
+    Some(traffic)
+}
+
 impl ConversionStore for MemoryStore {
     async fn count_guarded_send(&self, subject: &str, now: UnixSeconds) -> Result<PrefixTraffic, StoreError> {
         let mut items = self.items();
@@ -352,18 +370,9 @@ impl ConversionStore for MemoryStore {
         block: Option<(UnixSeconds, u32)>,
     ) -> Result<(), StoreError> {
         let mut items = self.items();
-        let Some((traffic, hours)) = items.guarded.get_mut(subject) else {
-            return Ok(());
-        };
-        // Nothing counted that day: nothing written, as the table's condition says.
-        let Some(day) = traffic.days.get_mut(&at.div_euclid(DAY)).filter(|day| day.sent > 0) else {
-            return Ok(());
-        };
-        day.sent -= 1;
-        if let Some(hour) = hours.get_mut(&at.div_euclid(HOUR)) {
-            hour.sent = hour.sent.saturating_sub(1);
-        }
-        if let Some((until, blocks)) = block {
+        if let Some(traffic) = take_back(&mut items, subject, at, |tally| &mut tally.sent)
+            && let Some((until, blocks)) = block
+        {
             traffic.blocked_until = Some(until);
             traffic.blocks = blocks;
         }
@@ -376,17 +385,7 @@ impl ConversionStore for MemoryStore {
     }
 
     async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
-        let mut items = self.items();
-        let Some((traffic, hours)) = items.guarded.get_mut(subject) else {
-            return Ok(());
-        };
-        let Some(day) = traffic.days.get_mut(&at.div_euclid(DAY)).filter(|day| day.verified > 0) else {
-            return Ok(());
-        };
-        day.verified -= 1;
-        if let Some(hour) = hours.get_mut(&at.div_euclid(HOUR)) {
-            hour.verified = hour.verified.saturating_sub(1);
-        }
+        take_back(&mut self.items(), subject, at, |tally| &mut tally.verified);
         Ok(())
     }
 
