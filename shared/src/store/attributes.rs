@@ -215,6 +215,7 @@ mod tests {
             ("budgets.rs", include_str!("budgets.rs")),
             ("challenges.rs", include_str!("challenges.rs")),
             ("guard.rs", include_str!("guard.rs")),
+            ("items.rs", include_str!("items.rs")),
             ("migration.rs", include_str!("migration.rs")),
             ("reads.rs", include_str!("reads.rs")),
             ("registry.rs", include_str!("registry.rs")),

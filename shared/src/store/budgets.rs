@@ -167,17 +167,8 @@ impl QuotaStore for DynamoStore {
     }
 
     async fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(counter_pk(charge, charge.rule.window(at))))
-            .update_expression(format!("ADD {COUNT} :minus_one"))
-            .condition_expression(format!("{COUNT} > :zero"))
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
+        let pk = counter_pk(charge, charge.rule.window(at));
+        let result = self.take_one(pk, &[COUNT.to_owned()], "").send().await;
         // Not written: nothing counted in that window (it was cleaned up).
         written(result).map(|_| ())
     }

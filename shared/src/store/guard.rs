@@ -130,30 +130,22 @@ impl ConversionStore for DynamoStore {
         block: Option<(UnixSeconds, u32)>,
     ) -> Result<(), StoreError> {
         let (day, hour) = (at.div_euclid(DAY), at.div_euclid(HOUR));
-        let Some((until, blocks)) = block else {
-            return self.take_back(subject, day_sent(day), hour_sent(hour)).await;
+        let counts = [day_sent(day), hour_sent(hour)];
+        let update = match block {
+            None => self.take_one(guard_pk(subject), &counts, ""),
+            Some((until, blocks)) => self
+                .take_one(
+                    guard_pk(subject),
+                    &counts,
+                    " SET #blocked_until = :until, #blocks = :blocks",
+                )
+                .expression_attribute_names("#blocks", BLOCKS)
+                .expression_attribute_names("#blocked_until", BLOCKED_UNTIL)
+                .expression_attribute_values(":blocks", n(blocks))
+                .expression_attribute_values(":until", n(until)),
         };
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(guard_pk(subject)))
-            .update_expression(format!(
-                "ADD {} :minus_one, {} :minus_one SET #blocked_until = :until, #blocks = :blocks",
-                day_sent(day),
-                hour_sent(hour)
-            ))
-            .condition_expression(format!("{} > :zero", day_sent(day)))
-            .expression_attribute_names("#blocks", BLOCKS)
-            .expression_attribute_names("#blocked_until", BLOCKED_UNTIL)
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":blocks", n(blocks))
-            .expression_attribute_values(":until", n(until))
-            .send()
-            .await;
         // Not written: nothing counted that day (the item was cleaned up).
-        written(result).map(|_| ())
+        written(update.send().await).map(|_| ())
     }
 
     async fn count_verified(&self, subject: &str, now: UnixSeconds) -> Result<(), StoreError> {
@@ -198,25 +190,8 @@ impl ConversionStore for DynamoStore {
 
     async fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
         let (day, hour) = (at.div_euclid(DAY), at.div_euclid(HOUR));
-        self.take_back(subject, day_verified(day), hour_verified(hour)).await
-    }
-}
-
-impl DynamoStore {
-    /// `ADD -1` to a day's and an hour's count, when the day has one (not written: the
-    /// item was cleaned up, nothing to take back).
-    async fn take_back(&self, subject: &str, day_name: String, hour_name: String) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(guard_pk(subject)))
-            .update_expression(format!("ADD {day_name} :minus_one, {hour_name} :minus_one"))
-            .condition_expression(format!("{day_name} > :zero"))
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
+        let counts = [day_verified(day), hour_verified(hour)];
+        let result = self.take_one(guard_pk(subject), &counts, "").send().await;
         written(result).map(|_| ())
     }
 }

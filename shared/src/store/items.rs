@@ -3,11 +3,12 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use crate::ports::{Outage, StoreError};
 
-use super::attributes::Item;
+use super::attributes::{Item, PK, n, s};
 use super::failures::{Cancelled, cancellation, cancelled_by_throttling, unavailable, written};
 use super::reads::ReadBatches;
 
@@ -36,6 +37,22 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// `ADD -1` to each of `counts` of the item `pk` while the first is above zero, and
+    /// `then` after it (a `SET` clause, whose names and values the caller adds): one
+    /// counted request taken back. Not written, by `written`: nothing was counted there
+    /// (the item was cleaned up), nothing to take back.
+    pub(super) fn take_one(&self, pk: String, counts: &[String], then: &str) -> UpdateItemFluentBuilder {
+        let added: Vec<String> = counts.iter().map(|count| format!("{count} :minus_one")).collect();
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .update_expression(format!("ADD {}{then}", added.join(", ")))
+            .condition_expression(format!("{} > :zero", counts[0]))
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
     }
 
     /// One item by key, strongly consistent; read together with the other gets started
