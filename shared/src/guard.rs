@@ -101,9 +101,11 @@ impl GuardAllow {
         let number = destination.as_str();
         self.numbers.contains(number)
             || self.prefixes.iter().any(|prefix| number.starts_with(prefix.as_str()))
-            || destination
-                .region()
-                .is_some_and(|region| self.countries.contains(&region))
+            // The region is parsed from the number: only where countries are listed.
+            || (!self.countries.is_empty()
+                && destination
+                    .region()
+                    .is_some_and(|region| self.countries.contains(&region)))
             || self.tenants.contains(&tenant.key())
     }
 }

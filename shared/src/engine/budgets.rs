@@ -70,13 +70,7 @@ pub(crate) struct Spent {
 #[derive(Debug)]
 pub(crate) struct Refused {
     pub(crate) error: OtpError,
-    by_guard: bool,
-}
-
-impl Refused {
-    pub(crate) fn by_guard(&self) -> bool {
-        self.by_guard
-    }
+    pub(crate) by_guard: bool,
 }
 
 impl<S: QuotaStore + ConversionStore> Otp<S> {

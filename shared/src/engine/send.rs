@@ -133,15 +133,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         delivery: &D,
         compose: impl Fn(&M, &Code, &Profile) -> Message,
     ) -> Result<(T, Ended<A>), OtpError> {
-        let SendOrder {
-            scope,
-            destination,
-            requester,
-            indexed_by_id,
-        } = order;
-        let (reads, pending) = self
-            .begin_send(scope, destination, requester, indexed_by_id, reads)
-            .await?;
+        let requester = order.requester;
+        let (reads, pending) = self.begin_send(order, reads).await?;
         let dispatch = match plan(&reads) {
             Ok(Plan::Deliver(dispatch)) => dispatch,
             Ok(Plan::Count(limits)) => {
@@ -171,15 +164,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         delivery: &D,
         compose: impl Fn(&M, &Code, &Profile) -> Message,
     ) -> Result<(T, Sent), OtpError> {
-        let SendOrder {
-            scope,
-            destination,
-            requester,
-            indexed_by_id,
-        } = order;
-        let (reads, pending) = self
-            .begin_send(scope, destination, requester, indexed_by_id, reads)
-            .await?;
+        let requester = order.requester;
+        let (reads, pending) = self.begin_send(order, reads).await?;
         match dispatch(&reads) {
             Ok(dispatch) => {
                 let sent = self.dispatch(pending, requester, dispatch, delivery, compose).await?;
@@ -204,13 +190,14 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         compose: impl Fn(&M, &Code, &Profile) -> Message,
     ) -> Result<Sent, OtpError> {
         if let Some(to) = dispatch.to.as_ref().filter(|to| **to != pending.destination) {
-            let (scope, indexed_by_id) = (pending.scope.clone(), pending.indexed_by_id);
+            let order = SendOrder {
+                scope: pending.scope.clone(),
+                destination: to.clone(),
+                requester,
+                indexed_by_id: pending.indexed_by_id,
+            };
             self.abandon(pending).await;
-            let ready = async { Ok(()) };
-            pending = self
-                .begin_send(scope, to.clone(), requester, indexed_by_id, ready)
-                .await?
-                .1;
+            pending = self.begin_send(order, async { Ok(()) }).await?.1;
         }
         if let Some(channel) = dispatch.channel {
             pending = pending.going_by(channel);
@@ -225,20 +212,22 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         .await
     }
 
-    /// The first round trip of a send to `destination` for `scope`: every budget spent
-    /// and the challenge read, at once with the dialect's `reads` (its caller's
-    /// credentials, configuration, registry) and, where the deployment allows them, the
-    /// requester's test destination. When `reads` fails, everything spent is given back
-    /// (a failed claim spends its address's budget instead) and its error returned.
-    /// `indexed_by_id`: the challenge can be verified by its id alone (BizMagnets).
+    /// The first round trip of the send `order` names: every budget spent and the
+    /// challenge read, at once with the dialect's `reads` (its caller's credentials,
+    /// configuration, registry) and, where the deployment allows them, the requester's
+    /// test destination. When `reads` fails, everything spent is given back (a failed
+    /// claim spends its address's budget instead) and its error returned.
     async fn begin_send<T>(
         &self,
-        scope: Scope,
-        destination: Destination,
-        requester: &Requester,
-        indexed_by_id: bool,
+        order: SendOrder<'_>,
         reads: impl Future<Output = Result<T, OtpError>>,
     ) -> Result<(T, PendingSend), OtpError> {
+        let SendOrder {
+            scope,
+            destination,
+            requester,
+            indexed_by_id,
+        } = order;
         if let Err(refused) = self.numbers.check(&destination) {
             // The caller's own failures (credentials) still come first, and a failed
             // claim costs what it costs elsewhere.
@@ -443,12 +432,12 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
         if let Err(refused) = self.verdict(&pending.spent, limits) {
             // The guard logged its own refusal.
             if let (OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after }, false) =
-                (&refused.error, refused.by_guard())
+                (&refused.error, refused.by_guard)
             {
                 tracing::info!(destination = %pending.destination, retry_after, "send refused by a budget");
             }
             self.telemetry.send(pending.origin, SendOutcome::Refused);
-            self.give_back_send(&pending.spent, refused.by_guard()).await;
+            self.give_back_send(&pending.spent, refused.by_guard).await;
             return Err(refused.error);
         }
         Ok(())

@@ -19,6 +19,7 @@ use crate::challenge::{Attempt, Challenge, Checked, Handle, Lifecycle, Located, 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
+use crate::guard::Guarded;
 use crate::ports::{
     AttemptCount, ChallengeStore, Consumed, ConversionStore, LinkState, QuotaStore, StoreError, UserDirectory,
 };
@@ -314,6 +315,11 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
         // A right code is no failure: the budget is given back beside the use, and the
         // conversion guard counts a verified send there.
         let linking = attempt.link.as_ref().zip(link.as_ref());
+        let watched = self.guard.watch(
+            &attempt.requester.tenant,
+            &attempt.destination,
+            self.policy.number_range_digits,
+        );
         let (consumed, _, _, _) = tokio::join!(
             Box::pin(self.store.consume(
                 &attempt.scope,
@@ -325,20 +331,18 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
             )),
             self.give_back_taken(Some(budget), now),
             self.give_back_taken(own_taken, now),
-            self.count_converted(&attempt.requester.tenant, &attempt.destination, now)
+            self.count_converted(watched.as_ref(), now)
         );
         let moved_from = match consumed {
             Ok(Consumed::Used { moved_from }) => moved_from,
             Ok(Consumed::AlreadyGone) => {
                 tracing::info!(challenge_id = %challenge.id, "code already used");
                 self.telemetry.verify(origin, VerifyOutcome::NoChallenge);
-                self.uncount_converted(&attempt.requester.tenant, &attempt.destination, now)
-                    .await;
+                self.uncount_converted(watched.as_ref(), now).await;
                 return Err(OtpError::Gone);
             }
             Err(error) => {
-                self.uncount_converted(&attempt.requester.tenant, &attempt.destination, now)
-                    .await;
+                self.uncount_converted(watched.as_ref(), now).await;
                 return Err(error.into());
             }
         };
@@ -368,8 +372,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
 
     /// Counts a verified send for the conversion guard, where it watches the tenant's
     /// sends to the destination; a failure is logged (the code was right either way).
-    async fn count_converted(&self, tenant: &Tenant, destination: &Destination, now: UnixSeconds) {
-        let Some(watched) = self.guard.watch(tenant, destination, self.policy.number_range_digits) else {
+    async fn count_converted(&self, watched: Option<&Guarded>, now: UnixSeconds) {
+        let Some(watched) = watched else {
             return;
         };
         if let Err(error) = self.store.count_verified(&watched.subject, now).await {
@@ -379,8 +383,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
 
     /// Takes back the verified send counted beside a use that did not happen (another
     /// submission of the code used it first): parallel right codes count one.
-    async fn uncount_converted(&self, tenant: &Tenant, destination: &Destination, at: UnixSeconds) {
-        let Some(watched) = self.guard.watch(tenant, destination, self.policy.number_range_digits) else {
+    async fn uncount_converted(&self, watched: Option<&Guarded>, at: UnixSeconds) {
+        let Some(watched) = watched else {
             return;
         };
         if let Err(error) = self.store.uncount_verified(&watched.subject, at).await {
