@@ -41,6 +41,7 @@ impl<S, D> App<S, D> {
                 keys: settings.keys,
                 numbers: settings.numbers,
                 guard: settings.guard,
+                spend: settings.spend,
                 allow_test_destinations: settings.allow_test_destinations,
                 suspects: Default::default(),
                 telemetry: crate::telemetry::Telemetry {

@@ -45,6 +45,11 @@ pub enum OtpError {
     /// pumping): a send rule too, which a dialect may name apart.
     #[error("number range blocked, retry after {retry_after} s")]
     RangeBlocked { retry_after: u64 },
+    /// The deployment's, the tenant's or the country's estimated spend reached its cap:
+    /// no SMS or WhatsApp code goes out until the cap's window (a UTC month, an hour)
+    /// starts afresh, this many seconds on.
+    #[error("spend cap reached, retry after {retry_after} s")]
+    SpendCapped { retry_after: u64 },
     /// A backend (store or delivery) failed, throttled or did not answer in time; nothing
     /// half-made was left behind. Try again after this many seconds.
     #[error("backend unavailable, retry after {retry_after} s")]

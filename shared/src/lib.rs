@@ -21,6 +21,7 @@ pub mod ports;
 pub mod quota;
 pub mod scope;
 pub mod sid;
+pub mod spend;
 pub mod telemetry;
 pub mod tenant;
 pub mod test_destinations;
@@ -55,7 +56,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 20] = [
+    const DOMAIN: [&str; 21] = [
         "callers",
         "challenge",
         "clock",
@@ -72,6 +73,7 @@ mod layers {
         "quota",
         "scope",
         "sid",
+        "spend",
         "telemetry",
         "tenant",
         "test_destinations",

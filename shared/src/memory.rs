@@ -44,6 +44,8 @@ struct Items {
     test_destinations: HashMap<String, TestDestination>,
     /// The conversion guard's, by subject: the traffic, and its hours apart.
     guarded: HashMap<String, (PrefixTraffic, std::collections::BTreeMap<i64, Tally>)>,
+    /// The spend cap's counters, by key.
+    spend: HashMap<String, crate::spend::Micros>,
 }
 
 #[derive(Debug, Default)]
@@ -346,6 +348,35 @@ fn take_back<'a>(
         *count = count.saturating_sub(1);
     }
     Some(traffic)
+}
+
+impl crate::ports::SpendStore for MemoryStore {
+    async fn add_spend(
+        &self,
+        counter: &crate::spend::SpendCounter,
+        amount: crate::spend::Micros,
+    ) -> Result<crate::spend::Micros, StoreError> {
+        let mut items = self.items();
+        let total = items.spend.entry(counter.key.clone()).or_default();
+        *total += amount;
+        Ok(*total)
+    }
+
+    async fn take_back_spend(
+        &self,
+        counter: &crate::spend::SpendCounter,
+        amount: crate::spend::Micros,
+    ) -> Result<(), StoreError> {
+        if let Some(total) = self
+            .items()
+            .spend
+            .get_mut(&counter.key)
+            .filter(|total| **total >= amount)
+        {
+            *total -= amount;
+        }
+        Ok(())
+    }
 }
 
 impl ConversionStore for MemoryStore {

@@ -16,7 +16,7 @@ use crate::ports::{
     AttemptCount, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, ConversionStore,
     QuotaStore,
 };
-use crate::ports::{Permission, UserDirectory};
+use crate::ports::{Permission, SpendStore, UserDirectory};
 use crate::quota::{Counter, CounterCharge, Exceeded, Sliding, SlidingCharge};
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::test_destinations::TestOwner;
@@ -24,13 +24,14 @@ use crate::test_destinations::TestOwner;
 /// Every check, one after another.
 pub async fn check_all<S>(store: &S, run: &str, now: UnixSeconds)
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
 {
     a_challenge_lives_counts_and_is_used_once(store, run, now).await;
     a_dead_challenge_counts_nothing_and_is_replaced_as_read(store, run, now).await;
     sliding_budgets_admit_refuse_and_give_back_exactly(store, run, now).await;
     counters_count_per_window_and_give_back(store, run, now).await;
     the_guard_counts_days_hours_and_cool_offs(store, run, now).await;
+    spend_adds_up_and_takes_back_only_what_it_holds(store, run, now).await;
     a_destination_has_one_owner_per_realm(store, run, now).await;
     a_used_code_links_its_destination_in_the_same_step(store, run, now).await;
     a_client_is_written_once(store, run).await;
@@ -321,6 +322,33 @@ pub async fn counters_count_per_window_and_give_back<S: QuotaStore>(store: &S, r
         .await
         .expect("never below zero");
     assert_eq!(count(window_start + 3_601).await, 1);
+}
+
+pub async fn spend_adds_up_and_takes_back_only_what_it_holds<S: SpendStore>(store: &S, run: &str, now: UnixSeconds) {
+    let counter = |key: &str| crate::spend::SpendCounter {
+        cap: crate::spend::Cap::Deployment,
+        key: format!("deployment#{run}#{key}"),
+        limit: 100_000,
+        window_end: now + 3_600,
+        expires: now + 7_200,
+    };
+    let (one, other) = (counter("0"), counter("1"));
+    assert_eq!(store.add_spend(&one, 50_000).await.expect("added"), 50_000);
+    assert_eq!(store.add_spend(&one, 8_800).await.expect("added"), 58_800);
+    assert_eq!(
+        store.add_spend(&other, 1).await.expect("added"),
+        1,
+        "a shard of its own"
+    );
+    store.take_back_spend(&one, 50_000).await.expect("taken back");
+    // More than it holds: nothing is taken, and it never goes below zero.
+    store.take_back_spend(&one, 10_000).await.expect("nothing to take");
+    store
+        .take_back_spend(&counter("2"), 10_000)
+        .await
+        .expect("nothing was added");
+    assert_eq!(store.add_spend(&one, 0).await.expect("read by adding nothing"), 8_800);
+    assert_eq!(store.add_spend(&counter("2"), 0).await.expect("read"), 0);
 }
 
 pub async fn the_guard_counts_days_hours_and_cool_offs<S: ConversionStore>(store: &S, run: &str, now: UnixSeconds) {

@@ -214,6 +214,25 @@ pub trait ConversionStore: Send + Sync {
     fn uncount_verified(&self, subject: &str, at: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The spend cap's counters (`spend.rs`): one item per shard of a cap's window, each
+/// write one `ADD` with no read before it.
+pub trait SpendStore: Send + Sync {
+    /// Adds `amount` to `counter`; returns its total with it.
+    fn add_spend(
+        &self,
+        counter: &crate::spend::SpendCounter,
+        amount: crate::spend::Micros,
+    ) -> impl Future<Output = Result<crate::spend::Micros, StoreError>> + Send;
+
+    /// Takes back `amount` added to `counter` (its send was refused, or not delivered);
+    /// nothing when the counter holds less (it was cleaned up).
+    fn take_back_spend(
+        &self,
+        counter: &crate::spend::SpendCounter,
+        amount: crate::spend::Micros,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// The two kinds of contact a user has on record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactKind {

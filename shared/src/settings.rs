@@ -12,6 +12,10 @@ use crate::guard::{GuardAllow, GuardMode, GuardSettings};
 use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
 use crate::number_rules::{MESSAGING_KINDS, NumberKind, NumberRules};
 use crate::policy::Policy;
+use crate::spend::{
+    DEFAULT_COUNTRY_HOURLY_PERCENT, DEFAULT_MONTHLY_USD, DEFAULT_PUBLIC_PERCENT, DEFAULT_TENANT_PERCENT, MONTHLY_USD,
+    PERCENT, Prices, SpendSettings,
+};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -23,6 +27,8 @@ pub struct Settings {
     pub numbers: NumberRules,
     /// The conversion guard against SMS pumping.
     pub guard: GuardSettings,
+    /// The caps on SMS and WhatsApp spend.
+    pub spend: SpendSettings,
     pub messages: Messages,
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
@@ -188,6 +194,22 @@ impl Settings {
                 .map_err(|error| format!("OTP_GUARD_ALLOW: {error}"))?,
             thresholds: defaults.thresholds,
         };
+        let bounded = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, String> {
+            let value = number(name, default)?;
+            match range.contains(&value) {
+                true => Ok(value),
+                false => Err(format!("{name}={value} is outside {}..={}", range.start(), range.end())),
+            }
+        };
+        let percent = |name: &str, default: u64| bounded(name, default, PERCENT).map(|value| value as u8);
+        let spend = SpendSettings {
+            prices: Prices::parse(&get("OTP_SMS_PRICES").unwrap_or_default())
+                .map_err(|error| format!("OTP_SMS_PRICES: {error}"))?,
+            monthly_usd: bounded("OTP_SPEND_MONTHLY_USD", DEFAULT_MONTHLY_USD, MONTHLY_USD)?,
+            tenant_percent: percent("OTP_SPEND_TENANT_PERCENT", DEFAULT_TENANT_PERCENT)?,
+            public_percent: percent("OTP_SPEND_PUBLIC_PERCENT", DEFAULT_PUBLIC_PERCENT)?,
+            country_hourly_percent: percent("OTP_SPEND_COUNTRY_HOURLY_PERCENT", DEFAULT_COUNTRY_HOURLY_PERCENT)?,
+        };
         let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
         if !sms_template.contains("{code}") {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
@@ -284,6 +306,7 @@ impl Settings {
             policy,
             numbers,
             guard,
+            spend,
             messages: Messages {
                 sms_template,
                 email_subject: get("OTP_EMAIL_SUBJECT").unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),

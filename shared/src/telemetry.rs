@@ -191,6 +191,13 @@ impl Telemetry {
         }
     }
 
+    /// A send the spend cap refused, by the cap it reached.
+    pub fn spend_refused(&self, cap: crate::spend::Cap) {
+        if self.metrics {
+            metrics::counter!("SpendRefusals", "Cap" => cap.name()).increment(1);
+        }
+    }
+
     /// A number the number rules refused, by why.
     pub fn number_refused(&self, reason: &'static str) {
         if self.metrics {

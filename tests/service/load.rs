@@ -4,7 +4,8 @@
 //! allows), then the table and the
 //! delivered messages are checked: no challenge took more attempts than allowed, no code
 //! verified twice, every accepted send delivered exactly one message and every message
-//! belongs to an accepted send, and every budget counts exactly what it admitted.
+//! belongs to an accepted send, and every budget (the spend cap's too) counts exactly
+//! what it admitted.
 //! Throughput and latency go to the test report (`scripts/test.sh` prints them).
 
 use std::collections::{BTreeMap, HashMap};
@@ -540,6 +541,25 @@ async fn fifty_callers_and_every_invariant_holds() {
             counters.len(),
             expected_counters.len()
         ));
+    }
+    // The spend: each accepted send to a phone (one segment at the default price, 5
+    // cents) in the month's counters and in its country's hours, exactly once.
+    let phone_sends = outcomes
+        .iter()
+        .filter(|o| matches!(o.kind, Kind::Send | Kind::Resend))
+        .filter(|o| targets[o.target].is_phone() && o.status == success(targets[o.target].dialect, Kind::Send))
+        .count() as i64;
+    for cap in ["deployment", "country-hour"] {
+        let spent: i64 = items
+            .iter()
+            .filter(|item| pk(item).starts_with(&format!("SPEND#{cap}#")))
+            .map(|item| number(item, "spent"))
+            .sum();
+        if spent != phone_sends * 50_000 {
+            violations.push(format!(
+                "the {cap} spend holds {spent} millionths of a dollar, {phone_sends} phone sends admitted"
+            ));
+        }
     }
     // Sliding budgets hold the admissions of the last round (each round is an hour apart).
     let admitted_since = |item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {

@@ -19,6 +19,7 @@ mod permissions;
 mod port_contract;
 mod pumping;
 mod round_trips;
+mod spend;
 mod telemetry;
 mod tenants;
 mod test_destinations;

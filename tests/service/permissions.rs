@@ -246,7 +246,7 @@ async fn twilio_flows_and_its_services_resource_stay_inside_their_roles() {
 }
 
 /// Every kind of item the table holds, as its partition key starts (shared/src/store/mod.rs).
-const ITEM_KINDS: [&str; 10] = [
+const ITEM_KINDS: [&str; 11] = [
     "CHALLENGE#",
     "CHALLENGE_ID#",
     "CONFIG#",
@@ -256,15 +256,17 @@ const ITEM_KINDS: [&str; 10] = [
     "SLIDE#",
     "COUNT#",
     "GUARD#",
+    "SPEND#",
     "TESTDEST#",
 ];
 
 /// What KGen's sends touch: register and resend are one handler.
-const KGEN_SEND_KINDS: [&str; 7] = [
+const KGEN_SEND_KINDS: [&str; 8] = [
     "CHALLENGE#",
     "SLIDE#",
     "COUNT#",
     "GUARD#",
+    "SPEND#",
     "CLIENT#",
     "CONTACT#",
     "TESTDEST#",
@@ -291,7 +293,15 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
     ("send-otp", &ITEM_KINDS),
     (
         "generate",
-        &["CHALLENGE#", "SLIDE#", "COUNT#", "GUARD#", "CLIENT#", "TESTDEST#"],
+        &[
+            "CHALLENGE#",
+            "SLIDE#",
+            "COUNT#",
+            "GUARD#",
+            "SPEND#",
+            "CLIENT#",
+            "TESTDEST#",
+        ],
     ),
 ];
 

@@ -5,7 +5,9 @@
 //! of a round trip leave as one request, a `BatchGetItem`. A send to a phone number also
 //! counts in the conversion guard's item of its tenant and prefix, beside the budgets
 //! (given back with them when refused), and a right code counts there beside its use:
-//! one more `UpdateItem` each, in a round trip they already take.
+//! one more `UpdateItem` each, in a round trip they already take. A phone send adds its
+//! estimated cost to the spend cap's counters beside them too ([`SPEND`]), and takes it
+//! back with the budgets when refused.
 
 use std::future::Future;
 
@@ -38,6 +40,10 @@ pub(crate) async fn metered(deployment: &Deployment, call: impl Future<Output = 
     (answer, deployment.meter.usage())
 }
 
+/// The spend cap's counters a phone send adds to: the deployment's month, its tenant's
+/// month and its country's hour, one `UpdateItem` each.
+pub(crate) const SPEND: usize = 3;
+
 pub(crate) const BATCH: &str = "dynamodb:BatchGetItem";
 pub(crate) const UPDATE: &str = "dynamodb:UpdateItem";
 pub(crate) const PUT: &str = "dynamodb:PutItem";
@@ -55,19 +61,22 @@ async fn kgen_register_resend_and_verify() {
     // once; the SMS; the new challenge with its code live.
     let ((status, body, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+    );
 
     // A refused send gives back what it took (the address's and the range's budgets).
     let ((status, _, _), usage) = metered(&deployment, register_fe(&deployment, &token, &national)).await;
     assert_eq!(status, 429);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 7)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 7 + 2 * SPEND)], 2, 2));
 
     // A resend refreshes the open challenge in place.
     deployment.clock.advance(30);
     let resend = kgen_request(&format!("{FE}/resend"), &token, None, &phone_body(&national));
     let ((status, _, _), usage) = metered(&deployment, call_resend(&deployment, resend)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), (SMS, 1)], 2, 3));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5 + SPEND), (SMS, 1)], 2, 3));
 
     // A wrong code: the failure (the issuer's for the number, and the user's own) and the
     // attempt counted, the registry read for the link, all in one round trip.
@@ -110,7 +119,10 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     let ((status, body, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
     assert_eq!(status, 200, "{body}");
     // The client's credentials and its counter replace the address's budget.
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+    );
 
     let verify = kgen_request(
         &format!("{PROXY}/verify"),
@@ -130,7 +142,7 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     let register = kgen_request(&format!("{PROXY}/register"), &token, bad, &phone_body(&other));
     let ((status, _, _), usage) = metered(&deployment, call_register(&deployment, register)).await;
     assert_eq!(status, 401);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 9)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 9 + 2 * SPEND)], 2, 2));
 }
 
 #[tokio::test]
@@ -160,7 +172,7 @@ async fn bizmagnets_send_and_verify() {
     // id pointer written together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1)], 2, 3)
     );
     let id = body["id"].as_str().expect("id").to_owned();
 
@@ -217,7 +229,10 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+    );
 
     // Nobody's address: the same first round trip, and nothing after it.
     let nobody = json!({"email": fresh_email()}).to_string();
@@ -256,7 +271,10 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+    );
     let elsewhere = json!({"phone-number": fresh_phone().1}).to_string();
     let ((status, _, _), usage) = metered(
         &deployment,
@@ -264,7 +282,7 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4)], 1, 1));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4 + SPEND)], 1, 1));
 
     // In a session, the destination is the one on record: it is read first, so this
     // send takes one more round trip than the others.
@@ -303,7 +321,10 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (PUT, 1), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+    );
     let code = last_code(&new_phone);
     let wrong = otp_tests::wrong_code_for(&code);
     let update = |otp: &str| {
@@ -357,7 +378,7 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     // the challenge and its sid together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1)], 2, 3)
     );
     let code = last_code(&phone);
     let wrong = otp_tests::wrong_code_for(&code);

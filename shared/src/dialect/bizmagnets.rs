@@ -16,7 +16,7 @@ use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, r
 use crate::policy::Profile;
 use crate::ports::{
     ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, OtpConfig,
-    Permission, QuotaStore, UserDirectory,
+    Permission, QuotaStore, SpendStore, UserDirectory,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
@@ -42,9 +42,9 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
         OtpError::Gone | OtpError::Spent { .. } => (StatusCode::GONE, None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
-        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => {
-            (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after))
-        }
+        OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after }
+        | OtpError::SpendCapped { retry_after } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after)),
         OtpError::Unavailable { retry_after } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after)),
     };
     let body = json!({
@@ -141,7 +141,7 @@ async fn key_and_config<S: ClientRegistry + ConfigRegistry, D>(
 /// challenge `id`. The key and the configuration are read beside the budgets.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let work = async {

@@ -26,7 +26,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientLimits, ClientRegistry, ContactKind, ConversionStore, Delivery, QuotaStore, UserDirectory,
+    ChallengeStore, ClientLimits, ClientRegistry, ContactKind, ConversionStore, Delivery, QuotaStore, SpendStore,
+    UserDirectory,
 };
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -61,7 +62,9 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
         }
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
-        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
+        OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after }
+        | OtpError::SpendCapped { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests".to_owned(),
             Some(*retry_after),
@@ -206,7 +209,7 @@ async fn recorded_destinations<S: UserDirectory, D>(
 /// destination, and so is what the request spends.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     let work = async {
@@ -312,7 +315,7 @@ async fn send_or_count<S, D>(
     deliver: impl std::future::Future<Output = Result<bool, OtpError>>,
 ) -> Result<bool, OtpError>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let order = SendOrder {

@@ -14,7 +14,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, UserDirectory,
+    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, SpendStore,
+    UserDirectory,
 };
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -71,7 +72,9 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             None,
         ),
         OtpError::Gone | OtpError::Spent { .. } => (StatusCode::GONE, json!({"message": "OTP_EXPIRED"}), None),
-        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
+        OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after }
+        | OtpError::SpendCapped { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             json!({"message": "TOO_MANY_REQUESTS"}),
             Some(*retry_after),
@@ -147,7 +150,7 @@ fn phone(fields: &Fields) -> Result<Destination, OtpError> {
 /// client's credentials and `isNewUser` are read beside the budgets and the challenge.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     super::respond(

@@ -30,7 +30,9 @@ use crate::engine::{Dispatch, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
-use crate::ports::{ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, ConversionStore, Delivery, QuotaStore};
+use crate::ports::{
+    ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore,
+};
 use crate::scope::Scope;
 use crate::tenant::Tenant;
 
@@ -89,7 +91,7 @@ pub(crate) async fn send_default<S, D, T>(
     limits: impl FnOnce(&T) -> ClientLimits,
 ) -> Result<(T, Sent), OtpError>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let order = SendOrder {

@@ -13,7 +13,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, UserDirectory,
+    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, SpendStore,
+    UserDirectory,
 };
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -45,7 +46,9 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
         OtpError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden".to_owned(), None),
         OtpError::NotFound => (StatusCode::NOT_FOUND, "Not found".to_owned(), None),
         OtpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed".to_owned(), None),
-        OtpError::TooMany { retry_after } | OtpError::RangeBlocked { retry_after } => (
+        OtpError::TooMany { retry_after }
+        | OtpError::RangeBlocked { retry_after }
+        | OtpError::SpendCapped { retry_after } => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later".to_owned(),
             Some(*retry_after),
@@ -158,7 +161,7 @@ async fn key_check<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> 
 /// checked beside the budgets.
 pub async fn generate<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let work = async {

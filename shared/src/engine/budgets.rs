@@ -20,13 +20,15 @@
 use std::future::Future;
 
 use futures_util::future::{Either, join_all};
+use rand::RngExt;
 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::guard::{GuardMode, Guarded, Spans, Verdict, decide};
-use crate::ports::{ClientLimits, ConversionStore, QuotaStore};
+use crate::ports::{ClientLimits, ConversionStore, QuotaStore, SpendStore};
 use crate::quota::{CounterCharge, Exceeded, SlidingCharge};
+use crate::spend::{Micros, SpendCounter};
 use crate::tenant::Requester;
 
 use super::{Otp, too_many};
@@ -54,6 +56,15 @@ struct GuardCount {
     stale: Spans,
 }
 
+/// What a send's estimate added to the spend cap's counters.
+#[derive(Debug)]
+struct SpendCount {
+    /// The estimate: one segment to the number's country.
+    per_segment: Micros,
+    /// The counters it was added to, each with its total once added.
+    totals: Vec<(SpendCounter, Micros)>,
+}
+
 /// What one send request spent.
 #[derive(Debug)]
 pub(crate) struct Spent {
@@ -62,6 +73,7 @@ pub(crate) struct Spent {
     refusals: Vec<Exceeded>,
     counted: Vec<Counted>,
     guard: Option<GuardCount>,
+    spend: Option<SpendCount>,
     failure: Option<crate::ports::StoreError>,
 }
 
@@ -73,10 +85,10 @@ pub(crate) struct Refused {
     pub(crate) by_guard: bool,
 }
 
-impl<S: QuotaStore + ConversionStore> Otp<S> {
+impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
     /// Spends every budget of a send at once: the tenant's for the destination (cooldown
-    /// and cap, on its mailbox), the client's or else the source address's, and the
-    /// tenant's for the number range.
+    /// and cap, on its mailbox), the client's or else the source address's, the
+    /// tenant's for the number range, and a phone send's estimated cost.
     pub(crate) async fn spend_send(&self, destination: &Destination, requester: &Requester, at: UnixSeconds) -> Spent {
         let tenant = &requester.tenant;
         let mut sliding = vec![SlidingCharge {
@@ -118,13 +130,23 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             }
         };
 
+        let order = self.spend.order(tenant, destination, at, rand::rng().random::<u32>());
+        let per_segment = order.as_ref().map_or(0, |order| order.per_segment);
+        let counters_of_spend = order.map(|order| order.counters).unwrap_or_default();
+
         let takes = join_all(sliding.iter().map(|charge| Box::pin(self.store.take(charge, at))));
         let counts = join_all(
             counters
                 .iter()
                 .map(|(_, charge)| Box::pin(self.store.count(charge, at))),
         );
-        let (taken_results, counted_results, guard_result) = tokio::join!(takes, counts, Box::pin(guard_count));
+        let spends = join_all(
+            counters_of_spend
+                .iter()
+                .map(|counter| Box::pin(self.store.add_spend(counter, per_segment))),
+        );
+        let (taken_results, counted_results, guard_result, spend_results) =
+            tokio::join!(takes, counts, Box::pin(guard_count), spends);
 
         let mut spent = Spent {
             at,
@@ -132,8 +154,19 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             refusals: Vec::new(),
             counted: Vec::new(),
             guard: None,
+            spend: None,
             failure: None,
         };
+        if !counters_of_spend.is_empty() {
+            let mut totals = Vec::new();
+            for (counter, result) in counters_of_spend.into_iter().zip(spend_results) {
+                match result {
+                    Ok(total) => totals.push((counter, total)),
+                    Err(error) => spent.failure = Some(error),
+                }
+            }
+            spent.spend = Some(SpendCount { per_segment, totals });
+        }
         match (watched, guard_result) {
             (Some(watched), Some(Ok(traffic))) => {
                 let verdict = decide(self.guard.thresholds, &traffic, at);
@@ -176,16 +209,58 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
         }
     }
 
-    /// Takes a send out of the conversion guard's counts, keeping every budget it
-    /// spent: its delivery failed, and a provider's outage is no sign of pumping.
-    pub(crate) async fn uncount_undelivered(&self, spent: &Spent) {
-        if let Some(guard) = &spent.guard
-            && let Err(error) = self
-                .store
-                .uncount_guarded_send(&guard.watched.subject, spent.at, None)
-                .await
-        {
-            tracing::warn!(error = %error, "an undelivered send stayed in the guard's counts");
+    /// Adds a message's segments past the first to the spend counters its send's
+    /// estimate went to, beside its delivery; returns what each counter was given.
+    pub(crate) async fn add_segments(&self, spent: &Spent, segments: u32) -> Micros {
+        let Some(spend) = spent.spend.as_ref().filter(|_| segments > 1) else {
+            return 0;
+        };
+        let extra = spend.per_segment.saturating_mul(u64::from(segments - 1));
+        let added = join_all(
+            spend
+                .totals
+                .iter()
+                .map(|(counter, _)| self.store.add_spend(counter, extra)),
+        )
+        .await;
+        for error in added.into_iter().filter_map(Result::err) {
+            tracing::warn!(error = %error, "a message's further segments were not counted");
+        }
+        extra
+    }
+
+    /// Takes a send out of the conversion guard's counts and out of the spend (with the
+    /// `extra` its further segments added), keeping every budget it spent: its delivery
+    /// failed, and a provider's outage is no sign of pumping and costs nothing.
+    pub(crate) async fn uncount_undelivered(&self, spent: &Spent, extra: Micros) {
+        let guard = async {
+            if let Some(guard) = &spent.guard
+                && let Err(error) = self
+                    .store
+                    .uncount_guarded_send(&guard.watched.subject, spent.at, None)
+                    .await
+            {
+                tracing::warn!(error = %error, "an undelivered send stayed in the guard's counts");
+            }
+        };
+        tokio::join!(guard, self.take_back_spend(spent, extra));
+    }
+
+    /// Takes back from the spend counters what a send's estimate (and `extra`) added.
+    async fn take_back_spend(&self, spent: &Spent, extra: Micros) {
+        let Some(spend) = &spent.spend else {
+            return;
+        };
+        let amount = spend.per_segment.saturating_add(extra);
+        let taken = join_all(
+            spend
+                .totals
+                .iter()
+                .map(|(counter, _)| self.store.take_back_spend(counter, amount)),
+        )
+        .await;
+        for error in taken.into_iter().filter_map(Result::err) {
+            tracing::warn!(error = %error, "a send's estimated spend was not taken back");
         }
     }
 
@@ -211,7 +286,7 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
                 .uncount_guarded_send(&guard.watched.subject, spent.at, block)
                 .await
         };
-        let (slides, counters, guard) = tokio::join!(slides, counters, guard);
+        let (slides, counters, guard, ()) = tokio::join!(slides, counters, guard, self.take_back_spend(spent, 0));
         for error in slides
             .into_iter()
             .chain(counters)
@@ -221,7 +296,10 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             tracing::warn!(error = %error, "a refused send's budget was not given back");
         }
     }
+}
 
+/// The failed claims' rules: a verify's too, so they need only the budgets.
+impl<S: QuotaStore> Otp<S> {
     /// The budget of a source address: sends an hour from callers no client vouches for.
     /// An IPv6 caller is its /64: one subscriber's network, where any one of its 2^64
     /// addresses is the caller's to pick.
@@ -299,13 +377,32 @@ impl<S: QuotaStore + ConversionStore> Otp<S> {
             Err(error) => tracing::warn!(error = %error, "a failed claim's address budget was not spent"),
         }
     }
+}
 
-    /// Whether the spent budgets admit the request, under the client's own limits, and
-    /// then the conversion guard (whose every refusal, enforced or not, is logged and
-    /// counted here, once).
+impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
+    /// Whether the spent budgets admit the request, under the client's own limits, then
+    /// the spend cap, then the conversion guard (whose every refusal, enforced or not, is
+    /// logged and counted here, once).
     pub(crate) fn verdict(&self, spent: &Spent, limits: &ClientLimits) -> Result<(), Refused> {
         self.budgets_verdict(spent, limits)
             .map_err(|error| Refused { error, by_guard: false })?;
+        if let Some(spend) = &spent.spend
+            && let Err((cap, retry_after)) =
+                crate::spend::decide(spend.totals.iter().map(|(counter, total)| (counter, *total)), spent.at)
+        {
+            let counter = spend.totals.iter().find(|(counter, _)| counter.cap == cap);
+            tracing::warn!(
+                cap = cap.name(),
+                counter = counter.map_or("", |(counter, _)| counter.key.as_str()),
+                retry_after,
+                "spend cap reached: send refused"
+            );
+            self.telemetry.spend_refused(cap);
+            return Err(Refused {
+                error: OtpError::SpendCapped { retry_after },
+                by_guard: false,
+            });
+        }
         let Some(GuardCount {
             watched,
             verdict: Verdict::Refuse { reason, until, .. },

@@ -65,6 +65,7 @@ fn rig(client: &str) -> Rig {
         keys: CodeKeys::parse("0123456789abcdef0123456789abcdef").expect("a key"),
         numbers: Default::default(),
         guard: Default::default(),
+        spend: Default::default(),
         allow_test_destinations: false,
         telemetry: Telemetry { metrics: false },
         clock: clock.clone() as Arc<dyn Clock>,
@@ -94,6 +95,16 @@ impl Rig {
     }
 
     async fn send_to(&self, to: &Destination) -> Result<Sent, OtpError> {
+        self.send_by(to, &self.outbox, |code| code.reveal().to_owned()).await
+    }
+
+    /// A send to `to` through `delivery`, its message's text `text` makes of the code.
+    async fn send_by<D: Delivery>(
+        &self,
+        to: &Destination,
+        delivery: &D,
+        text: impl Fn(&Code) -> String,
+    ) -> Result<Sent, OtpError> {
         let order = SendOrder {
             scope: self.scope.clone(),
             destination: to.clone(),
@@ -109,7 +120,7 @@ impl Rig {
         };
         let compose = |_: &(), code: &Code, _: &Profile| Message {
             subject: String::new(),
-            text: code.reveal().to_owned(),
+            text: text(code),
             html: None,
             sender: None,
             whatsapp: None,
@@ -117,7 +128,7 @@ impl Rig {
         let reads = async { Ok::<_, OtpError>(()) };
         let (_, sent) = self
             .otp
-            .deliver(order, reads, |_| Ok(dispatch), &self.outbox, compose)
+            .deliver(order, reads, |_| Ok(dispatch), delivery, compose)
             .await?;
         Ok(sent)
     }
@@ -426,4 +437,117 @@ async fn a_right_code_submitted_at_once_many_times_counts_one_verified_send() {
         .await
         .expect("counted");
     assert_eq!(traffic.hour.verified, 1, "{traffic:?}");
+}
+
+/// The spend cap's rig: a client of a deployment whose month allows `monthly_usd` at the
+/// default price of 5 cents a segment, each country `hourly_percent` of it an hour.
+fn capped(monthly_usd: u64, hourly_percent: u8) -> Rig {
+    let mut rig = rig("spender");
+    rig.otp.spend.monthly_usd = monthly_usd;
+    rig.otp.spend.country_hourly_percent = hourly_percent;
+    rig
+}
+
+/// Sends to `count` numbers of the prefix from the `from`-th on: how many went out, and
+/// the refusals.
+async fn sends_to_many(rig: &Rig, from: u32, count: u32) -> (u32, Vec<OtpError>) {
+    let mut sent = 0;
+    let mut refusals = Vec::new();
+    for n in from..from + count {
+        match rig.send_to(&in_prefix(n)).await {
+            Ok(_) => sent += 1,
+            Err(error) => refusals.push(error),
+        }
+    }
+    (sent, refusals)
+}
+
+/// A delivery that the provider refuses.
+struct Refusing;
+
+impl Delivery for Refusing {
+    async fn deliver(&self, _: &Destination, _: &Message) -> Result<Channel, DeliveryError> {
+        Err(DeliveryError::Failed {
+            outage: crate::ports::Outage::Failed,
+            detail: "refused".to_owned(),
+        })
+    }
+}
+
+/// Seconds from the rig's clock to the next UTC month.
+fn to_next_month(rig: &Rig) -> u64 {
+    let now = rig.clock.now();
+    (crate::spend::month_of(now).1 - now) as u64
+}
+
+#[tokio::test]
+async fn sends_stop_at_the_monthly_cap_until_the_month_turns() {
+    // $1 a month at 5 cents: 20 sends, in 8 shards of 2 (a third would pass a shard's share).
+    let rig = capped(1, 100);
+    let (sent, refusals) = sends_to_many(&rig, 0, 40).await;
+    assert!((8..=16).contains(&sent), "{sent} sent");
+    assert_eq!(
+        rig.outbox.0.lock().unwrap().len(),
+        sent as usize,
+        "only what was admitted went out"
+    );
+    let month_end = to_next_month(&rig);
+    assert!(
+        refusals
+            .iter()
+            .all(|error| matches!(error, OtpError::SpendCapped { retry_after } if *retry_after == month_end)),
+        "{refusals:?}"
+    );
+    rig.clock.advance(month_end as i64);
+    rig.send_to(&in_prefix(100)).await.expect("a new month, a new cap");
+}
+
+#[tokio::test]
+async fn a_country_is_held_for_the_hour_and_the_others_go_on() {
+    // $100 a month, 1% of it ($1) for a country's hour: at most 16 sends there.
+    let rig = capped(100, 1);
+    let (sent, refusals) = sends_to_many(&rig, 0, 40).await;
+    assert!((8..=16).contains(&sent), "{sent} sent");
+    let to_next_hour = 3_600 - rig.clock.now().rem_euclid(3_600) as u64;
+    assert!(
+        refusals
+            .iter()
+            .all(|error| matches!(error, OtpError::SpendCapped { retry_after } if *retry_after == to_next_hour)),
+        "{refusals:?}"
+    );
+    rig.send_to(&Destination::e164("+447911123456").expect("valid"))
+        .await
+        .expect("another country's hour");
+    rig.clock.advance(to_next_hour as i64);
+    rig.send_to(&in_prefix(100)).await.expect("a new hour");
+}
+
+#[tokio::test]
+async fn refused_and_undelivered_sends_give_their_spend_back() {
+    let rig = capped(1, 100);
+    for n in 0..40 {
+        let failed = rig
+            .send_by(&in_prefix(n), &Refusing, |code| code.reveal().to_owned())
+            .await;
+        assert!(matches!(failed, Err(OtpError::Unavailable { .. })), "{failed:?}");
+    }
+    // The cooldown refuses each number's second send at once.
+    rig.send_to(&in_prefix(0)).await.expect_err("within the cooldown");
+    rig.clock.advance(30);
+    let (sent, _) = sends_to_many(&rig, 0, 40).await;
+    assert!(sent >= 8, "only {sent} sent: the failed sends kept their spend");
+}
+
+#[tokio::test]
+async fn a_long_message_costs_each_of_its_segments() {
+    // Two segments (161 characters) cost 10 cents: one send per shard of 12.5 cents.
+    let rig = capped(1, 100);
+    let mut sent = 0;
+    for n in 0..40 {
+        let long = |code: &Code| format!("{}{}", code.reveal(), "x".repeat(155));
+        if rig.send_by(&in_prefix(n), &rig.outbox, long).await.is_ok() {
+            sent += 1;
+        }
+    }
+    assert!((1..=8).contains(&sent), "{sent} sent");
 }

@@ -27,6 +27,7 @@ use crate::guard::GuardSettings;
 use crate::number_rules::NumberRules;
 use crate::policy::Policy;
 use crate::quota::Exceeded;
+use crate::spend::SpendSettings;
 use crate::telemetry::Telemetry;
 
 pub use crate::tenant::Requester;
@@ -43,6 +44,8 @@ pub struct Otp<S> {
     pub numbers: NumberRules,
     /// The conversion guard against SMS pumping.
     pub guard: GuardSettings,
+    /// The caps on what SMS and WhatsApp codes are estimated to cost.
+    pub spend: SpendSettings,
     /// Whether this deployment's operator allows test destinations (off by default).
     pub allow_test_destinations: bool,
     pub telemetry: Telemetry,

@@ -12,7 +12,7 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
 use crate::ports::{
-    ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore,
+    ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore, SpendStore,
 };
 use crate::scope::Scope;
 use crate::telemetry::{Origin, SendOutcome, Status};
@@ -118,7 +118,7 @@ fn retry_after_of(error: crate::ports::StoreError) -> u64 {
 /// that makes a delivered code live (a verify used or spent it meanwhile).
 const LIVE_TRIES: usize = 2;
 
-impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry> Otp<S> {
     /// A send, whole: its first round trip (every budget spent and the challenge read, at
     /// once with the dialect's `reads`), then what `plan` decides from those reads: a
     /// code delivered (the message `compose` writes from the plan's `message`), a send
@@ -355,15 +355,25 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry> Otp<S> {
                 // Counted under the channel it was meant for, until one took it.
                 let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();
-                // What the guard's item keeps that no longer counts goes meanwhile.
-                let (delivered, ()) = tokio::join!(delivery.deliver(&destination, &message), self.forget_stale(&spent));
+                // A WhatsApp message is priced as one segment, an SMS by its text's.
+                let segments = match message.whatsapp {
+                    Some(_) => 1,
+                    None => crate::spend::segments(&message.text),
+                };
+                // Meanwhile: what the guard's item keeps that no longer counts goes, and
+                // the spend counts the message's further segments.
+                let (delivered, (), extra) = tokio::join!(
+                    delivery.deliver(&destination, &message),
+                    self.forget_stale(&spent),
+                    self.add_segments(&spent, segments)
+                );
                 self.telemetry.delivery_latency(origin, started.elapsed());
                 let channel = match delivered {
                     Ok(channel) => channel,
                     Err(error) => {
                         tracing::error!(destination = %destination, error = %error, "delivery failed; no code made verifiable");
                         self.telemetry.send(origin, SendOutcome::Failed);
-                        self.uncount_undelivered(&spent).await;
+                        self.uncount_undelivered(&spent, extra).await;
                         let open = challenge
                             .as_ref()
                             .filter(|c| c.is_open(at, self.policy.attempts_per_challenge));

@@ -172,6 +172,8 @@ pub(super) const GUARD_HOUR_SENT_PREFIX: &str = "hs";
 pub(super) const GUARD_HOUR_VERIFIED_PREFIX: &str = "hv";
 pub(super) const BLOCKED_UNTIL: &str = "blocked_until";
 pub(super) const BLOCKS: &str = "blocks";
+/// A spend counter's total, in millionths of a US dollar (`SPEND#...`).
+pub(super) const SPENT: &str = "spent";
 /// A sliding budget's admissions, newest first: `n0`, `n1`, ... (`SLIDE#...`).
 pub(super) const SLOT_PREFIX: &str = "n";
 

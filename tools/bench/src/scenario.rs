@@ -118,6 +118,7 @@ where
     S: otp_shared::ports::ChallengeStore
         + otp_shared::ports::QuotaStore
         + ConversionStore
+        + otp_shared::ports::SpendStore
         + otp_shared::ports::ClientRegistry,
 {
     let mut prepared = Vec::with_capacity(count);

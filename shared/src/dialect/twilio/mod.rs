@@ -28,7 +28,7 @@ use crate::http::json_response;
 use crate::policy::Profile;
 use crate::ports::{
     ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, OtpConfig,
-    Permission, QuotaStore, UserDirectory,
+    Permission, QuotaStore, SpendStore, UserDirectory,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
@@ -94,7 +94,7 @@ async fn answer<S, D>(
 /// is pending re-sends on the same sid, as Twilio does; 201 with the verification.
 pub async fn create<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let Some(Route::Create { service }) = route(&request) else {

@@ -80,6 +80,11 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             StatusCode::FORBIDDEN,
             "Verification delivery attempt blocked: too many sends to this number range".to_owned(),
         ),
+        OtpError::SpendCapped { .. } => (
+            20429,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Verification delivery attempt blocked: the deployment's SMS spend cap is reached".to_owned(),
+        ),
         OtpError::Unavailable { .. } => (
             20503,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +111,7 @@ pub fn render_error(failure: &OtpError, operation: Operation) -> Response<Body> 
         OtpError::TooMany { retry_after }
         | OtpError::Spent { retry_after }
         | OtpError::RangeBlocked { retry_after }
+        | OtpError::SpendCapped { retry_after }
         | OtpError::Unavailable { retry_after } => Some(*retry_after),
         _ => None,
     };
