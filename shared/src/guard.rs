@@ -342,11 +342,56 @@ pub fn decide(thresholds: Thresholds, traffic: &PrefixTraffic, now: UnixSeconds)
     }
 }
 
+/// Why a prefix's cool-off runs, as far as its counts still tell at `now`: the day's or
+/// the hour's unverified sends at their allowance (the refused send was taken back, so
+/// they stand at it), or, once the hour has turned, only the cool-off.
+pub fn explain(thresholds: Thresholds, traffic: &PrefixTraffic, now: UnixSeconds) -> GuardReason {
+    let verified = verified_in_window(traffic, now);
+    let today = traffic.days.get(&now.div_euclid(DAY)).copied().unwrap_or_default();
+    if today.unverified() >= thresholds.per_day(verified) {
+        GuardReason::Day
+    } else if traffic.hour.unverified() >= thresholds.per_hour(verified) {
+        GuardReason::Hour
+    } else {
+        GuardReason::CoolingOff
+    }
+}
+
+/// A guard subject (`<tenant key>:<prefix>`) as its tenant's key and its prefix.
+pub fn split_subject(subject: &str) -> Option<(&str, String)> {
+    let (tenant, prefix) = subject.rsplit_once(':')?;
+    Some((tenant, crate::scope::unescape(prefix)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const NOW: UnixSeconds = 20_000 * DAY + 10 * HOUR;
+
+    #[test]
+    fn a_cool_off_is_explained_by_the_counts_that_still_stand_at_their_allowance() {
+        let unverified = |sent| Tally { sent, verified: 0 };
+        let thresholds = Thresholds::default();
+        assert_eq!(
+            explain(thresholds, &traffic(unverified(20), unverified(2), 0), NOW),
+            GuardReason::Day
+        );
+        assert_eq!(
+            explain(thresholds, &traffic(unverified(4), unverified(4), 0), NOW),
+            GuardReason::Hour
+        );
+        assert_eq!(
+            explain(thresholds, &traffic(unverified(4), unverified(0), 0), NOW),
+            GuardReason::CoolingOff
+        );
+        let tenant = Tenant::Client("a:b".to_owned());
+        let subject = tenant.subject("+44 7911");
+        assert_eq!(
+            split_subject(&subject),
+            Some((tenant.key().as_str(), "+44 7911".to_owned()))
+        );
+    }
 
     fn traffic(today: Tally, hour: Tally, verified_before: u64) -> PrefixTraffic {
         let day = NOW / DAY;

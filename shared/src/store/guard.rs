@@ -96,6 +96,19 @@ fn expiry(now: UnixSeconds) -> UnixSeconds {
     now + (WINDOW_DAYS + 1) * DAY
 }
 
+impl DynamoStore {
+    /// Every tenant's prefix whose cool-off runs at `now`, by the guard's subject, with
+    /// its traffic. Scans the table: an operator's command, never a request's path.
+    pub async fn guard_blocks(&self, now: UnixSeconds) -> Result<Vec<(String, PrefixTraffic)>, StoreError> {
+        let items = self.scan_prefix("GUARD#").await?;
+        Ok(items
+            .into_iter()
+            .map(|(subject, item)| (subject, traffic_of(&item, now)))
+            .filter(|(_, traffic)| traffic.blocked_until.is_some_and(|until| until > now))
+            .collect())
+    }
+}
+
 impl ConversionStore for DynamoStore {
     async fn count_guarded_send(&self, subject: &str, now: UnixSeconds) -> Result<PrefixTraffic, StoreError> {
         let (day, hour) = (now.div_euclid(DAY), now.div_euclid(HOUR));

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 mod clients;
 mod configs;
+mod guard;
 mod test_destinations;
 mod users;
 
@@ -73,6 +74,16 @@ pub enum Command {
     /// message, where the deployment allows them (`AllowTestDestinations`).
     #[command(subcommand)]
     TestDestination(TestDestinationCommand),
+    /// The conversion guard against SMS pumping (docs/security.md).
+    #[command(subcommand)]
+    Guard(GuardCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// The number prefixes whose sends the guard holds now, per tenant: until when, how
+    /// many cool-offs in a row, and the counts that explain it against their allowance.
+    Status,
 }
 
 /// A client's own limit: a number, or `default` for the deployment's.
@@ -489,6 +500,7 @@ pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
         Command::Config(command) => configs::run(command, admin).await,
         Command::User(command) => users::run(command, admin).await,
         Command::TestDestination(command) => test_destinations::run(command, admin).await,
+        Command::Guard(command) => guard::run(command, admin).await,
     }
 }
 
