@@ -204,6 +204,8 @@ pub struct SpendCounter {
 /// What one send is estimated to cost, and the counters it adds to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpendOrder {
+    /// The number's country (ISO 3166 alpha-2; `ZZ` where it has none).
+    pub region: String,
     /// One segment to the number's country: all the first round trip knows. A longer
     /// message adds its further segments as it goes out.
     pub per_segment: Micros,
@@ -264,6 +266,7 @@ impl SpendSettings {
             ),
         ];
         Some(SpendOrder {
+            region: region.clone(),
             per_segment: self.prices.per_segment(Some(&region)),
             counters,
         })

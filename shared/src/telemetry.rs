@@ -191,6 +191,23 @@ impl Telemetry {
         }
     }
 
+    /// A message to a phone that went out (SMS or WhatsApp), by its number's country, and
+    /// what it is estimated to cost (`spend.rs`), in millionths of a US dollar: a counter
+    /// adds whole numbers. With [`Self::phone_verified`], conversion by country.
+    pub fn phone_sent(&self, country: &str, estimate: crate::spend::Micros) {
+        if self.metrics {
+            metrics::counter!("PhoneSends", "Country" => country.to_owned()).increment(1);
+            metrics::counter!("EstimatedSpendMicroUsd").increment(estimate);
+        }
+    }
+
+    /// A code sent to a phone that was verified, by its number's country.
+    pub fn phone_verified(&self, country: &str) {
+        if self.metrics {
+            metrics::counter!("PhoneVerifications", "Country" => country.to_owned()).increment(1);
+        }
+    }
+
     /// A send the spend cap refused, by the cap it reached.
     pub fn spend_refused(&self, cap: crate::spend::Cap) {
         if self.metrics {

@@ -161,6 +161,11 @@ async fn every_transition_is_one_event_and_every_outcome_is_counted() {
         (verifications("max_attempts_reached"), 1.0),
         (verifications("no_challenge"), 1.0),
         (verifications("approved"), 1.0),
+        // By country, for conversion: three messages went out, one was verified.
+        (key("PhoneSends", &[("Country", "IN")]), 3.0),
+        (key("PhoneVerifications", &[("Country", "IN")]), 1.0),
+        // Each one segment at the default 5 cents.
+        (key("EstimatedSpendMicroUsd", &[]), 150_000.0),
     ]
     .into_iter()
     .collect();

@@ -59,6 +59,8 @@ struct GuardCount {
 /// What a send's estimate added to the spend cap's counters.
 #[derive(Debug)]
 struct SpendCount {
+    /// The number's country.
+    region: String,
     /// The estimate: one segment to the number's country.
     per_segment: Micros,
     /// The counters it was added to, each with its total once added.
@@ -132,7 +134,7 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
 
         let order = self.spend.order(tenant, destination, at, rand::rng().random::<u32>());
         let per_segment = order.as_ref().map_or(0, |order| order.per_segment);
-        let counters_of_spend = order.map(|order| order.counters).unwrap_or_default();
+        let (region, counters_of_spend) = order.map(|order| (order.region, order.counters)).unwrap_or_default();
 
         let takes = join_all(sliding.iter().map(|charge| Box::pin(self.store.take(charge, at))));
         let counts = join_all(
@@ -165,7 +167,11 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
                     Err(error) => spent.failure = Some(error),
                 }
             }
-            spent.spend = Some(SpendCount { per_segment, totals });
+            spent.spend = Some(SpendCount {
+                region,
+                per_segment,
+                totals,
+            });
         }
         match (watched, guard_result) {
             (Some(watched), Some(Ok(traffic))) => {
@@ -227,6 +233,15 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
             tracing::warn!(error = %error, "a message's further segments were not counted");
         }
         extra
+    }
+
+    /// Counts a delivered phone message by its country, with its estimate (the first
+    /// segment's and the `extra` ones').
+    pub(crate) fn count_phone_sent(&self, spent: &Spent, extra: Micros) {
+        if let Some(spend) = &spent.spend {
+            self.telemetry
+                .phone_sent(&spend.region, spend.per_segment.saturating_add(extra));
+        }
     }
 
     /// Takes a send out of the conversion guard's counts and out of the spend (with the

@@ -382,6 +382,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
                         return Err(after_cooldown(error.retry_after()));
                     }
                 };
+                self.count_phone_sent(&spent, extra);
                 (Sealing::Fresh(code), SendOutcome::Sent, origin.by(Some(channel)))
             }
         };

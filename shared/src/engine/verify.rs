@@ -361,6 +361,11 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
             "code verified"
         );
         self.telemetry.verify(origin, VerifyOutcome::Approved);
+        if self.telemetry.metrics
+            && let Some(country) = attempt.destination.region()
+        {
+            self.telemetry.phone_verified(&country);
+        }
         self.telemetry
             .status(Status::Approved, origin, Some(&challenge.id), &attempt.destination);
         Ok(Checked::Approved(Verified {
