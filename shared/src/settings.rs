@@ -59,6 +59,33 @@ pub struct BridgekeeperSettings {
 /// per issuer, in one batch.
 pub const MAX_BRIDGEKEEPER_ISSUERS: usize = 10;
 
+/// The spend cap's settings (`OTP_SPEND_*`, `OTP_SMS_PRICES`), apart: `otp-admin` reads
+/// them too, to show the spend against the caps the functions apply.
+pub fn spend_settings(lookup: impl Fn(&str) -> Option<String>) -> Result<SpendSettings, String> {
+    let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let bounded = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, String> {
+        let value = match get(name) {
+            Some(text) => text
+                .parse()
+                .map_err(|_| format!("{name}={text} is not a whole number"))?,
+            None => default,
+        };
+        match range.contains(&value) {
+            true => Ok(value),
+            false => Err(format!("{name}={value} is outside {}..={}", range.start(), range.end())),
+        }
+    };
+    let percent = |name: &str, default: u64| bounded(name, default, PERCENT).map(|value| value as u8);
+    Ok(SpendSettings {
+        prices: Prices::parse(&get("OTP_SMS_PRICES").unwrap_or_default())
+            .map_err(|error| format!("OTP_SMS_PRICES: {error}"))?,
+        monthly_usd: bounded("OTP_SPEND_MONTHLY_USD", DEFAULT_MONTHLY_USD, MONTHLY_USD)?,
+        tenant_percent: percent("OTP_SPEND_TENANT_PERCENT", DEFAULT_TENANT_PERCENT)?,
+        public_percent: percent("OTP_SPEND_PUBLIC_PERCENT", DEFAULT_PUBLIC_PERCENT)?,
+        country_hourly_percent: percent("OTP_SPEND_COUNTRY_HOURLY_PERCENT", DEFAULT_COUNTRY_HOURLY_PERCENT)?,
+    })
+}
+
 /// A comma-separated list, each entry trimmed, empty ones dropped, each once.
 fn list(value: &str) -> Vec<String> {
     let mut entries: Vec<String> = Vec::new();
@@ -194,22 +221,7 @@ impl Settings {
                 .map_err(|error| format!("OTP_GUARD_ALLOW: {error}"))?,
             thresholds: defaults.thresholds,
         };
-        let bounded = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, String> {
-            let value = number(name, default)?;
-            match range.contains(&value) {
-                true => Ok(value),
-                false => Err(format!("{name}={value} is outside {}..={}", range.start(), range.end())),
-            }
-        };
-        let percent = |name: &str, default: u64| bounded(name, default, PERCENT).map(|value| value as u8);
-        let spend = SpendSettings {
-            prices: Prices::parse(&get("OTP_SMS_PRICES").unwrap_or_default())
-                .map_err(|error| format!("OTP_SMS_PRICES: {error}"))?,
-            monthly_usd: bounded("OTP_SPEND_MONTHLY_USD", DEFAULT_MONTHLY_USD, MONTHLY_USD)?,
-            tenant_percent: percent("OTP_SPEND_TENANT_PERCENT", DEFAULT_TENANT_PERCENT)?,
-            public_percent: percent("OTP_SPEND_PUBLIC_PERCENT", DEFAULT_PUBLIC_PERCENT)?,
-            country_hourly_percent: percent("OTP_SPEND_COUNTRY_HOURLY_PERCENT", DEFAULT_COUNTRY_HOURLY_PERCENT)?,
-        };
+        let spend = spend_settings(&lookup)?;
         let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
         if !sms_template.contains("{code}") {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());

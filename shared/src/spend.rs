@@ -233,44 +233,74 @@ impl SpendSettings {
             return None;
         };
         let region = destination.region().unwrap_or_else(|| "ZZ".to_owned());
-        let (month, month_end) = month_of(now);
-        let hour = now.div_euclid(HOUR);
-        let tenant_percent = match tenant {
-            Tenant::Public(_) => self.public_percent,
-            _ => self.tenant_percent,
-        };
-        let per_shard = |percent: u8| self.share(percent) / u64::from(SHARDS);
-        let shard = shard % SHARDS;
-        let counter = |cap: Cap, window: &str, limit: Micros, window_end: UnixSeconds, tail: &str| SpendCounter {
-            cap,
-            key: format!("{}#{window}#{shard}{tail}", cap.name()),
-            limit,
-            window_end,
-            expires: window_end + KEPT_AFTER,
-        };
-        let counters = vec![
-            counter(Cap::Deployment, &month, per_shard(100), month_end, ""),
-            counter(
-                Cap::Tenant,
-                &month,
-                per_shard(tenant_percent),
-                month_end,
-                &format!("#{}", tenant.key()),
-            ),
-            counter(
-                Cap::CountryHour,
-                &format!("{region}#{hour}"),
-                per_shard(self.country_hourly_percent),
-                (hour + 1) * HOUR,
-                "",
-            ),
-        ];
+        let tenant_key = tenant.key();
+        let public = matches!(tenant, Tenant::Public(_));
+        let counters = [
+            Counted::Deployment,
+            Counted::Tenant {
+                key: &tenant_key,
+                public,
+            },
+            Counted::CountryHour(&region),
+        ]
+        .iter()
+        .map(|counted| self.counter(counted, now, shard))
+        .collect();
         Some(SpendOrder {
-            region: region.clone(),
             per_segment: self.prices.per_segment(Some(&region)),
+            region,
             counters,
         })
     }
+
+    /// The whole cap of what `counted` counts, in millionths of a dollar.
+    pub fn cap(&self, counted: &Counted) -> Micros {
+        self.share(match counted {
+            Counted::Deployment => 100,
+            Counted::Tenant { public: true, .. } => self.public_percent,
+            Counted::Tenant { public: false, .. } => self.tenant_percent,
+            Counted::CountryHour(_) => self.country_hourly_percent,
+        })
+    }
+
+    /// One shard (taken below [`SHARDS`]) of the counter of `counted`'s window at `now`.
+    pub fn counter(&self, counted: &Counted, now: UnixSeconds, shard: u32) -> SpendCounter {
+        let shard = shard % SHARDS;
+        let (month, month_end) = month_of(now);
+        let hour = now.div_euclid(HOUR);
+        let (cap, key, window_end) = match counted {
+            Counted::Deployment => (Cap::Deployment, format!("deployment#{month}#{shard}"), month_end),
+            Counted::Tenant { key, .. } => (Cap::Tenant, format!("tenant#{month}#{shard}#{key}"), month_end),
+            Counted::CountryHour(region) => (
+                Cap::CountryHour,
+                format!("country-hour#{region}#{hour}#{shard}"),
+                (hour + 1) * HOUR,
+            ),
+        };
+        SpendCounter {
+            cap,
+            key,
+            limit: self.cap(counted) / u64::from(SHARDS),
+            window_end,
+            expires: window_end + KEPT_AFTER,
+        }
+    }
+
+    /// Every shard of the counter of `counted`'s window at `now`: what the operator reads.
+    pub fn shards(&self, counted: &Counted, now: UnixSeconds) -> Vec<SpendCounter> {
+        (0..SHARDS).map(|shard| self.counter(counted, now, shard)).collect()
+    }
+}
+
+/// What one spend counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted<'a> {
+    /// The deployment's month.
+    Deployment,
+    /// A tenant's month, by its key (`client:<id>`); a public tenant has a share of its own.
+    Tenant { key: &'a str, public: bool },
+    /// A country's hour (ISO 3166 alpha-2), across the deployment.
+    CountryHour(&'a str),
 }
 
 /// The verdict on a send whose counters came to these totals (each once its estimate was

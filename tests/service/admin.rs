@@ -27,6 +27,8 @@ async fn admin() -> (Admin, aws_sdk_dynamodb::Client) {
         ses: aws_sdk_sesv2::Client::new(&sdk),
         email_from: Some("admin-test@example.com".into()),
         code_keys: Some(otp_shared::code::CodeKeys::parse(otp_tests::HMAC_KEYS).expect("test key")),
+        spend: Default::default(),
+        clock: std::sync::Arc::new(otp_shared::clock::SystemClock),
     };
     (admin, client)
 }

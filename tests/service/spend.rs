@@ -6,7 +6,7 @@
 use otp_shared::clock::Clock;
 use otp_shared::ports::Channel;
 use otp_tests::{Deployment, sms_to};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::bridgekeeper::{SEND, request};
 use crate::twilio::{Service, twilio_error, without_message};
@@ -81,6 +81,35 @@ async fn anonymous_sends_stop_at_the_public_share_and_every_send_at_the_month_ca
         .filter(|line| line.contains("spend cap reached: send refused"))
         .count();
     assert!(logged > public_refusals.len(), "each refusal is logged: {logged}");
+
+    // What the operator reads: the month against the cap, the public's share, the
+    // country's hour; each at most its cap, and every send counted.
+    let public = "public:bridgekeeper";
+    let client = format!("client:{}", service.client.id);
+    let status = deployment
+        .admin(&[
+            "spend",
+            "status",
+            "--tenant",
+            public,
+            "--tenant",
+            &client,
+            "--country",
+            "in",
+        ])
+        .await
+        .expect("spend status");
+    let sent = f64::from(public_sent + client_sent);
+    let usd = |value: &Value| value.as_f64().expect("dollars");
+    assert!((usd(&status["spent_usd"]) - sent * 0.05).abs() < 1e-9, "{status}");
+    assert_eq!(usd(&status["cap_usd"]), 1.0);
+    assert_eq!(status["tenants"][0]["tenant"], public);
+    assert!((usd(&status["tenants"][0]["spent_usd"]) - f64::from(public_sent) * 0.05).abs() < 1e-9);
+    assert_eq!(usd(&status["tenants"][0]["cap_usd"]), 0.5);
+    assert!((usd(&status["tenants"][1]["spent_usd"]) - f64::from(client_sent) * 0.05).abs() < 1e-9);
+    assert_eq!(status["countries"][0]["country"], "IN");
+    assert!((usd(&status["countries"][0]["spent_usd"]) - sent * 0.05).abs() < 1e-9);
+    assert_eq!(status["month"], otp_shared::spend::month_of(now).0);
 
     // A new month, a new cap.
     deployment.clock.advance(to_next_month.parse::<i64>().expect("seconds"));

@@ -502,6 +502,8 @@ impl Deployment {
             ses: aws_sdk_sesv2::Client::new(&sdk),
             email_from: None,
             code_keys: Some(otp_shared::code::CodeKeys::parse(HMAC_KEYS).expect("the test keys")),
+            spend: self.sender.otp.spend.clone(),
+            clock: self.clock.clone(),
         }
     }
 

@@ -15,6 +15,17 @@ fn spend_pk(counter: &SpendCounter) -> String {
     format!("SPEND#{}", counter.key)
 }
 
+impl DynamoStore {
+    /// What each of `counters` holds (nothing counted: zero), read at once.
+    pub async fn spend_totals(&self, counters: &[SpendCounter]) -> Result<Vec<Micros>, StoreError> {
+        let items = futures_util::future::join_all(counters.iter().map(|counter| self.get(spend_pk(counter)))).await;
+        items
+            .into_iter()
+            .map(|item| Ok(item?.as_ref().and_then(|item| get_n(item, SPENT)).unwrap_or(0)))
+            .collect()
+    }
+}
+
 impl SpendStore for DynamoStore {
     async fn add_spend(&self, counter: &SpendCounter, amount: Micros) -> Result<Micros, StoreError> {
         let output = self

@@ -33,6 +33,8 @@ pub async fn provision(sdk: &aws_config::SdkConfig, store: &DynamoStore, setting
         ses: aws_sdk_sesv2::Client::new(sdk),
         email_from: settings.email_from.clone(),
         code_keys: Some(settings.keys.clone()),
+        spend: settings.spend.clone(),
+        clock: std::sync::Arc::new(otp_shared::clock::SystemClock),
     };
     admin(&["init"], &tools).await?;
     // The demo calls every product's API, so it is granted every permission, by name: the

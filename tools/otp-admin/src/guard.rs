@@ -1,6 +1,5 @@
 //! `otp-admin guard status`: where the conversion guard holds sends now, and why.
 
-use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::guard::{DAY, Tally, Thresholds, explain, split_subject, verified_in_window};
 use otp_shared::http::rfc3339;
 use serde_json::{Value, json};
@@ -10,7 +9,7 @@ use crate::{Admin, GuardCommand};
 pub(crate) async fn run(command: GuardCommand, admin: &Admin) -> Result<Value, String> {
     match command {
         GuardCommand::Status => {
-            let now = SystemClock.now();
+            let now = admin.clock.now();
             let mut blocks = admin.store.guard_blocks(now).await.map_err(|e| e.to_string())?;
             blocks.sort_by(|a, b| a.0.cmp(&b.0));
             // The thresholds are the product's, the same in every deployment.

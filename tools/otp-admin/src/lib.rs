@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 mod clients;
 mod configs;
 mod guard;
+mod spend;
 mod test_destinations;
 mod users;
 
@@ -77,6 +78,44 @@ pub enum Command {
     /// The conversion guard against SMS pumping (docs/security.md).
     #[command(subcommand)]
     Guard(GuardCommand),
+    /// The spend cap: estimated SMS and WhatsApp spend against its caps (docs/security.md).
+    #[command(subcommand)]
+    Spend(SpendCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpendCommand {
+    /// This month's estimated spend against the deployment's cap, and, for each tenant
+    /// and country named, the tenant's month and the country's current hour. The caps
+    /// are read from the same `OTP_SPEND_*` variables the functions take (their
+    /// defaults when unset): give it the stack's values.
+    Status {
+        /// A tenant as logs name it: `client:<id>`, `public:bridgekeeper`, `issuer:...`.
+        #[arg(long = "tenant", value_parser = tenant_arg)]
+        tenants: Vec<String>,
+        /// A country, ISO 3166 alpha-2 (`IN`).
+        #[arg(long = "country", value_parser = country_arg)]
+        countries: Vec<String>,
+    },
+}
+
+fn tenant_arg(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match ["client:", "issuer:", "public:"]
+        .iter()
+        .any(|kind| text.starts_with(kind))
+    {
+        true => Ok(text.to_owned()),
+        false => Err("a tenant as logs name it: client:<id>, issuer:..., public:<product>".to_owned()),
+    }
+}
+
+fn country_arg(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
+        true => Ok(text.to_ascii_uppercase()),
+        false => Err("an ISO 3166 alpha-2 code, such as IN".to_owned()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -482,6 +521,10 @@ pub struct Admin {
     pub email_from: Option<String>,
     /// The deployment's code keys (`OTP_HMAC_KEYS`), to seal a test destination's code.
     pub code_keys: Option<otp_shared::code::CodeKeys>,
+    /// The deployment's spend caps (`OTP_SPEND_*`), to show the spend against them.
+    pub spend: otp_shared::spend::SpendSettings,
+    /// The time the windowed figures (the guard's hour, the spend's month) are read at.
+    pub clock: std::sync::Arc<dyn otp_shared::clock::Clock>,
 }
 
 /// Parses `args` (the words after `otp-admin`) and runs the command; the answer to
@@ -501,6 +544,7 @@ pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
         Command::User(command) => users::run(command, admin).await,
         Command::TestDestination(command) => test_destinations::run(command, admin).await,
         Command::Guard(command) => guard::run(command, admin).await,
+        Command::Spend(command) => spend::run(command, admin).await,
     }
 }
 

@@ -22,12 +22,21 @@ async fn main() -> ExitCode {
             }
         },
     };
+    let spend = match otp_shared::settings::spend_settings(|name| std::env::var(name).ok()) {
+        Ok(spend) => spend,
+        Err(error) => {
+            eprintln!("{}", serde_json::json!({"error": error}));
+            return ExitCode::from(2);
+        }
+    };
     let sdk = otp_shared::app::sdk_config().await;
     let admin = otp_admin::Admin {
         store: otp_shared::store::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         ses: aws_sdk_sesv2::Client::new(&sdk),
         email_from: std::env::var("EMAIL_FROM").ok().filter(|from| !from.is_empty()),
         code_keys,
+        spend,
+        clock: std::sync::Arc::new(otp_shared::clock::SystemClock),
     };
     match otp_admin::run(cli.command, &admin).await {
         Ok(answer) => {
