@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::clock::UnixSeconds;
+use crate::clock::{UnixSeconds, civil_from_days, days_from_civil};
 use crate::destination::Destination;
 use crate::guard::HOUR;
 use crate::tenant::Tenant;
@@ -315,38 +315,13 @@ pub fn decide<'a>(
     }
 }
 
-/// Days since the epoch as a UTC date (year, month).
-fn civil(days: i64) -> (i64, u32) {
-    // Howard Hinnant's days-to-civil, for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month)
-}
-
-/// A UTC date's days since the epoch (the inverse of [`civil`], on the first of a month).
-fn days_from_civil(year: i64, month: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `now`'s UTC month as `2026-12`, and the first second of the next.
 pub fn month_of(now: UnixSeconds) -> (String, UnixSeconds) {
-    let (year, month) = civil(now.div_euclid(86_400));
+    let (year, month, _) = civil_from_days(now.div_euclid(86_400));
     let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     (
         format!("{year:04}-{month:02}"),
-        days_from_civil(next_year, next_month) * 86_400,
+        days_from_civil(next_year, next_month, 1) * 86_400,
     )
 }
 
