@@ -1,7 +1,7 @@
 //! The default route's answers: what no declared route took, in the shape of the product
 //! whose path it names.
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
@@ -32,10 +32,10 @@ pub fn unrouted<S, D>(app: &App<S, D>, request: &Request) -> Response<Body> {
     let path = request.uri().path();
     let dialect = routes::declared_at(path).find_map(|route| route.operation.dialect());
     let allow = routes::allowed_methods(path);
-    let error = if request.method() == Method::POST {
-        OtpError::NotFound
-    } else {
-        OtpError::MethodNotAllowed
+    // A route of this method at this path reaches `$default` only by a final `/`.
+    let error = match routes::declared(request.method().as_str(), path) {
+        Some(_) => OtpError::NotFound,
+        None => OtpError::MethodNotAllowed,
     };
     let mut response = match dialect {
         Some(Dialect::Kgen) => kgen::render_error(&error),
