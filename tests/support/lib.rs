@@ -598,14 +598,24 @@ impl Deployment {
     /// Every item of the table, as the AWS SDK returns them.
     pub async fn scan(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let sdk = sdk_config(&local_aws().endpoint);
-        aws_sdk_dynamodb::Client::new(&sdk)
-            .scan()
-            .table_name(&self.table)
-            .send()
-            .await
-            .expect("scan")
-            .items
-            .unwrap_or_default()
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        let mut items = Vec::new();
+        let mut start = None;
+        // A scan answers at most 1 MB a page: the load run's table is larger.
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
     }
 
     /// The first item whose key satisfies `wanted`.
