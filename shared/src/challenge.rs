@@ -56,6 +56,9 @@ pub struct Challenge {
     pub settled_at: Option<UnixSeconds>,
     /// The channel its latest code went by (unknown for items written before it was kept).
     pub channel: Option<Channel>,
+    /// The attempt of its latest delivered code (none for a test destination's, or for
+    /// items written before attempts were kept): what a right code marks converted.
+    pub attempt: Option<String>,
 }
 
 impl Challenge {
@@ -180,6 +183,8 @@ pub struct LiveCode {
     pub indexed_by_id: bool,
     /// The channel that took the code.
     pub channel: Channel,
+    /// The attempt that delivered it (none for a test destination's known code).
+    pub attempt: Option<String>,
 }
 
 #[cfg(test)]
@@ -200,6 +205,7 @@ mod tests {
             sent_at: 40,
             settled_at: None,
             channel: None,
+            attempt: None,
         };
         assert!(challenge.is_open(99, 5));
         assert_eq!(challenge.lifecycle(99, 5), Lifecycle::Pending);

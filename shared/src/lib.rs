@@ -5,6 +5,7 @@
 //! dialects that the five functions speak.
 
 // The domain.
+pub mod attempts;
 pub mod callers;
 pub mod challenge;
 pub mod clock;
@@ -56,7 +57,8 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 21] = [
+    const DOMAIN: [&str; 22] = [
+        "attempts",
         "callers",
         "challenge",
         "clock",

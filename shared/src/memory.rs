@@ -46,6 +46,8 @@ struct Items {
     guarded: HashMap<String, (PrefixTraffic, std::collections::BTreeMap<i64, Tally>)>,
     /// The spend cap's counters, by key.
     spend: HashMap<String, crate::spend::Micros>,
+    /// Delivered messages, by id.
+    attempts: HashMap<String, crate::attempts::SendAttempt>,
 }
 
 #[derive(Debug, Default)]
@@ -152,6 +154,7 @@ impl ChallengeStore for MemoryStore {
             challenge.expires_at = live.expires_at;
             challenge.sent_at = live.now;
             challenge.channel = Some(live.channel);
+            challenge.attempt = live.attempt.clone();
             return Ok(true);
         }
         let replaces_what_was_read = match (&live.replaces, items.challenges.get(&key)) {
@@ -185,6 +188,7 @@ impl ChallengeStore for MemoryStore {
                 sent_at: live.now,
                 settled_at: None,
                 channel: Some(live.channel),
+                attempt: live.attempt.clone(),
             },
         );
         Ok(true)
@@ -348,6 +352,56 @@ fn take_back<'a>(
         *count = count.saturating_sub(1);
     }
     Some(traffic)
+}
+
+impl crate::ports::AttemptLog for MemoryStore {
+    async fn record_attempt(&self, attempt: &crate::attempts::SendAttempt) -> Result<(), StoreError> {
+        self.items().attempts.insert(attempt.id.clone(), attempt.clone());
+        Ok(())
+    }
+
+    async fn convert_attempt(&self, id: &str, now: UnixSeconds) -> Result<(), StoreError> {
+        if let Some(attempt) = self.items().attempts.get_mut(id) {
+            attempt.converted = true;
+            attempt.updated_at = now;
+        }
+        Ok(())
+    }
+}
+
+impl crate::ports::AttemptReader for MemoryStore {
+    async fn attempt(&self, tenant: &str, id: &str) -> Result<Option<crate::attempts::SendAttempt>, StoreError> {
+        Ok(self.items().attempts.get(id).filter(|a| a.tenant == tenant).cloned())
+    }
+
+    async fn attempts_page(
+        &self,
+        tenant: &str,
+        filter: &crate::attempts::AttemptFilter,
+        size: usize,
+        from: Option<&crate::attempts::Cursor>,
+    ) -> Result<crate::attempts::AttemptPage, StoreError> {
+        let mut kept: Vec<_> = self
+            .items()
+            .attempts
+            .values()
+            .filter(|a| a.tenant == tenant && filter.matches(a))
+            .cloned()
+            .collect();
+        kept.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        if let Some(cursor) = from {
+            let position = kept.iter().position(|a| a.id == cursor.id).map_or(0, |at| at + 1);
+            kept.drain(..position.min(kept.len()));
+        }
+        let more = kept.len() > size;
+        kept.truncate(size);
+        let next = kept.last().filter(|_| more).map(|last| crate::attempts::Cursor {
+            day: last.created_at.div_euclid(DAY),
+            created_at: last.created_at,
+            id: last.id.clone(),
+        });
+        Ok(crate::attempts::AttemptPage { attempts: kept, next })
+    }
 }
 
 impl crate::ports::SpendStore for MemoryStore {

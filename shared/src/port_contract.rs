@@ -16,7 +16,7 @@ use crate::ports::{
     AttemptCount, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, Consumed, ContactKind, ConversionStore,
     QuotaStore,
 };
-use crate::ports::{Permission, SpendStore, UserDirectory};
+use crate::ports::{AttemptLog, AttemptReader, Permission, SpendStore, UserDirectory};
 use crate::quota::{Counter, CounterCharge, Exceeded, Sliding, SlidingCharge};
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::test_destinations::TestOwner;
@@ -24,7 +24,14 @@ use crate::test_destinations::TestOwner;
 /// Every check, one after another.
 pub async fn check_all<S>(store: &S, run: &str, now: UnixSeconds)
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore
+        + QuotaStore
+        + ConversionStore
+        + SpendStore
+        + AttemptLog
+        + AttemptReader
+        + UserDirectory
+        + ClientRegistry,
 {
     a_challenge_lives_counts_and_is_used_once(store, run, now).await;
     a_dead_challenge_counts_nothing_and_is_replaced_as_read(store, run, now).await;
@@ -32,6 +39,7 @@ where
     counters_count_per_window_and_give_back(store, run, now).await;
     the_guard_counts_days_hours_and_cool_offs(store, run, now).await;
     spend_adds_up_and_takes_back_only_what_it_holds(store, run, now).await;
+    attempts_are_listed_per_tenant_newest_first_and_converted(store, run, now).await;
     a_destination_has_one_owner_per_realm(store, run, now).await;
     a_used_code_links_its_destination_in_the_same_step(store, run, now).await;
     a_client_is_written_once(store, run).await;
@@ -60,6 +68,7 @@ fn live(id: &str, tag: &str, now: UnixSeconds, opens: bool, replaces: Option<&st
         max_attempts: 5,
         indexed_by_id: opens,
         channel: Channel::Sms,
+        attempt: (!tag.is_empty()).then(|| format!("attempt-{tag}")),
     }
 }
 
@@ -110,6 +119,11 @@ pub async fn a_challenge_lives_counts_and_is_used_once<S: ChallengeStore>(store:
         (State::Open, 0, now + 300)
     );
     assert_eq!(loaded.code, Some(sealed("a")));
+    assert_eq!(
+        loaded.attempt.as_deref(),
+        Some("attempt-a"),
+        "the attempt that delivered it"
+    );
 
     // Attempts: counted only on the challenge named, one at a time, up to the ceiling.
     let count = |handle: Handle, max: u32| async move {
@@ -171,6 +185,11 @@ pub async fn a_challenge_lives_counts_and_is_used_once<S: ChallengeStore>(store:
         (3, now + 1, now)
     );
     assert_eq!(refreshed.code, Some(sealed("c")));
+    assert_eq!(
+        refreshed.attempt.as_deref(),
+        Some("attempt-c"),
+        "a refresh's attempt replaces it"
+    );
 
     // Used once: the old code never, the new one once.
     let consume = |tag: &'static str| async move {
@@ -322,6 +341,106 @@ pub async fn counters_count_per_window_and_give_back<S: QuotaStore>(store: &S, r
         .await
         .expect("never below zero");
     assert_eq!(count(window_start + 3_601).await, 1);
+}
+
+pub async fn attempts_are_listed_per_tenant_newest_first_and_converted<S: AttemptLog + AttemptReader>(
+    store: &S,
+    run: &str,
+    now: UnixSeconds,
+) {
+    use crate::attempts::{AttemptFilter, SendAttempt, new_id};
+    let tenant = format!("client:{run}-attempts");
+    let other = format!("client:{run}-other");
+    // Seven attempts over three days, one an hour apart within each, and one of another tenant.
+    let made: Vec<SendAttempt> = (0..7)
+        .map(|n| {
+            let at = now - (n / 3) * 86_400 - (n % 3) * 3_600;
+            SendAttempt {
+                id: new_id(),
+                tenant: tenant.clone(),
+                service: Some("svc".to_owned()),
+                challenge_id: format!("challenge-{n}"),
+                channel: if n == 4 { Channel::Email } else { Channel::Sms },
+                to: if n == 4 {
+                    format!("{run}@example.com")
+                } else {
+                    format!("+4479111234{n:02}")
+                },
+                country: (n != 4).then(|| "GB".to_owned()),
+                created_at: at,
+                updated_at: at,
+                converted: false,
+                price: (n != 4).then_some(50_000),
+            }
+        })
+        .collect();
+    for attempt in &made {
+        store.record_attempt(attempt).await.expect("recorded");
+    }
+    let mut theirs = made[0].clone();
+    theirs.id = new_id();
+    theirs.tenant = other.clone();
+    store.record_attempt(&theirs).await.expect("recorded");
+    store.convert_attempt(&made[1].id, now + 5).await.expect("converted");
+    store
+        .convert_attempt(&new_id(), now)
+        .await
+        .expect("gone: nothing to mark");
+
+    let read = store
+        .attempt(&tenant, &made[1].id)
+        .await
+        .expect("read")
+        .expect("its own");
+    assert_eq!((read.converted, read.updated_at), (true, now + 5));
+    assert_eq!(read.price, Some(50_000));
+    assert_eq!(
+        store.attempt(&tenant, &theirs.id).await.expect("read"),
+        None,
+        "another tenant's"
+    );
+
+    // Pages of three, newest first, across the days, then a filter.
+    let all = AttemptFilter::kept_at(now);
+    let mut listed = Vec::new();
+    let mut from = None;
+    loop {
+        let page = store
+            .attempts_page(&tenant, &all, 3, from.as_ref())
+            .await
+            .expect("a page");
+        assert!(page.attempts.len() <= 3);
+        listed.extend(page.attempts.iter().map(|a| a.id.clone()));
+        match page.next {
+            Some(next) => from = Some(next),
+            None => break,
+        }
+        assert!(listed.len() < 10, "paging ends");
+    }
+    let expected: Vec<String> = made.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(listed, expected);
+    let converted = AttemptFilter {
+        converted: Some(true),
+        ..all.clone()
+    };
+    let page = store
+        .attempts_page(&tenant, &converted, 10, None)
+        .await
+        .expect("a page");
+    assert_eq!(page.attempts.iter().map(|a| &a.id).collect::<Vec<_>>(), [&made[1].id]);
+    let yesterday = AttemptFilter {
+        after: now - 86_400 - 7_200,
+        before: now - 86_400 + 1,
+        channel: Some(Channel::Sms),
+        ..all
+    };
+    let page = store
+        .attempts_page(&tenant, &yesterday, 10, None)
+        .await
+        .expect("a page");
+    let ids: Vec<&String> = page.attempts.iter().map(|a| &a.id).collect();
+    assert_eq!(ids, [&made[3].id, &made[5].id], "made[4] is an email");
+    assert_eq!(page.next, None);
 }
 
 pub async fn spend_adds_up_and_takes_back_only_what_it_holds<S: SpendStore>(store: &S, run: &str, now: UnixSeconds) {

@@ -233,6 +233,39 @@ pub trait SpendStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Where delivered messages are recorded, and marked converted (`attempts.rs`).
+pub trait AttemptLog: Send + Sync {
+    /// Records a delivered message.
+    fn record_attempt(
+        &self,
+        attempt: &crate::attempts::SendAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks an attempt converted at `now` (its code was verified); nothing when it is
+    /// gone (past the days kept).
+    fn convert_attempt(&self, id: &str, now: UnixSeconds) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// How a tenant's attempts are read back: one by id, or a page of a filter's, newest
+/// first, by the index of the tenant's days (never a scan).
+pub trait AttemptReader: Send + Sync {
+    /// The tenant's attempt `id`; none when it is another tenant's or gone.
+    fn attempt(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<crate::attempts::SendAttempt>, StoreError>> + Send;
+
+    /// At most `size` of the tenant's attempts that `filter` keeps, from `from` on.
+    fn attempts_page(
+        &self,
+        tenant: &str,
+        filter: &crate::attempts::AttemptFilter,
+        size: usize,
+        from: Option<&crate::attempts::Cursor>,
+    ) -> impl Future<Output = Result<crate::attempts::AttemptPage, StoreError>> + Send;
+}
+
 /// The two kinds of contact a user has on record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactKind {

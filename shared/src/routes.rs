@@ -52,6 +52,12 @@ pub enum Operation {
     TwilioServices,
     /// Twilio's fetch, update and delete of one service.
     TwilioService,
+    /// Twilio's list of verification attempts.
+    TwilioAttempts,
+    /// Twilio's fetch of one attempt.
+    TwilioAttempt,
+    /// Twilio's summary of attempts: how many converted.
+    TwilioAttemptsSummary,
     /// `$default`: whatever no declared route took (another method, a final `/`, an
     /// unknown path).
     Unrouted,
@@ -81,7 +87,10 @@ impl Operation {
             | Self::TwilioCheck
             | Self::TwilioVerification
             | Self::TwilioServices
-            | Self::TwilioService => Dialect::Twilio,
+            | Self::TwilioService
+            | Self::TwilioAttempts
+            | Self::TwilioAttempt
+            | Self::TwilioAttemptsSummary => Dialect::Twilio,
             Self::Unrouted => return None,
         })
     }
@@ -194,6 +203,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/v2/Services/{ServiceSid}", Verify, TwilioService),
     route("POST", "/v2/Services/{ServiceSid}", Verify, TwilioService),
     route("DELETE", "/v2/Services/{ServiceSid}", Verify, TwilioService),
+    route("GET", "/v2/Attempts", Verify, TwilioAttempts),
+    route("GET", "/v2/Attempts/Summary", Verify, TwilioAttemptsSummary),
+    route("GET", "/v2/Attempts/{Sid}", Verify, TwilioAttempt),
     route("POST", "/otp/{otp_config_uid}/sendOTP", SendOtp, BizmagnetsSend),
     route("POST", "/api/auth/v1/users/send-otp", SendOtp, BridgekeeperSend),
     route("POST", "/v2/Services/{ServiceSid}/Verifications", SendOtp, TwilioCreate),

@@ -209,6 +209,34 @@ def services_created_listed_updated_and_deleted():
 
 
 @flow
+def attempts_listed_and_summarised():
+    """The messages the flows above delivered, as Twilio's Verification Attempts: listed a
+    page at a time (the SDK follows next_page_url), filtered, fetched and summarised."""
+    attempts = client().verify.v2.verification_attempts
+    listed = list(attempts.list(page_size=2))
+    assert len(listed) >= 4, len(listed)
+    assert all(re.fullmatch(r"VL[0-9a-f]{32}", a.sid) for a in listed), [a.sid for a in listed]
+    assert all(a.account_sid == ACCOUNT_SID for a in listed)
+    statuses = {a.conversion_status for a in listed}
+    assert statuses == {"converted", "unconverted"}, statuses
+    newest_first = [a.date_created for a in listed]
+    assert newest_first == sorted(newest_first, reverse=True), newest_first
+    # The first flow's number: its verification was approved.
+    mine = list(attempts.list(channel_data_to=phone(1), status="converted"))
+    assert mine and all(a.channel_data["to"] == phone(1) for a in mine), mine
+    fetched = attempts(mine[0].sid).fetch()
+    assert (fetched.sid, fetched.verification_sid) == (mine[0].sid, mine[0].verification_sid)
+    summary = client().verify.v2.verification_attempts_summary().fetch()
+    assert summary.total_attempts == len(listed), (summary.total_attempts, len(listed))
+    converted = sum(a.conversion_status == "converted" for a in listed)
+    assert (summary.total_converted, summary.total_unconverted) == (converted, len(listed) - converted)
+    rate = round(100 * converted / len(listed), 2)
+    assert float(summary.conversion_rate_percentage) == rate, summary.conversion_rate_percentage
+    only_email = client().verify.v2.verification_attempts_summary().fetch(channel="email")
+    assert 0 < only_email.total_attempts < summary.total_attempts, only_email.total_attempts
+
+
+@flow
 def bad_credentials():
     service = client(auth_token="not-the-token").verify.v2.services(SERVICE_SID)
     refused(lambda: service.verifications.create(to=phone(7), channel="sms"), 20003, 401)

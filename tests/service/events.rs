@@ -88,7 +88,7 @@ fn event_with(name: &str, path: Option<&str>, fields: &[(&str, Value)]) -> lambd
 #[tokio::test]
 async fn every_event_file_has_a_function() {
     let names = event_names();
-    assert_eq!(names.len(), 26);
+    assert_eq!(names.len(), 29);
     for name in &names {
         function_of(name);
         if let Err(mismatch) = otp_tests::openapi::check_request(&event(name)) {

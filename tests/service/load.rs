@@ -4,8 +4,8 @@
 //! allows), then the table and the
 //! delivered messages are checked: no challenge took more attempts than allowed, no code
 //! verified twice, every accepted send delivered exactly one message and every message
-//! belongs to an accepted send, and every budget (the spend cap's too) counts exactly
-//! what it admitted.
+//! belongs to an accepted send and is one attempt (converted when its code was), and
+//! every budget (the spend cap's too) counts exactly what it admitted.
 //! Throughput and latency go to the test report (`scripts/test.sh` prints them).
 
 use std::collections::{BTreeMap, HashMap};
@@ -540,6 +540,23 @@ async fn fifty_callers_and_every_invariant_holds() {
             "{} counters, {} expected; differing: {differing:?}",
             counters.len(),
             expected_counters.len()
+        ));
+    }
+    // Attempts: one per delivered message; converted, one per approved code.
+    let messages: usize = delivered.values().map(Vec::len).sum();
+    let attempts: Vec<_> = items.iter().filter(|item| pk(item).starts_with("ATTEMPT#")).collect();
+    let converted = attempts
+        .iter()
+        .filter(|item| item.get("converted").and_then(|v| v.as_bool().ok()) == Some(&true))
+        .count();
+    let approved = outcomes
+        .iter()
+        .filter(|o| o.kind == Kind::Right && o.status == success(targets[o.target].dialect, Kind::Right))
+        .count();
+    if attempts.len() != messages || converted != approved {
+        violations.push(format!(
+            "{} attempts for {messages} messages; {converted} converted for {approved} approved codes",
+            attempts.len()
         ));
     }
     // The spend: each accepted send to a phone (one segment at the default price, 5

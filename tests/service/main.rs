@@ -2,6 +2,7 @@
 
 mod admin;
 mod attacks;
+mod attempts;
 mod batched_reads;
 mod bizmagnets;
 mod bridgekeeper;

@@ -246,7 +246,7 @@ async fn twilio_flows_and_its_services_resource_stay_inside_their_roles() {
 }
 
 /// Every kind of item the table holds, as its partition key starts (shared/src/store/mod.rs).
-const ITEM_KINDS: [&str; 11] = [
+const ITEM_KINDS: [&str; 12] = [
     "CHALLENGE#",
     "CHALLENGE_ID#",
     "CONFIG#",
@@ -257,16 +257,18 @@ const ITEM_KINDS: [&str; 11] = [
     "COUNT#",
     "GUARD#",
     "SPEND#",
+    "ATTEMPT#",
     "TESTDEST#",
 ];
 
 /// What KGen's sends touch: register and resend are one handler.
-const KGEN_SEND_KINDS: [&str; 8] = [
+const KGEN_SEND_KINDS: [&str; 9] = [
     "CHALLENGE#",
     "SLIDE#",
     "COUNT#",
     "GUARD#",
     "SPEND#",
+    "ATTEMPT#",
     "CLIENT#",
     "CONTACT#",
     "TESTDEST#",
@@ -284,6 +286,7 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
             "CHALLENGE_ID#",
             "SLIDE#",
             "GUARD#",
+            "ATTEMPT#",
             "CLIENT#",
             "CONFIG#",
             "CONTACT#",
@@ -299,6 +302,7 @@ const KINDS_BY_FUNCTION: [(&str, &[&str]); 5] = [
             "COUNT#",
             "GUARD#",
             "SPEND#",
+            "ATTEMPT#",
             "CLIENT#",
             "TESTDEST#",
         ],

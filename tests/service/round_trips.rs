@@ -7,7 +7,9 @@
 //! (given back with them when refused), and a right code counts there beside its use:
 //! one more `UpdateItem` each, in a round trip they already take. A phone send adds its
 //! estimated cost to the spend cap's counters beside them too ([`SPEND`]), and takes it
-//! back with the budgets when refused.
+//! back with the budgets when refused. A delivered message is recorded as an attempt
+//! beside the write that makes its code live ([`RECORDED`]), and a right code marks it
+//! converted beside its use ([`CONVERTED`]).
 
 use std::future::Future;
 
@@ -40,6 +42,12 @@ pub(crate) async fn metered(deployment: &Deployment, call: impl Future<Output = 
     (answer, deployment.meter.usage())
 }
 
+/// A delivered message's attempt, written beside the write that makes its code live.
+pub(crate) const RECORDED: (&str, usize) = (PUT, 1);
+
+/// A right code's attempt marked converted, beside the code's use.
+pub(crate) const CONVERTED: (&str, usize) = (UPDATE, 1);
+
 /// The spend cap's counters a phone send adds to: the deployment's month, its tenant's
 /// month and its country's hour, one `UpdateItem` each.
 pub(crate) const SPEND: usize = 3;
@@ -63,7 +71,7 @@ async fn kgen_register_resend_and_verify() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1), RECORDED], 2, 3)
     );
 
     // A refused send gives back what it took (the address's and the range's budgets).
@@ -76,7 +84,10 @@ async fn kgen_register_resend_and_verify() {
     let resend = kgen_request(&format!("{FE}/resend"), &token, None, &phone_body(&national));
     let ((status, _, _), usage) = metered(&deployment, call_resend(&deployment, resend)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5 + SPEND), (SMS, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 5 + SPEND), (SMS, 1), RECORDED], 2, 3)
+    );
 
     // A wrong code: the failure (the issuer's for the number, and the user's own) and the
     // attempt counted, the registry read for the link, all in one round trip.
@@ -100,7 +111,10 @@ async fn kgen_register_resend_and_verify() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1)], 2, 2));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1), CONVERTED], 2, 2)
+    );
 }
 
 #[tokio::test]
@@ -121,7 +135,7 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     // The client's credentials and its counter replace the address's budget.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1), RECORDED], 2, 3)
     );
 
     let verify = kgen_request(
@@ -132,7 +146,10 @@ async fn kgen_proxy_reads_the_client_beside_the_budgets() {
     );
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify)).await;
     assert_eq!(status, 201);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1)], 2, 2));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 4), (TRANSACT, 1), CONVERTED], 2, 2)
+    );
 
     // Wrong credentials: everything counted beside the check (the client's destination,
     // counter and range) is given back, and the source address's budget spent instead,
@@ -172,7 +189,11 @@ async fn bizmagnets_send_and_verify() {
     // id pointer written together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(
+            &[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1), RECORDED],
+            2,
+            3
+        )
     );
     let id = body["id"].as_str().expect("id").to_owned();
 
@@ -186,7 +207,7 @@ async fn bizmagnets_send_and_verify() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), CONVERTED], 2, 2));
 }
 
 #[tokio::test]
@@ -197,7 +218,10 @@ async fn zap_generate_and_verify() {
     let generate = crate::zap::request("/v1/otp", Some(&client.api_key), &body);
     let ((status, _, _), usage) = metered(&deployment, call_generate(&deployment, generate)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 2, 3));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 2), (PUT, 1), (EMAIL, 1), RECORDED], 2, 3)
+    );
 
     let code = last_email_code(&address);
     let wrong = otp_tests::wrong_code_for(&code);
@@ -213,7 +237,10 @@ async fn zap_generate_and_verify() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, verify(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1)], 2, 2));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 3), (TRANSACT, 1), CONVERTED], 2, 2)
+    );
 }
 
 #[tokio::test]
@@ -231,7 +258,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1), RECORDED], 2, 3)
     );
 
     // Nobody's address: the same first round trip, and nothing after it.
@@ -259,7 +286,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(usage, expected(&[(UPDATE, 2)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, guess(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(UPDATE, 5)], 2, 2));
+    assert_eq!(usage, expected(&[(UPDATE, 5), CONVERTED], 2, 2));
 
     // A pending second factor naming its phone on record: the record is read beside the
     // budgets, so a send's two round trips; naming another phone, the first alone.
@@ -273,7 +300,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1), RECORDED], 2, 3)
     );
     let elsewhere = json!({"phone-number": fresh_phone().1}).to_string();
     let ((status, _, _), usage) = metered(
@@ -293,7 +320,10 @@ async fn bridgekeeper_sends_and_verifies() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 2), (UPDATE, 2), (PUT, 1), (EMAIL, 1)], 3, 4));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 2), (UPDATE, 2), (PUT, 1), (EMAIL, 1), RECORDED], 3, 4)
+    );
     assert!(!otp_tests::emails_to(&email).is_empty());
 
     // Both mediums: the two contacts are read in one round trip, the two sends go together.
@@ -323,7 +353,7 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(status, 200);
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (PUT, 1), (SMS, 1), RECORDED], 2, 3)
     );
     let code = last_code(&new_phone);
     let wrong = otp_tests::wrong_code_for(&code);
@@ -340,7 +370,10 @@ async fn bridgekeeper_sends_and_verifies() {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 3)], 1, 1));
     let ((status, _, _), usage) = metered(&deployment, call_verify(&deployment, update(&code))).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1)], 2, 2));
+    assert_eq!(
+        usage,
+        expected(&[(BATCH, 1), (UPDATE, 6), (TRANSACT, 1), CONVERTED], 2, 2)
+    );
 }
 
 #[tokio::test]
@@ -355,7 +388,7 @@ async fn bizmagnets_email_configurations_count_the_same() {
     // An address has no number range.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 2), (TRANSACT, 1), (EMAIL, 1)], 2, 3)
+        expected(&[(BATCH, 1), (UPDATE, 2), (TRANSACT, 1), (EMAIL, 1), RECORDED], 2, 3)
     );
 }
 
@@ -378,7 +411,11 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     // the challenge and its sid together.
     assert_eq!(
         usage,
-        expected(&[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1)], 2, 3)
+        expected(
+            &[(BATCH, 1), (UPDATE, 4 + SPEND), (TRANSACT, 1), (SMS, 1), RECORDED],
+            2,
+            3
+        )
     );
     let code = last_code(&phone);
     let wrong = otp_tests::wrong_code_for(&code);
@@ -392,5 +429,5 @@ async fn twilio_counts(service: &crate::twilio::Service) {
     assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 2)], 2, 2));
     let ((status, _, _), usage) = metered(deployment, service.check(("To", &phone), &code)).await;
     assert_eq!(status, 200);
-    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5)], 2, 2));
+    assert_eq!(usage, expected(&[(BATCH, 1), (UPDATE, 5), CONVERTED], 2, 2));
 }

@@ -873,7 +873,7 @@ async fn on_config(service: &Service, words: &[&str]) -> Result<Value, String> {
 async fn every_path_under_v2_answers_in_twilios_shape() {
     let service = Service::new(Channel::Sms).await;
     for (method, path) in [
-        ("GET", "/v2/Attempts".to_owned()),
+        ("GET", "/v2/Forms".to_owned()),
         ("POST", format!("/v2/Services/{}/Unknown", service.sid)),
         ("GET", format!("/v2/Services/{}/Verifications/x/y", service.sid)),
     ] {

@@ -1,13 +1,15 @@
 use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, zap};
-use otp_shared::ports::{ChallengeStore, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore};
+use otp_shared::ports::{
+    AttemptLog, ChallengeStore, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore,
+};
 use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry,
     D: Delivery,
 {
     Ok(match routes::served_by(Function::Generate, &event) {

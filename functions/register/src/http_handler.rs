@@ -2,14 +2,14 @@ use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, kgen};
 use otp_shared::ports::{
-    ChallengeStore, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore, UserDirectory,
+    AttemptLog, ChallengeStore, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore, UserDirectory,
 };
 use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     kgen_send_handler(Function::Register, app, event).await
@@ -24,7 +24,7 @@ pub async fn kgen_send_handler<S, D>(
     event: Request,
 ) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     Ok(match routes::served_by(function, &event) {

@@ -2,14 +2,22 @@ use lambda_http::{Body, Error, Request, Response};
 use otp_shared::App;
 use otp_shared::dialect::{self, bizmagnets, bridgekeeper, twilio};
 use otp_shared::ports::{
-    ChallengeStore, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, QuotaStore, SpendStore, UserDirectory,
+    AttemptLog, ChallengeStore, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, QuotaStore, SpendStore,
+    UserDirectory,
 };
 use otp_shared::routes::{self, Function, Operation};
 
 /// Answers every request with a status of its own: the runtime never sees an `Err`.
 pub async fn function_handler<S, D>(app: &App<S, D>, event: Request) -> Result<Response<Body>, Error>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry + ConfigRegistry + UserDirectory,
+    S: ChallengeStore
+        + QuotaStore
+        + ConversionStore
+        + AttemptLog
+        + SpendStore
+        + ClientRegistry
+        + ConfigRegistry
+        + UserDirectory,
     D: Delivery,
 {
     Ok(match routes::served_by(Function::SendOtp, &event) {

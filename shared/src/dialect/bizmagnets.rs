@@ -15,8 +15,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
 use crate::policy::Profile;
 use crate::ports::{
-    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, OtpConfig,
-    Permission, QuotaStore, SpendStore, UserDirectory,
+    AttemptLog, ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery,
+    OtpConfig, Permission, QuotaStore, SpendStore, UserDirectory,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
@@ -141,7 +141,7 @@ async fn key_and_config<S: ClientRegistry + ConfigRegistry, D>(
 /// challenge `id`. The key and the configuration are read beside the budgets.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry + ConfigRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let work = async {
@@ -183,6 +183,7 @@ where
                 channel: Some(config.channel),
                 to,
                 message: config.clone(),
+                service: Some(config.uid.clone()),
             })
         };
         let compose = |config: &OtpConfig, code: &Code, profile: &Profile| {
@@ -214,7 +215,7 @@ where
 /// The key is checked beside the attempt; a failed check gives the attempt back.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + ClientRegistry + UserDirectory,
 {
     let work = async {
         let api_key = header(&request, "X-API-KEY");

@@ -26,8 +26,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientLimits, ClientRegistry, ContactKind, ConversionStore, Delivery, QuotaStore, SpendStore,
-    UserDirectory,
+    AttemptLog, ChallengeStore, ClientLimits, ClientRegistry, ContactKind, ConversionStore, Delivery, QuotaStore,
+    SpendStore, UserDirectory,
 };
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -209,7 +209,7 @@ async fn recorded_destinations<S: UserDirectory, D>(
 /// destination, and so is what the request spends.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     let work = async {
@@ -315,7 +315,7 @@ async fn send_or_count<S, D>(
     deliver: impl std::future::Future<Output = Result<bool, OtpError>>,
 ) -> Result<bool, OtpError>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let order = SendOrder {
@@ -382,7 +382,7 @@ async fn session_attempt<S: UserDirectory, D>(
 /// same 401 `Invalid OTP`.
 pub async fn update_with_otp<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + UserDirectory,
 {
     let work = async {
         let session = session(app, &request)?.ok_or(OtpError::Unauthorized)?;
@@ -417,7 +417,7 @@ where
 /// email on record). Any failure is the same 401 `Invalid OTP`.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + UserDirectory,
 {
     let work = async {
         let session = session(app, &request)?;

@@ -14,8 +14,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Digits, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, SpendStore,
-    UserDirectory,
+    AttemptLog, ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore,
+    SpendStore, UserDirectory,
 };
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -150,7 +150,7 @@ fn phone(fields: &Fields) -> Result<Destination, OtpError> {
 /// client's credentials and `isNewUser` are read beside the budgets and the challenge.
 pub async fn send<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + UserDirectory + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + UserDirectory + ClientRegistry,
     D: Delivery,
 {
     super::respond(
@@ -191,7 +191,7 @@ where
 /// to the caller's user.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + ClientRegistry + UserDirectory,
 {
     let surface = Surface::of(&request);
     super::respond(

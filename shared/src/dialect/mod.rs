@@ -31,7 +31,8 @@ use crate::error::OtpError;
 use crate::http::{Digits, json_response};
 use crate::policy::CODE_LENGTH;
 use crate::ports::{
-    ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, ConversionStore, Delivery, QuotaStore, SpendStore,
+    AttemptLog, ChallengeStore, ClientLimits, ClientRecord, ClientRegistry, ConversionStore, Delivery, QuotaStore,
+    SpendStore,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
@@ -91,7 +92,7 @@ pub(crate) async fn send_default<S, D, T>(
     limits: impl FnOnce(&T) -> ClientLimits,
 ) -> Result<(T, Sent), OtpError>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let order = SendOrder {
@@ -117,6 +118,7 @@ pub(crate) fn default_dispatch<S, D>(app: &App<S, D>, limits: ClientLimits) -> D
         channel: None,
         to: None,
         message: (),
+        service: None,
     }
 }
 

@@ -13,8 +13,8 @@ use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response};
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
-    ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore, SpendStore,
-    UserDirectory,
+    AttemptLog, ChallengeStore, ClientRecord, ClientRegistry, ConversionStore, Delivery, Permission, QuotaStore,
+    SpendStore, UserDirectory,
 };
 use crate::scope::{Product, Scope, UserRef};
 use crate::tenant::Tenant;
@@ -161,7 +161,7 @@ async fn key_check<S: ClientRegistry, D>(app: &App<S, D>, request: &Request) -> 
 /// checked beside the budgets.
 pub async fn generate<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry,
     D: Delivery,
 {
     let work = async {
@@ -187,7 +187,7 @@ where
 /// verify: the generate body plus `otp`; links the contact to `userId`.
 pub async fn verify<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + ClientRegistry + UserDirectory,
 {
     let work = async {
         let client = claimed(app, &request)?;

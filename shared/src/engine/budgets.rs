@@ -235,13 +235,13 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
         extra
     }
 
-    /// Counts a delivered phone message by its country, with its estimate (the first
-    /// segment's and the `extra` ones').
-    pub(crate) fn count_phone_sent(&self, spent: &Spent, extra: Micros) {
-        if let Some(spend) = &spent.spend {
-            self.telemetry
-                .phone_sent(&spend.region, spend.per_segment.saturating_add(extra));
-        }
+    /// Counts a delivered message, by its country and with its estimate (the first
+    /// segment's and the `extra` ones') when it went to a phone: those, for its attempt.
+    pub(crate) fn count_phone_sent(&self, spent: &Spent, extra: Micros) -> Option<(String, Micros)> {
+        let spend = spent.spend.as_ref()?;
+        let estimate = spend.per_segment.saturating_add(extra);
+        self.telemetry.phone_sent(&spend.region, estimate);
+        Some((spend.region.clone(), estimate))
     }
 
     /// Takes a send out of the conversion guard's counts and out of the spend (with the

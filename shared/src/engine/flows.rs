@@ -117,6 +117,7 @@ impl Rig {
             channel: None,
             to: None,
             message: (),
+            service: None,
         };
         let compose = |_: &(), code: &Code, _: &Profile| Message {
             subject: String::new(),
@@ -550,4 +551,48 @@ async fn a_long_message_costs_each_of_its_segments() {
         }
     }
     assert!((1..=8).contains(&sent), "{sent} sent");
+}
+
+/// The rig's client's attempts, newest first (`converted`: only those, or the others).
+async fn listed(rig: &Rig, converted: Option<bool>) -> Vec<crate::attempts::SendAttempt> {
+    use crate::ports::AttemptReader;
+    let filter = crate::attempts::AttemptFilter {
+        converted,
+        ..crate::attempts::AttemptFilter::kept_at(rig.clock.now())
+    };
+    let page = rig
+        .otp
+        .store
+        .attempts_page(&rig.client.tenant.key(), &filter, 10, None)
+        .await;
+    page.expect("listed").attempts
+}
+
+#[tokio::test]
+async fn each_delivery_is_an_attempt_and_only_a_right_code_converts_it() {
+    let rig = rig("acme");
+    let (first, _) = rig.sent().await;
+    rig.clock.advance(31);
+    let (resent, code) = rig.sent().await;
+    assert_eq!(
+        first.challenge_id, resent.challenge_id,
+        "a resend refreshes the challenge"
+    );
+    assert!(matches!(
+        rig.verify(&resent, &wrong(&code)).await,
+        Err(OtpError::WrongCode)
+    ));
+    let attempts = listed(&rig, None).await;
+    assert_eq!(attempts.len(), 2, "one per delivered message");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.challenge_id == first.challenge_id && !a.converted)
+    );
+    assert_eq!(attempts[0].country.as_deref(), Some("IN"));
+    assert_eq!(attempts[0].price, Some(50_000));
+    rig.verify(&resent, &code).await.expect("verified");
+    let converted = listed(&rig, Some(true)).await;
+    assert_eq!(converted.len(), 1, "the message whose code was verified");
+    assert_eq!(converted[0].id, attempts[0].id, "the newest");
 }

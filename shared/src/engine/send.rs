@@ -12,7 +12,8 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::policy::{CLEANUP_GRACE, Profile};
 use crate::ports::{
-    ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore, SpendStore,
+    AttemptLog, ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore,
+    SpendStore,
 };
 use crate::scope::Scope;
 use crate::telemetry::{Origin, SendOutcome, Status};
@@ -48,6 +49,8 @@ pub struct Dispatch<M> {
     pub to: Option<Destination>,
     /// What the message is written from (a configuration, a name), for `compose`.
     pub message: M,
+    /// The OTP configuration it goes under (Twilio's service), by uid, for its attempt.
+    pub service: Option<String>,
 }
 
 /// How a send ends, decided from what its first round trip read.
@@ -86,6 +89,8 @@ struct PendingSend {
     test: Option<TestDestination>,
     origin: Origin,
     at: UnixSeconds,
+    /// The requester's tenant, by key, whose attempt a delivery is.
+    tenant: String,
 }
 
 impl PendingSend {
@@ -118,7 +123,7 @@ fn retry_after_of(error: crate::ports::StoreError) -> u64 {
 /// that makes a delivered code live (a verify used or spent it meanwhile).
 const LIVE_TRIES: usize = 2;
 
-impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog + ClientRegistry> Otp<S> {
     /// A send, whole: its first round trip (every budget spent and the challenge read, at
     /// once with the dialect's `reads`), then what `plan` decides from those reads: a
     /// code delivered (the message `compose` writes from the plan's `message`), a send
@@ -207,6 +212,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
             delivery,
             &dispatch.limits,
             &dispatch.profile,
+            dispatch.service.as_deref(),
             |code, profile| compose(&dispatch.message, code, profile),
         )
         .await
@@ -284,6 +290,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
                     test,
                     origin,
                     at,
+                    tenant: requester.tenant.key(),
                 },
             )),
             Err(error) => {
@@ -322,6 +329,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
         delivery: &D,
         limits: &ClientLimits,
         profile: &Profile,
+        service: Option<&str>,
         compose: impl Fn(&Code, &Profile) -> Message,
     ) -> Result<Sent, OtpError> {
         self.admit(&pending, limits).await?;
@@ -334,16 +342,18 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
             origin,
             at,
             spent,
+            tenant,
         } = pending;
         // From here on the send has counted against the destination's budget: a failure
         // says to come back once its cooldown has passed, not sooner (a 429 would meet it).
         let after_cooldown = |retry_after: u64| OtpError::Unavailable {
             retry_after: retry_after.max(self.policy.send_cooldown.as_secs()),
         };
-        let (sealing, outcome, origin) = match test {
+        // `delivered`: the message went out, with its country and estimate when to a phone.
+        let (sealing, outcome, origin, delivered) = match test {
             Some(test) => {
                 tracing::info!(destination = %destination, "test destination: nothing delivered, its known code is live");
-                (Sealing::Known(test), SendOutcome::TestDestination, origin)
+                (Sealing::Known(test), SendOutcome::TestDestination, origin, None)
             }
             None => {
                 let code_length = match &challenge {
@@ -382,8 +392,13 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
                         return Err(after_cooldown(error.retry_after()));
                     }
                 };
-                self.count_phone_sent(&spent, extra);
-                (Sealing::Fresh(code), SendOutcome::Sent, origin.by(Some(channel)))
+                let phone = self.count_phone_sent(&spent, extra);
+                (
+                    Sealing::Fresh(code),
+                    SendOutcome::Sent,
+                    origin.by(Some(channel)),
+                    Some(phone),
+                )
             }
         };
 
@@ -392,10 +407,38 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
             self.telemetry.send(origin, SendOutcome::Error);
             after_cooldown(retry_after)
         };
+        // A delivered message is an attempt, recorded beside the first write that makes
+        // its code live (whether or not a later one has to).
+        let attempt_id = delivered.as_ref().map(|_| crate::attempts::new_id());
+        let mut to_record = delivered.map(|phone| crate::attempts::SendAttempt {
+            id: attempt_id.clone().unwrap_or_default(),
+            tenant,
+            service: service.map(str::to_owned),
+            challenge_id: String::new(),
+            channel: origin.channel,
+            to: destination.as_str().to_owned(),
+            country: phone.as_ref().map(|(region, _)| region.clone()),
+            created_at: at,
+            updated_at: at,
+            converted: false,
+            price: phone.map(|(_, price)| price),
+        });
         let mut current = challenge;
         for _ in 0..LIVE_TRIES {
-            let live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id, origin.channel);
-            let written = Box::pin(self.store.put_live(&scope, &destination, &live)).await;
+            let mut live = self.live_code(current.as_ref(), &sealing, profile, at, indexed_by_id, origin.channel);
+            live.attempt = attempt_id.clone();
+            let write = Box::pin(self.store.put_live(&scope, &destination, &live));
+            let written = match to_record.take() {
+                Some(mut attempt) => {
+                    attempt.challenge_id = live.challenge_id.clone();
+                    let (written, recorded) = tokio::join!(write, self.store.record_attempt(&attempt));
+                    if let Err(error) = recorded {
+                        tracing::warn!(error = %error, "a delivered message's attempt was not recorded");
+                    }
+                    written
+                }
+                None => write.await,
+            };
             if written.map_err(|error| not_live(retry_after_of(error)))? {
                 tracing::info!(
                     destination = %destination,
@@ -492,6 +535,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegis
             max_attempts,
             indexed_by_id,
             channel,
+            attempt: None,
         }
     }
 }

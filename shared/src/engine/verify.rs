@@ -21,7 +21,8 @@ use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::guard::Guarded;
 use crate::ports::{
-    AttemptCount, ChallengeStore, Consumed, ConversionStore, LinkState, QuotaStore, StoreError, UserDirectory,
+    AttemptCount, AttemptLog, ChallengeStore, Consumed, ConversionStore, LinkState, QuotaStore, StoreError,
+    UserDirectory,
 };
 use crate::quota::SlidingCharge;
 use crate::telemetry::{Origin, Status, VerifyOutcome};
@@ -43,7 +44,7 @@ struct Counted {
     link: Result<Option<LinkState>, StoreError>,
 }
 
-impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
+impl<S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + UserDirectory> Otp<S> {
     /// The tenant's budget of wrong codes for a destination (its mailbox).
     fn guess_charge(&self, tenant: &Tenant, destination: &Destination) -> SlidingCharge {
         SlidingCharge {
@@ -320,7 +321,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
             &attempt.destination,
             self.policy.number_range_digits,
         );
-        let (consumed, _, _, _) = tokio::join!(
+        let (consumed, _, _, _, ()) = tokio::join!(
             Box::pin(self.store.consume(
                 &attempt.scope,
                 &attempt.destination,
@@ -331,7 +332,8 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
             )),
             self.give_back_taken(Some(budget), now),
             self.give_back_taken(own_taken, now),
-            self.count_converted(watched.as_ref(), now)
+            self.count_converted(watched.as_ref(), now),
+            self.convert_attempt(challenge.attempt.as_deref(), now)
         );
         let moved_from = match consumed {
             Ok(Consumed::Used { moved_from }) => moved_from,
@@ -383,6 +385,16 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + UserDirectory> Otp<S> {
         };
         if let Err(error) = self.store.count_verified(&watched.subject, now).await {
             tracing::warn!(error = %error, prefix = %watched.prefix, "a verified send was not counted");
+        }
+    }
+
+    /// Marks the attempt that delivered a right code converted; a failure is logged (the
+    /// code was right either way). Parallel right codes mark it alike.
+    async fn convert_attempt(&self, attempt: Option<&str>, now: UnixSeconds) {
+        if let Some(attempt) = attempt
+            && let Err(error) = self.store.convert_attempt(attempt, now).await
+        {
+            tracing::warn!(error = %error, "a verified attempt was not marked converted");
         }
     }
 

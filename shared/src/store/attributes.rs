@@ -118,6 +118,23 @@ pub(super) const USED_AT: &str = "used_at";
 pub(super) const CANCELED_AT: &str = "canceled_at";
 /// The channel a challenge's latest code went by; a configuration's default channel.
 pub(super) const CHANNEL: &str = "channel";
+/// A challenge's latest delivered message, by its attempt's id.
+pub(super) const ATTEMPT: &str = "attempt";
+
+// An attempt (`ATTEMPT#<id>`): whose send it was, under which configuration, of which
+// challenge, to where, whether its code was verified and what it is estimated to cost
+// (with `CHANNEL`, `CREATED_AT`, `UPDATED_AT`); the index of a tenant's days.
+pub(super) const TENANT: &str = "tenant";
+pub(super) const SERVICE: &str = "service";
+pub(super) const CHALLENGE_ID: &str = "challenge_id";
+pub(super) const TO: &str = "to";
+pub(super) const COUNTRY: &str = "country";
+pub(super) const CONVERTED: &str = "converted";
+pub(super) const PRICE: &str = "price";
+/// The partition key of the attempts' index: `<tenant>#<UTC day>`, sorted by `created_at`.
+pub(super) const ATTEMPTS_DAY: &str = "attempts_day";
+/// The index itself.
+pub(super) const ATTEMPTS_INDEX: &str = "attempts_by_day";
 
 // A challenge id's pointer: the scope and destination of its challenge. A test
 // destination names its destination too, as given.
@@ -214,6 +231,7 @@ mod tests {
         assert!(names.len() > 40, "{names:?}");
         let files = [
             ("admin.rs", include_str!("admin.rs")),
+            ("attempts.rs", include_str!("attempts.rs")),
             ("budgets.rs", include_str!("budgets.rs")),
             ("challenges.rs", include_str!("challenges.rs")),
             ("guard.rs", include_str!("guard.rs")),
@@ -222,6 +240,7 @@ mod tests {
             ("reads.rs", include_str!("reads.rs")),
             ("registry.rs", include_str!("registry.rs")),
             ("services.rs", include_str!("services.rs")),
+            ("spend.rs", include_str!("spend.rs")),
             ("table.rs", include_str!("table.rs")),
             ("test_destinations.rs", include_str!("test_destinations.rs")),
             ("users.rs", include_str!("users.rs")),

@@ -13,9 +13,9 @@ use crate::ports::{AttemptCount, ChallengeStore, Channel, Consumed, LinkState, S
 use crate::scope::{Scope, UserRef};
 
 use super::attributes::{
-    ATTEMPTS, AUTH_CODE, CANCELED_AT, CHANNEL, CODE_FOR, CODE_KEY, CODE_LENGTH, CODE_TAG, CREATED_AT, DESTINATION,
-    EXPIRES_AT, ID, Item, PK, SCOPE, SENT_AT, STATE, TTL, USED_AT, b, challenge_id_pk, challenge_pk, get_b, get_n,
-    get_s, n, s, stored_destination,
+    ATTEMPT, ATTEMPTS, AUTH_CODE, CANCELED_AT, CHANNEL, CODE_FOR, CODE_KEY, CODE_LENGTH, CODE_TAG, CREATED_AT,
+    DESTINATION, EXPIRES_AT, ID, Item, PK, SCOPE, SENT_AT, STATE, TTL, USED_AT, b, challenge_id_pk, challenge_pk,
+    get_b, get_n, get_s, n, s, stored_destination,
 };
 use super::failures::{Cancelled, back_off, conditional_failed, item_before, unavailable, written};
 use super::items::DynamoStore;
@@ -58,6 +58,7 @@ fn challenge_from(item: &Item) -> Option<Challenge> {
         created_at: get_n(item, CREATED_AT).unwrap_or(sent_at),
         settled_at: get_n(item, USED_AT).or_else(|| get_n(item, CANCELED_AT)),
         channel: get_s(item, CHANNEL).and_then(Channel::parse),
+        attempt: get_s(item, ATTEMPT).map(str::to_owned),
     })
 }
 
@@ -121,6 +122,9 @@ impl DynamoStore {
         if let Some(bound_to) = &live.sealed.bound_to {
             put = put.item(CODE_FOR, s(bound_to));
         }
+        if let Some(attempt) = &live.attempt {
+            put = put.item(ATTEMPT, s(attempt));
+        }
         put = match &live.replaces {
             Some(previous) => put
                 .condition_expression(format!("{ID} = :previous"))
@@ -162,16 +166,27 @@ impl ChallengeStore for DynamoStore {
         if live.opens {
             return self.open_live(scope, destination, live).await;
         }
-        // The previous code stops working now; the delivered one works from now on.
-        let (set_bound_to, remove_bound_to) = match &live.sealed.bound_to {
-            Some(_) => (format!(", {CODE_FOR} = :for"), String::new()),
-            None => (String::new(), format!(" REMOVE {CODE_FOR}")),
+        // The previous code stops working now; the delivered one works from now on, and
+        // its attempt (if any) is the one a right code converts.
+        let mut sets = String::new();
+        let mut removes = Vec::new();
+        match &live.sealed.bound_to {
+            Some(_) => sets.push_str(&format!(", {CODE_FOR} = :for")),
+            None => removes.push(CODE_FOR),
+        }
+        match &live.attempt {
+            Some(_) => sets.push_str(&format!(", {ATTEMPT} = :attempt")),
+            None => removes.push(ATTEMPT),
+        }
+        let removes = match removes.is_empty() {
+            true => String::new(),
+            false => format!(" REMOVE {}", removes.join(", ")),
         };
         let mut update = self
             .challenge_update(scope, destination)
             .update_expression(format!(
                 "SET {CODE_TAG} = :tag, {CODE_KEY} = :key, {CODE_LENGTH} = :length, {EXPIRES_AT} = :expires, \
-                 {SENT_AT} = :now, #ttl = :ttl, {CHANNEL} = :channel{set_bound_to}{remove_bound_to}"
+                 {SENT_AT} = :now, #ttl = :ttl, {CHANNEL} = :channel{sets}{removes}"
             ))
             .condition_expression(format!(
                 "{ID} = :id AND #state = :open AND {EXPIRES_AT} > :now AND {ATTEMPTS} < :max"
@@ -190,6 +205,9 @@ impl ChallengeStore for DynamoStore {
             .expression_attribute_values(":max", n(live.max_attempts));
         if let Some(bound_to) = &live.sealed.bound_to {
             update = update.expression_attribute_values(":for", s(bound_to));
+        }
+        if let Some(attempt) = &live.attempt {
+            update = update.expression_attribute_values(":attempt", s(attempt));
         }
         written(update.send().await)
     }

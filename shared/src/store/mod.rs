@@ -14,6 +14,7 @@
 //! | counter | `COUNT#<rule>#<subject>#<window>` | `n`: requests counted in that window; `ttl` |
 //! | conversion guard | `GUARD#<tenant>:<number prefix>` | `s<day>`/`v<day>`: sends and verified sends of a UTC day; `hs<hour>`/`hv<hour>`: of an hour; `blocked_until`, `blocks`: the cool-off; `ttl` |
 //! | spend counter | `SPEND#<cap>#<window>#<shard>[#<tenant>]` (`deployment#2026-12#3`, `tenant#2026-12#0#client:abc`, `country-hour#IN#<hour>#5`) | `spent`: the window's estimated spend in millionths of a US dollar; `ttl` |
+//! | attempt | `ATTEMPT#<id>` | `tenant`, `service`, `challenge_id`, `channel`, `to`, `country`, `created_at`, `updated_at`, `converted`, `price` (millionths of a dollar), `attempts_day` (`<tenant>#<UTC day>`: the key of the index `attempts_by_day`, sorted by `created_at`), `ttl` (30 days) |
 //! | contact | `CONTACT#<product>:<issuer>#<destination key>` | `user_key`, `product`, `issuer`, `user_id`, `address`, `linked_at` |
 //! | user | `USER#<product>:<issuer>:<user id>` | `product`, `issuer`, `user_id`, `phone`, `email` (as given) |
 //! | client | `CLIENT#<client id>` | `name`, `secret_hash`, `api_key_hash`, `permissions`, `sends_per_hour`, `sends_per_number_range_per_hour`, `key#<SK sid>` (an API key: `name`, `secret_hash`, `created`), `api_key_count`, `service#<config uid>` (when that configuration was made: the index of its services), `service_count` |
@@ -26,6 +27,7 @@
 //! enforced in the write that applies it, never by absence.
 
 mod admin;
+mod attempts;
 mod attributes;
 mod budgets;
 mod challenges;

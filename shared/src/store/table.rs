@@ -2,35 +2,51 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
 use crate::ports::StoreError;
 
-use super::attributes::{PK, TTL};
+use super::attributes::{ATTEMPTS_DAY, ATTEMPTS_INDEX, CREATED_AT, PK, TTL};
 use super::failures::unavailable;
 
-/// Creates the table (on demand, `pk` string key) and turns on TTL; an existing table is
-/// left as it is. For local use: in AWS the template creates it.
+fn definition(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()
+        .expect("complete definition")
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("complete key")
+}
+
+/// Creates the table (on demand, `pk` string key, the attempts' index by tenant and day)
+/// and turns on TTL; an existing table is left as it is. For local use: in AWS the
+/// template creates it, the same.
 pub async fn create_table(client: &Client, table: &str) -> Result<bool, StoreError> {
+    let attempts = GlobalSecondaryIndex::builder()
+        .index_name(ATTEMPTS_INDEX)
+        .key_schema(key(ATTEMPTS_DAY, KeyType::Hash))
+        .key_schema(key(CREATED_AT, KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("complete index");
     let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(PK)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("complete definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(PK)
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("complete key"),
-        )
+        .attribute_definitions(definition(PK, ScalarAttributeType::S))
+        .attribute_definitions(definition(ATTEMPTS_DAY, ScalarAttributeType::S))
+        .attribute_definitions(definition(CREATED_AT, ScalarAttributeType::N))
+        .key_schema(key(PK, KeyType::Hash))
+        .global_secondary_indexes(attempts)
         .send()
         .await;
     let created = match created {

@@ -119,6 +119,7 @@ where
         + otp_shared::ports::QuotaStore
         + ConversionStore
         + otp_shared::ports::SpendStore
+        + otp_shared::ports::AttemptLog
         + otp_shared::ports::ClientRegistry,
 {
     let mut prepared = Vec::with_capacity(count);
@@ -143,6 +144,7 @@ where
             channel: None,
             to: None,
             message: (),
+            service: None,
         };
         let compose =
             |_: &(), code: &Code, profile: &Profile| app.messages.for_destination(&destination, code, profile);

@@ -8,6 +8,7 @@
 //! its own scope, shared by its services. The security rules stay the service's:
 //! attempts, budgets and hashing are those of every other dialect.
 
+mod attempts;
 mod render;
 mod request;
 mod services;
@@ -27,12 +28,13 @@ use crate::error::OtpError;
 use crate::http::json_response;
 use crate::policy::Profile;
 use crate::ports::{
-    ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery, OtpConfig,
-    Permission, QuotaStore, SpendStore, UserDirectory,
+    AttemptLog, ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery,
+    OtpConfig, Permission, QuotaStore, SpendStore, UserDirectory,
 };
 use crate::scope::Scope;
 use crate::tenant::Tenant;
 
+pub use attempts::serve as attempts;
 pub use render::{Operation, challenge_id, render_error, verification_sid};
 use render::{Owner, Verification, channel_disabled};
 use request::{
@@ -94,7 +96,7 @@ async fn answer<S, D>(
 /// is pending re-sends on the same sid, as Twilio does; 201 with the verification.
 pub async fn create<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + ClientRegistry + ConfigRegistry,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + SpendStore + ClientRegistry + ConfigRegistry,
     D: Delivery,
 {
     let Some(Route::Create { service }) = route(&request) else {
@@ -145,6 +147,7 @@ where
                 profile: config.profile,
                 channel: Some(config.channel),
                 to: None,
+                service: Some(config.uid.clone()),
                 message: (config, shown_name),
             }))
         };
@@ -177,7 +180,7 @@ where
 /// when no verification is pending.
 pub async fn check<S, D>(app: &App<S, D>, request: Request) -> Response<Body>
 where
-    S: ChallengeStore + QuotaStore + ConversionStore + ClientRegistry + ConfigRegistry + UserDirectory,
+    S: ChallengeStore + QuotaStore + ConversionStore + AttemptLog + ClientRegistry + ConfigRegistry + UserDirectory,
 {
     let Some(Route::Check { service }) = route(&request) else {
         return render_error(&OtpError::NotFound, Operation::Check);

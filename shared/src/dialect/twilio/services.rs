@@ -38,8 +38,8 @@ const MAX_FRIENDLY_NAME_CHARS: usize = 32;
 /// every list reads them back, 24 at most per service.
 const MAX_KEPT_CHARS: usize = 128;
 /// Twilio's page sizes.
-const DEFAULT_PAGE_SIZE: usize = 50;
-const MAX_PAGE_SIZE: usize = 1000;
+pub(super) const DEFAULT_PAGE_SIZE: usize = 50;
+pub(super) const MAX_PAGE_SIZE: usize = 1000;
 /// The highest page number taken (Twilio's `Page` is the caller's own count).
 const MAX_PAGE: usize = 1_000_000;
 /// What a page token's tag is for, so that no other tag of the keys passes for one.
@@ -311,7 +311,7 @@ fn page_url(base: &str, size: usize, page: usize, token: Option<&str>) -> String
 }
 
 /// A query parameter that is a whole number within `range`, or its default.
-fn number_parameter(
+pub(super) fn number_parameter(
     request: &Request,
     name: &'static str,
     default: usize,
