@@ -259,9 +259,13 @@ pub fn allowed_methods(path: &str) -> Option<String> {
     (!methods.is_empty()).then(|| methods.join(", "))
 }
 
-/// The declared route of `method` at `path` (a final `/` ignored).
+/// The declared route of `method` at `path` (a final `/` ignored): where a literal
+/// segment and a parameter both match (`/v2/Attempts/Summary`, `/v2/Attempts/{Sid}`),
+/// the literal one, as API Gateway picks the most specific route.
 pub fn declared(method: &str, path: &str) -> Option<&'static Route> {
-    declared_at(path).find(|route| route.method == method)
+    declared_at(path)
+        .filter(|route| route.method == method)
+        .min_by_key(|route| route.path.matches('{').count())
 }
 
 #[cfg(test)]
@@ -279,20 +283,26 @@ mod tests {
     }
 
     #[test]
-    fn one_route_at_most_matches_a_method_and_a_path() {
-        // No two declared routes of one method overlap, so a concrete path names one
-        // route and the table's order never decides.
+    fn a_method_and_a_path_name_one_route_the_most_specific() {
+        // A concrete path names its own route, whatever the table's order: two routes of
+        // one method overlap only where one has a literal segment for the other's
+        // parameter, and the literal one wins, as in API Gateway.
         for route in ROUTES.iter().filter(|route| route.path != DEFAULT) {
             let concrete = route
                 .path
                 .replace("{ServiceSid}", "VA1")
                 .replace('{', "x")
                 .replace('}', "");
-            let matching: Vec<_> = declared_at(&concrete)
-                .filter(|other| other.method == route.method)
-                .collect();
-            assert_eq!(matching, [route], "{concrete}");
+            assert_eq!(declared(route.method, &concrete), Some(route), "{concrete}");
+            let overlapping = declared_at(&concrete)
+                .filter(|other| other.method == route.method && other != &route)
+                .all(|other| other.path.matches('{').count() > route.path.matches('{').count());
+            assert!(overlapping, "{concrete}: only a less specific route may overlap");
         }
+        assert_eq!(
+            declared("GET", "/v2/Attempts/Summary").map(|route| route.operation),
+            Some(Operation::TwilioAttemptsSummary)
+        );
     }
 
     #[test]

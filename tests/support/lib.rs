@@ -712,9 +712,8 @@ pub fn api_request(path: &str, headers: &[(&str, &str)], body: &str) -> Request 
 /// The key of the route API Gateway picks for `method` and `path`: the declared route
 /// whose pattern the path matches (`POST /otp/{otp_uid}/verifyOTP`), else `$default`.
 pub fn route_key(method: &str, path: &str) -> String {
-    otp_shared::routes::ROUTES
-        .iter()
-        .find(|route| route.method == method && route.matches_path(path))
+    otp_shared::routes::declared(method, path)
+        .filter(|route| route.matches_path(path))
         .map_or_else(|| otp_shared::routes::DEFAULT.to_owned(), |route| route.key())
 }
 
