@@ -67,6 +67,18 @@ struct SpendCount {
     totals: Vec<(SpendCounter, Micros)>,
 }
 
+/// Changes every spend counter a send's estimate went to, at once; each failure is logged
+/// as `failed` (the request is answered either way).
+async fn each_counter<'a, F, T>(spend: &'a SpendCount, change: impl Fn(&'a SpendCounter) -> F, failed: &str)
+where
+    F: Future<Output = Result<T, crate::ports::StoreError>>,
+{
+    let changed = join_all(spend.totals.iter().map(|(counter, _)| change(counter))).await;
+    for error in changed.into_iter().filter_map(Result::err) {
+        tracing::warn!(error = %error, "{failed}");
+    }
+}
+
 /// What one send request spent.
 #[derive(Debug)]
 pub(crate) struct Spent {
@@ -222,16 +234,8 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
             return 0;
         };
         let extra = spend.per_segment.saturating_mul(u64::from(segments - 1));
-        let added = join_all(
-            spend
-                .totals
-                .iter()
-                .map(|(counter, _)| self.store.add_spend(counter, extra)),
-        )
-        .await;
-        for error in added.into_iter().filter_map(Result::err) {
-            tracing::warn!(error = %error, "a message's further segments were not counted");
-        }
+        let add = |counter| self.store.add_spend(counter, extra);
+        each_counter(spend, add, "a message's further segments were not counted").await;
         extra
     }
 
@@ -267,16 +271,8 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
             return;
         };
         let amount = spend.per_segment.saturating_add(extra);
-        let taken = join_all(
-            spend
-                .totals
-                .iter()
-                .map(|(counter, _)| self.store.take_back_spend(counter, amount)),
-        )
-        .await;
-        for error in taken.into_iter().filter_map(Result::err) {
-            tracing::warn!(error = %error, "a send's estimated spend was not taken back");
-        }
+        let take_back = |counter| self.store.take_back_spend(counter, amount);
+        each_counter(spend, take_back, "a send's estimated spend was not taken back").await;
     }
 
     /// Gives back everything a refused request took; failures are logged, not raised

@@ -11,7 +11,7 @@
 //! shift `SET n2 = n1, n1 = n0, n0 = :now` moves each time one place; the actions are
 //! written oldest first so that an evaluator going left to right agrees.
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use crate::clock::UnixSeconds;
 use crate::ports::{Admission, QuotaStore, StoreError};
@@ -146,24 +146,8 @@ impl QuotaStore for DynamoStore {
     async fn count(&self, charge: &CounterCharge, now: UnixSeconds) -> Result<u64, StoreError> {
         let window = charge.rule.window(now);
         let per = i64::try_from(charge.rule.per.as_secs()).unwrap_or(i64::MAX);
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(counter_pk(charge, window)))
-            .update_expression(format!("ADD {COUNT} :one SET #ttl = :ttl"))
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(charge.rule.window_end(window) + per))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output
-            .attributes
-            .as_ref()
-            .and_then(|item| get_n(item, COUNT))
-            .ok_or_else(|| StoreError::inconsistent("the counter returned no count"))
+        let ttl = charge.rule.window_end(window) + per;
+        self.add_and_read(counter_pk(charge, window), COUNT, 1, ttl).await
     }
 
     async fn uncount(&self, charge: &CounterCharge, at: UnixSeconds) -> Result<(), StoreError> {

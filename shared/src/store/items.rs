@@ -4,11 +4,11 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 
 use crate::ports::{Outage, StoreError};
 
-use super::attributes::{Item, PK, n, s};
+use super::attributes::{Item, PK, TTL, get_n, n, s};
 use super::failures::{Cancelled, cancellation, cancelled_by_throttling, unavailable, written};
 use super::reads::ReadBatches;
 
@@ -37,6 +37,30 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// `ADD amount` to `count` of the item `pk`, its TTL set to `ttl`; returns the count
+    /// with it: one request adds and reads, so the caller decides on what it admitted.
+    pub(super) async fn add_and_read(&self, pk: String, count: &str, amount: u64, ttl: i64) -> Result<u64, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .update_expression(format!("ADD {count} :amount SET #ttl = :ttl"))
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":amount", n(amount))
+            .expression_attribute_values(":ttl", n(ttl))
+            // The whole (small) item: a write that adds nothing returns no updated count.
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .attributes
+            .as_ref()
+            .and_then(|item| get_n(item, count))
+            .ok_or_else(|| StoreError::inconsistent("a count returned no total"))
     }
 
     /// `ADD -1` to each of `counts` of the item `pk` while the first is above zero, and

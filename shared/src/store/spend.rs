@@ -2,13 +2,11 @@
 //! `UpdateItem` that adds a send's estimate and returns the total, for `spend.rs` to
 //! decide on. A take-back subtracts only what the item still holds.
 
-use aws_sdk_dynamodb::types::ReturnValue;
-
 use crate::ports::{SpendStore, StoreError};
 use crate::spend::{Micros, SpendCounter};
 
-use super::attributes::{PK, SPENT, TTL, get_n, n, s};
-use super::failures::{unavailable, written};
+use super::attributes::{PK, SPENT, get_n, n, s};
+use super::failures::written;
 use super::items::DynamoStore;
 
 fn spend_pk(counter: &SpendCounter) -> String {
@@ -28,24 +26,8 @@ impl DynamoStore {
 
 impl SpendStore for DynamoStore {
     async fn add_spend(&self, counter: &SpendCounter, amount: Micros) -> Result<Micros, StoreError> {
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(spend_pk(counter)))
-            .update_expression(format!("ADD {SPENT} :amount SET #ttl = :ttl"))
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":amount", n(amount))
-            .expression_attribute_values(":ttl", n(counter.expires))
-            .return_values(ReturnValue::AllNew)
-            .send()
+        self.add_and_read(spend_pk(counter), SPENT, amount, counter.expires)
             .await
-            .map_err(unavailable)?;
-        output
-            .attributes
-            .as_ref()
-            .and_then(|item| get_n(item, SPENT))
-            .ok_or_else(|| StoreError::inconsistent("the spend counter returned no total"))
     }
 
     async fn take_back_spend(&self, counter: &SpendCounter, amount: Micros) -> Result<(), StoreError> {
