@@ -162,6 +162,36 @@ impl Conversion {
     }
 }
 
+/// The conversion of every attempt of `tenant` that `filter` keeps, in all and by
+/// country (an email's under none), read a page of the index at a time.
+pub async fn summarise<S: crate::ports::AttemptReader>(
+    store: &S,
+    tenant: &str,
+    filter: &AttemptFilter,
+) -> Result<(Conversion, std::collections::BTreeMap<String, Conversion>), crate::ports::StoreError> {
+    /// The most a page of the index holds.
+    const PAGE: usize = 1_000;
+    let mut all = Conversion::default();
+    let mut by_country = std::collections::BTreeMap::new();
+    let mut from = None;
+    loop {
+        let page = store.attempts_page(tenant, filter, PAGE, from.as_ref()).await?;
+        for attempt in &page.attempts {
+            all.add(attempt);
+            if let Some(country) = &attempt.country {
+                by_country
+                    .entry(country.clone())
+                    .or_insert_with(Conversion::default)
+                    .add(attempt);
+            }
+        }
+        match page.next {
+            Some(next) => from = Some(next),
+            None => return Ok((all, by_country)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

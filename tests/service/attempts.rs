@@ -130,6 +130,41 @@ async fn attempts_are_listed_paged_fetched_and_summarised_for_their_client_alone
         .await;
     assert_eq!(one["total_converted"], 1, "{one}");
 
+    // The operator's view of the same: any tenant's, in all and by country.
+    let tenant = format!("client:{}", service.client.id);
+    let deployment = &service.deployment;
+    let summary = deployment
+        .admin(&["attempts", "summary", "--tenant", &tenant, "--days", "2"])
+        .await
+        .expect("attempts summary");
+    assert_eq!(
+        (
+            &summary["attempts"],
+            &summary["converted"],
+            &summary["conversion_rate_percentage"]
+        ),
+        (&json!(3), &json!(1), &json!("33.33"))
+    );
+    assert_eq!(summary["by_country"]["IN"]["attempts"], 3, "{summary}");
+    let listed = deployment
+        .admin(&[
+            "attempts",
+            "list",
+            "--tenant",
+            &tenant,
+            "--days",
+            "2",
+            "--status",
+            "converted",
+        ])
+        .await
+        .expect("attempts list");
+    assert_eq!(listed["attempts"][0]["to"], numbers[1].as_str(), "{listed}");
+    assert_eq!(
+        (listed["attempts"].as_array().map(Vec::len), &listed["more"]),
+        (Some(1), &json!(false))
+    );
+
     // Another client of the deployment sees none of it, and none of its pages.
     let other = Service::of_deployment(service.deployment.sharing_table(Default::default()).await, Channel::Sms).await;
     assert_eq!(count(&other.get("/v2/Attempts").await), 0);

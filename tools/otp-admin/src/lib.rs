@@ -7,6 +7,7 @@ use otp_shared::ports::Permission;
 use otp_shared::store::{DynamoStore, create_table};
 use serde_json::{Value, json};
 
+mod attempts;
 mod clients;
 mod configs;
 mod guard;
@@ -81,6 +82,44 @@ pub enum Command {
     /// The spend cap: estimated SMS and WhatsApp spend against its caps (docs/security.md).
     #[command(subcommand)]
     Spend(SpendCommand),
+    /// Delivered messages (Twilio's Verification Attempts) of any tenant, and how many
+    /// converted: what Twilio's Attempts show each client of its own.
+    #[command(subcommand)]
+    Attempts(AttemptsCommand),
+}
+
+/// Which of a tenant's attempts a command reads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AttemptsArgs {
+    /// The tenant as logs name it: `client:<id>`, `public:bridgekeeper`, `issuer:...`.
+    #[arg(long, value_parser = tenant_arg)]
+    pub tenant: String,
+    /// The days to look back, today included (1 to 30).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=30))]
+    pub days: u16,
+    /// Only the numbers of this country, ISO 3166 alpha-2.
+    #[arg(long, value_parser = country_arg)]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttemptsCommand {
+    /// A tenant's attempts, newest first.
+    List {
+        #[command(flatten)]
+        of: AttemptsArgs,
+        /// Only those whose code was verified (`converted`), or not (`unconverted`).
+        #[arg(long, value_parser = ["converted", "unconverted"])]
+        status: Option<String>,
+        /// At most this many (1 to 1,000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+    },
+    /// How many of a tenant's attempts converted, in all and by country.
+    Summary {
+        #[command(flatten)]
+        of: AttemptsArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -545,6 +584,7 @@ pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
         Command::TestDestination(command) => test_destinations::run(command, admin).await,
         Command::Guard(command) => guard::run(command, admin).await,
         Command::Spend(command) => spend::run(command, admin).await,
+        Command::Attempts(command) => attempts::run(command, admin).await,
     }
 }
 

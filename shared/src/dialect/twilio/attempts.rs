@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::attempts::{AttemptFilter, Conversion, Cursor, KEPT, SID, SendAttempt};
+use crate::attempts::{AttemptFilter, Cursor, KEPT, SID, SendAttempt, summarise};
 use crate::clock::{UnixSeconds, parse_rfc3339, rfc3339};
 use crate::destination::{Channel, Destination};
 use crate::error::OtpError;
@@ -242,19 +242,7 @@ async fn summary<S: ClientRegistry + AttemptReader, D>(
     let client = account(app, request).await?;
     let filter = filter_of(request, app.otp.clock.now(), false)?;
     let tenant = Tenant::Client(client.id.clone()).key();
-    let mut conversion = Conversion::default();
-    let mut from = None;
-    loop {
-        let page = app
-            .store()
-            .attempts_page(&tenant, &filter, MAX_PAGE_SIZE, from.as_ref())
-            .await?;
-        page.attempts.iter().for_each(|attempt| conversion.add(attempt));
-        match page.next {
-            Some(next) => from = Some(next),
-            None => break,
-        }
-    }
+    let (conversion, _) = summarise(app.store(), &tenant, &filter).await?;
     let body = json!({
         "total_attempts": conversion.attempts,
         "total_converted": conversion.converted,
