@@ -165,7 +165,7 @@ mod tests {
             .collect();
         table.sort();
         assert_eq!(declared, table);
-        assert_eq!(table.len(), 25);
+        assert_eq!(table.len(), 28);
     }
 
     #[test]
