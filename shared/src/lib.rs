@@ -15,6 +15,7 @@ pub mod destination;
 pub mod engine;
 pub mod error;
 pub mod guard;
+pub mod language;
 pub mod messages;
 pub mod number_rules;
 pub mod policy;
@@ -57,7 +58,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 22] = [
+    const DOMAIN: [&str; 23] = [
         "attempts",
         "callers",
         "challenge",
@@ -68,6 +69,7 @@ mod layers {
         "engine",
         "error",
         "guard",
+        "language",
         "messages",
         "number_rules",
         "policy",

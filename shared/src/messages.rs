@@ -3,16 +3,48 @@
 //! as Twilio's `CustomFriendlyName`) are bounded and cleaned first.
 
 use crate::code::Code;
+use crate::destination::{Channel, Destination};
+use crate::language::{self, Locale};
 use crate::policy::Profile;
-use crate::ports::Message;
+use crate::ports::{Message, OtpConfig};
 
-/// The default SMS text. `{code}` and `{minutes}` are replaced.
-pub const DEFAULT_SMS_TEMPLATE: &str =
-    "{code} is your verification code. It expires in {minutes} minutes. Do not share it.";
-/// The default email subject.
-pub const DEFAULT_EMAIL_SUBJECT: &str = "Your verification code";
+/// The template a configuration made without one of its own carries: the built-in English
+/// text, which stands for the built-in text in every language.
+pub fn built_in_template() -> &'static str {
+    crate::language::english().sms
+}
+
+/// The built-in template of services made before texts had languages: built in too.
+const FORMER_BUILT_IN_TEMPLATE: &str = "Your {sender} verification code is: {code}";
+
+/// Whether a configuration's template is the built-in one (sent in the chosen language)
+/// rather than its operator's own text.
+pub fn is_built_in(template: &str) -> bool {
+    template == built_in_template() || template == FORMER_BUILT_IN_TEMPLATE
+}
+
+/// The name the deployment's own messages show as `{sender}` when none is set.
+pub const DEFAULT_SENDER_NAME: &str = "OTP";
 /// Characters of a caller-supplied name that reach a message.
 pub const MAX_NAME_CHARS: usize = 64;
+
+/// What a message is written for: its code, the code's profile, and the country of the
+/// number it goes to (none for an email).
+#[derive(Debug, Clone, Copy)]
+pub struct Writing<'a> {
+    pub code: &'a Code,
+    pub profile: &'a Profile,
+    pub country: Option<&'a str>,
+}
+
+/// What a request asks of its message beyond the code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// The language (Twilio's `Locale`): before the configuration's and the country's.
+    pub locale: Option<Locale>,
+    /// Android's app hash (Twilio's `AppHash`): before the configuration's.
+    pub app_hash: Option<String>,
+}
 
 /// Fills a template. Placeholders: `{code}`, `{minutes}`, `{name}`, `{sender}`.
 pub fn render(template: &str, code: &Code, profile: &Profile, name: &str, sender: &str) -> String {
@@ -44,109 +76,165 @@ pub fn escape_html(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// The message templates of a deployment.
+/// The deployment's own messages (those of no configuration): the built-in texts in the
+/// chosen language, or the operator's one template in every language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Messages {
-    pub sms_template: String,
-    pub email_subject: String,
+    /// The operator's SMS (and email) text; none: the built-in texts.
+    pub sms_template: Option<String>,
+    /// The operator's email subject; none: the built-in subject in the message's language.
+    pub email_subject: Option<String>,
+    /// What the deployment's own messages show as `{sender}`.
+    pub sender_name: String,
 }
 
 impl Default for Messages {
     fn default() -> Self {
         Self {
-            sms_template: DEFAULT_SMS_TEMPLATE.to_owned(),
-            email_subject: DEFAULT_EMAIL_SUBJECT.to_owned(),
+            sms_template: None,
+            email_subject: None,
+            sender_name: DEFAULT_SENDER_NAME.to_owned(),
         }
     }
 }
 
 impl Messages {
-    /// A text message, from the deployment's template.
-    pub fn sms(&self, code: &Code, profile: &Profile) -> Message {
-        Message {
-            subject: self.email_subject.clone(),
-            text: render(&self.sms_template, code, profile, "", ""),
-            html: None,
-            sender: None,
-            whatsapp: None,
-        }
-    }
-
-    /// An email: the subject, the template as plain text, and the same text in HTML with the
-    /// code set apart.
-    pub fn email(&self, code: &Code, profile: &Profile) -> Message {
-        self.from_template(&self.sms_template, code, profile, "", None)
-    }
-
-    /// The deployment's message for a destination: an email to an address, a text to a phone.
-    pub fn for_destination(
-        &self,
-        destination: &crate::destination::Destination,
-        code: &Code,
-        profile: &Profile,
-    ) -> Message {
+    /// The deployment's message for a destination: an email to an address, a text to a
+    /// phone, in the language `asked` for, else its number's country's, else English.
+    pub fn for_destination(&self, destination: &Destination, writing: Writing<'_>, asked: &Asked) -> Message {
+        let locale = language::choose(asked.locale, None, writing.country);
+        let template = self.sms_template.as_deref().unwrap_or(locale.sms);
+        let subject = self.subject(locale);
         match destination {
-            crate::destination::Destination::Email(_) => self.email(code, profile),
-            crate::destination::Destination::Phone(_) => self.sms(code, profile),
-        }
-    }
-
-    /// A message from an OTP configuration's template, for a named recipient.
-    pub fn from_template(
-        &self,
-        template: &str,
-        code: &Code,
-        profile: &Profile,
-        name: &str,
-        sender: Option<&str>,
-    ) -> Message {
-        let text = render(template, code, profile, name, sender.unwrap_or_default());
-        let marker = "\u{0}";
-        let html_body = escape_html(&render(
-            template,
-            &Code::marker(),
-            profile,
-            name,
-            sender.unwrap_or_default(),
-        ))
-        .replace(
-            marker,
-            &format!(
-                "<strong style=\"font-size:1.4em;letter-spacing:0.2em\">{}</strong>",
-                code.reveal()
-            ),
-        );
-        let html =
-            format!("<!doctype html><html><body style=\"font-family:sans-serif\"><p>{html_body}</p></body></html>");
-        Message {
-            subject: self.email_subject.clone(),
-            text,
-            html: Some(html),
-            sender: sender.map(str::to_owned),
-            whatsapp: None,
+            Destination::Email(_) => email(template, subject, writing, "", &self.sender_name, None),
+            Destination::Phone(_) => {
+                let text = render(template, writing.code, writing.profile, "", &self.sender_name);
+                let autofill = Autofill {
+                    app_hash: asked.app_hash.clone(),
+                    web_domain: None,
+                };
+                sms(autofill.appended_to(text, writing.code), subject)
+            }
         }
     }
 
     /// The message of an OTP configuration for a named recipient, `shown_sender` as its
     /// `{sender}` (the configuration's own, or a name the request gives) while it goes out
     /// from the configuration's sender; by WhatsApp, its template with the code (the text
-    /// is the SMS fallback).
+    /// is the SMS fallback). A configuration with the built-in template writes in the
+    /// language `asked` for, else the number's country's, else English; one with its
+    /// own template writes that.
     pub fn for_config(
         &self,
-        config: &crate::ports::OtpConfig,
-        code: &Code,
-        profile: &Profile,
+        config: &OtpConfig,
+        writing: Writing<'_>,
         name: &str,
         shown_sender: &str,
+        asked: &Asked,
     ) -> Message {
-        let mut message = self.from_template(&config.template, code, profile, name, Some(shown_sender));
+        let locale = language::choose(asked.locale, None, writing.country);
+        let template = match is_built_in(&config.template) {
+            true => locale.sms,
+            false => config.template.as_str(),
+        };
+        let subject = self.subject(locale);
+        let mut message = match config.channel {
+            Channel::Email => email(template, subject, writing, name, shown_sender, Some(shown_sender)),
+            _ => {
+                let text = render(template, writing.code, writing.profile, name, shown_sender);
+                let autofill = Autofill {
+                    app_hash: asked.app_hash.clone(),
+                    web_domain: None,
+                };
+                sms(autofill.appended_to(text, writing.code), subject)
+            }
+        };
         // No sender of its own: the deployment's (its SMS sender ID, its email identity).
         message.sender = (!config.sender.is_empty()).then(|| config.sender.clone());
         message.whatsapp = config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
             template,
-            code: code.clone(),
+            code: writing.code.clone(),
         });
         message
+    }
+
+    fn subject(&self, locale: Locale) -> String {
+        self.email_subject.clone().unwrap_or_else(|| locale.subject.to_owned())
+    }
+}
+
+/// The lines an SMS ends with so that phones and browsers fill its code in themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Autofill {
+    /// Android's SMS Retriever: the app's 11-character hash, anywhere in the text.
+    pub app_hash: Option<String>,
+    /// The WebOTP API: the site's domain, read from the last line, `@domain #code`.
+    pub web_domain: Option<String>,
+}
+
+/// Whether `text` is an app hash as Android computes it: 11 characters of base64.
+pub fn is_app_hash(text: &str) -> bool {
+    text.len() == 11
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+impl Autofill {
+    /// `text` with the app's hash on a line of its own, then the site's line last.
+    pub fn appended_to(&self, mut text: String, code: &Code) -> String {
+        if self.app_hash.is_none() && self.web_domain.is_none() {
+            return text;
+        }
+        text.push('\n');
+        if let Some(hash) = &self.app_hash {
+            text.push('\n');
+            text.push_str(hash);
+        }
+        if let Some(domain) = &self.web_domain {
+            text.push_str(&format!("\n@{domain} #{}", code.reveal()));
+        }
+        text
+    }
+}
+
+/// A text message.
+fn sms(text: String, subject: String) -> Message {
+    Message {
+        subject,
+        text,
+        html: None,
+        sender: None,
+        whatsapp: None,
+    }
+}
+
+/// An email: the subject, the template as plain text, and the same text in HTML with the
+/// code set apart.
+fn email(
+    template: &str,
+    subject: String,
+    writing: Writing<'_>,
+    name: &str,
+    shown: &str,
+    sender: Option<&str>,
+) -> Message {
+    let text = render(template, writing.code, writing.profile, name, shown);
+    let marker = "\u{0}";
+    let html_body = escape_html(&render(template, &Code::marker(), writing.profile, name, shown)).replace(
+        marker,
+        &format!(
+            "<strong style=\"font-size:1.4em;letter-spacing:0.2em\">{}</strong>",
+            writing.code.reveal()
+        ),
+    );
+    let html = format!("<!doctype html><html><body style=\"font-family:sans-serif\"><p>{html_body}</p></body></html>");
+    Message {
+        subject,
+        text,
+        html: Some(html),
+        sender: sender.map(str::to_owned),
+        whatsapp: None,
     }
 }
 
@@ -157,6 +245,10 @@ mod tests {
 
     fn profile() -> Profile {
         Profile::new(6, Duration::from_secs(300)).unwrap()
+    }
+
+    fn writing<'a>(code: &'a Code, profile: &'a Profile, country: Option<&'a str>) -> Writing<'a> {
+        Writing { code, profile, country }
     }
 
     #[test]
@@ -177,13 +269,85 @@ mod tests {
     #[test]
     fn emails_carry_text_and_escaped_html() {
         let code = Code::from_text("987654", 6).unwrap();
-        let message =
-            Messages::default().from_template("Dear {name}: {code}", &code, &profile(), "<b>Eve</b>", Some("Acme"));
+        let profile = profile();
+        let message = email(
+            "Dear {name}: {code}",
+            "Subject".to_owned(),
+            writing(&code, &profile, None),
+            "<b>Eve</b>",
+            "Acme",
+            Some("Acme"),
+        );
         assert_eq!(message.text, "Dear <b>Eve</b>: 987654");
         let html = message.html.unwrap();
         assert!(html.contains("Dear &lt;b&gt;Eve&lt;/b&gt;: <strong"));
         assert!(html.contains(">987654</strong>"));
         assert_eq!(message.sender.as_deref(), Some("Acme"));
-        assert_eq!(message.subject, DEFAULT_EMAIL_SUBJECT);
+    }
+
+    #[test]
+    fn the_deployment_writes_in_the_asked_then_the_country_language() {
+        let code = Code::from_text("987654", 6).unwrap();
+        let profile = profile();
+        let messages = Messages::default();
+        let phone = Destination::Phone("+33612345678".into());
+        let french = messages.for_destination(&phone, writing(&code, &profile, Some("FR")), &Asked::default());
+        let expected = render(
+            language::find("fr").unwrap().sms,
+            &code,
+            &profile,
+            "",
+            DEFAULT_SENDER_NAME,
+        );
+        assert_eq!(french.text, expected);
+        let asked = Asked {
+            locale: language::find("es"),
+            app_hash: None,
+        };
+        let spanish = messages.for_destination(&phone, writing(&code, &profile, Some("FR")), &asked);
+        assert_eq!(
+            spanish.text,
+            render(language::find("es").unwrap().sms, &code, &profile, "", "OTP")
+        );
+        let mail = Destination::Email("a@example.com".into());
+        let english = messages.for_destination(&mail, writing(&code, &profile, None), &Asked::default());
+        assert_eq!(english.subject, language::english().subject);
+        assert!(english.text.starts_with("987654 is your OTP verification code."));
+    }
+
+    #[test]
+    fn an_operator_template_is_sent_in_every_language() {
+        let code = Code::from_text("987654", 6).unwrap();
+        let profile = profile();
+        let messages = Messages {
+            sms_template: Some("Code {code}".into()),
+            email_subject: Some("Code".into()),
+            sender_name: "Acme".into(),
+        };
+        let phone = Destination::Phone("+33612345678".into());
+        let message = messages.for_destination(&phone, writing(&code, &profile, Some("FR")), &Asked::default());
+        assert_eq!(
+            (message.text.as_str(), message.subject.as_str()),
+            ("Code 987654", "Code")
+        );
+    }
+
+    #[test]
+    fn autofill_lines_end_the_text() {
+        let code = Code::from_text("987654", 6).unwrap();
+        let both = Autofill {
+            app_hash: Some("FA+9qCX9VSu".into()),
+            web_domain: Some("example.com".into()),
+        };
+        assert_eq!(
+            both.appended_to("Code 987654".into(), &code),
+            "Code 987654\n\nFA+9qCX9VSu\n@example.com #987654"
+        );
+        let site = Autofill {
+            app_hash: None,
+            web_domain: Some("example.com".into()),
+        };
+        assert_eq!(site.appended_to("Code".into(), &code), "Code\n\n@example.com #987654");
+        assert_eq!(Autofill::default().appended_to("Code".into(), &code), "Code");
     }
 }

@@ -9,7 +9,7 @@ use crate::callers::{JwtVerifier, MAX_TOKEN_NAME_BYTES, SessionRule};
 use crate::code::CodeKeys;
 use crate::cross_site::AllowedOrigins;
 use crate::guard::{GuardAllow, GuardMode, GuardSettings};
-use crate::messages::{DEFAULT_EMAIL_SUBJECT, DEFAULT_SMS_TEMPLATE, Messages};
+use crate::messages::{DEFAULT_SENDER_NAME, Messages};
 use crate::number_rules::{MESSAGING_KINDS, NumberKind, NumberRules};
 use crate::policy::Policy;
 use crate::spend::{
@@ -222,8 +222,12 @@ impl Settings {
             thresholds: defaults.thresholds,
         };
         let spend = spend_settings(&lookup)?;
-        let sms_template = get("OTP_SMS_TEMPLATE").unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_owned());
-        if !sms_template.contains("{code}") {
+        // Unset or empty: the built-in texts, in the language each message is written in.
+        let sms_template = get("OTP_SMS_TEMPLATE");
+        if sms_template
+            .as_ref()
+            .is_some_and(|template| !template.contains("{code}"))
+        {
             return Err("OTP_SMS_TEMPLATE must contain {code}".to_owned());
         }
 
@@ -321,7 +325,8 @@ impl Settings {
             spend,
             messages: Messages {
                 sms_template,
-                email_subject: get("OTP_EMAIL_SUBJECT").unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
+                email_subject: get("OTP_EMAIL_SUBJECT"),
+                sender_name: get("OTP_SENDER_NAME").unwrap_or_else(|| DEFAULT_SENDER_NAME.to_owned()),
             },
             sms_sender_id: get("SMS_SENDER_ID"),
             email_from,

@@ -201,6 +201,9 @@ pub struct SpendCounter {
     pub expires: UnixSeconds,
 }
 
+/// The region a number of no country is priced and counted under.
+pub const NO_COUNTRY: &str = "ZZ";
+
 /// What one send is estimated to cost, and the counters it adds to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpendOrder {
@@ -232,7 +235,7 @@ impl SpendSettings {
         let Destination::Phone(_) = destination else {
             return None;
         };
-        let region = destination.region().unwrap_or_else(|| "ZZ".to_owned());
+        let region = destination.region().unwrap_or_else(|| NO_COUNTRY.to_owned());
         let tenant_key = tenant.key();
         let public = matches!(tenant, Tenant::Public(_));
         let counters = [

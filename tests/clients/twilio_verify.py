@@ -189,7 +189,7 @@ def services_created_listed_updated_and_deleted():
     with urllib.request.urlopen(API + "/_dev/inbox.json") as answer:
         text = next(m["text"] for m in json.load(answer)["messages"] if m["to"] == to)
     code = re.search(r"\d{8}", text).group(0)
-    assert text == f"Your {name} verification code is: {code}", text
+    assert text.startswith(f"{code} is your {name} verification code. It expires in "), text
     check = services(service.sid).verification_checks.create(to=to, code=code)
     assert check.status == "approved", check.status
     send_and_check(services(service.sid), f"twilio-sdk-service-{CREDENTIALS['pass']}@example.com", "email")
@@ -206,6 +206,41 @@ def services_created_listed_updated_and_deleted():
     # Below this deployment's shortest code: Twilio's invalid-parameter error.
     error = refused(lambda: services.create(friendly_name=name, code_length=5), 60200, 400)
     assert "at least 6" in error.msg, error.msg
+
+
+def inbox_text(to):
+    """The newest message delivered to `to`."""
+    with urllib.request.urlopen(API + "/_dev/inbox.json") as answer:
+        return next(m["text"] for m in json.load(answer)["messages"] if m["to"] == to)
+
+
+@flow
+def languages_by_locale_and_country():
+    """A service made by the API writes its built-in text in the Locale asked for (Spanish),
+    else in the number's country's (French to +33); a Locale with no text is Twilio's
+    20404, and nothing is sent."""
+    services = client().verify.v2.services
+    name = "Tienda"
+    service = services.create(friendly_name=name)
+    try:
+        verifications = services(service.sid).verifications
+        spanish_to = "+919876543300"
+        verifications.create(to=spanish_to, channel="sms", locale="es")
+        text = inbox_text(spanish_to)
+        assert re.fullmatch(rf"\d{{6}} es tu código de {name}\. Expira en \d+ min\. No lo compartas\.", text), text
+        french_to = "+33612345600"
+        verifications.create(to=french_to, channel="sms")
+        text = inbox_text(french_to)
+        expected = rf"\d{{6}} est votre code de vérification pour {name}\. Il expire dans \d+ minutes\. Ne le partagez avec personne\."
+        assert re.fullmatch(expected, text), text
+        check = services(service.sid).verification_checks.create(to=french_to, code=code_for(french_to))
+        assert check.status == "approved", check.status
+        unsent = "+919876543301"
+        refused(lambda: verifications.create(to=unsent, channel="sms", locale="xx"), 20404, 404)
+        with urllib.request.urlopen(API + "/_dev/inbox.json") as answer:
+            assert all(m["to"] != unsent for m in json.load(answer)["messages"])
+    finally:
+        services(service.sid).delete()
 
 
 @flow

@@ -12,6 +12,7 @@ mod faults;
 mod hostile;
 mod identity;
 mod kgen;
+mod languages;
 mod load;
 mod local_aws;
 mod logs;

@@ -8,12 +8,11 @@ use serde_json::json;
 use crate::app::App;
 use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
-use crate::code::Code;
 use crate::destination::{Destination, InvalidDestination};
 use crate::engine::{Dispatch, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
-use crate::policy::Profile;
+use crate::messages::{Asked, Writing};
 use crate::ports::{
     AttemptLog, ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery,
     OtpConfig, Permission, QuotaStore, SpendStore, UserDirectory,
@@ -35,7 +34,9 @@ fn path_parameter<'a>(request: &'a Request, suffix: &str) -> Option<&'a str> {
 /// `status` the HTTP status (403 for a wrong code or mobile number, 410 for a dead challenge).
 pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     let (status, retry_after) = match error {
-        OtpError::Invalid { .. } | OtpError::NumberRefused(_) => (StatusCode::BAD_REQUEST, None),
+        OtpError::Invalid { .. } | OtpError::NumberRefused(_) | OtpError::UnsupportedLocale(_) => {
+            (StatusCode::BAD_REQUEST, None)
+        }
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
         OtpError::Forbidden => (StatusCode::FORBIDDEN, None),
         OtpError::WrongCode | OtpError::NotThisDestination => (StatusCode::FORBIDDEN, None),
@@ -186,9 +187,9 @@ where
                 service: Some(config.uid.clone()),
             })
         };
-        let compose = |config: &OtpConfig, code: &Code, profile: &Profile| {
+        let compose = |config: &OtpConfig, writing: Writing<'_>| {
             app.messages
-                .for_config(config, code, profile, name, config.shown_name())
+                .for_config(config, writing, name, config.shown_name(), &Asked::default())
         };
         let (_, sent) = app
             .otp

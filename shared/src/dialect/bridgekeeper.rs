@@ -24,6 +24,7 @@ use crate::destination::Destination;
 use crate::engine::{Plan, Requester, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, cookie, header, json_object, json_response, route_path};
+use crate::messages::Asked;
 use crate::number_rules::RefusedNumber;
 use crate::ports::{
     AttemptLog, ChallengeStore, ClientLimits, ClientRegistry, ContactKind, ConversionStore, Delivery, QuotaStore,
@@ -45,6 +46,7 @@ pub fn is_under_prefix(request: &Request) -> bool {
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, message, retry_after) = match error {
         OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
+        OtpError::UnsupportedLocale(_) => (StatusCode::BAD_REQUEST, error.to_string(), None),
         OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             "phone-number: SMS to this country is not enabled".to_owned(),
@@ -333,8 +335,8 @@ where
     };
     let (deliver, _) = app
         .otp
-        .send(order, deliver, plan, &app.delivery, |(), code, profile| {
-            app.messages.for_destination(destination, code, profile)
+        .send(order, deliver, plan, &app.delivery, |(), writing| {
+            app.messages.for_destination(destination, writing, &Asked::default())
         })
         .await?;
     Ok(deliver)

@@ -50,6 +50,11 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             json!({"message": "INVALID_REQUEST", "detail": format!("{field} {reason}")}),
             None,
         ),
+        OtpError::UnsupportedLocale(_) => (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "INVALID_REQUEST", "detail": error.to_string()}),
+            None,
+        ),
         OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             json!({"message": "INVALID_REQUEST", "detail": "phone_number: SMS to this country is not enabled"}),

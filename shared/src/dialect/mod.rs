@@ -103,8 +103,9 @@ where
     };
     let dispatch = |reads: &T| Ok(default_dispatch(app, limits(reads)));
     app.otp
-        .deliver(order, reads, dispatch, &app.delivery, |(), code, profile| {
-            app.messages.for_destination(destination, code, profile)
+        .deliver(order, reads, dispatch, &app.delivery, |(), writing| {
+            app.messages
+                .for_destination(destination, writing, &crate::messages::Asked::default())
         })
         .await
 }

@@ -91,6 +91,17 @@ pub(crate) struct Spent {
     failure: Option<crate::ports::StoreError>,
 }
 
+impl Spent {
+    /// The country of the number it went to, as its estimate priced it (none for an
+    /// email, or for a number no country claims).
+    pub(crate) fn country(&self) -> Option<&str> {
+        self.spend
+            .as_ref()
+            .map(|spend| spend.region.as_str())
+            .filter(|region| *region != crate::spend::NO_COUNTRY)
+    }
+}
+
 /// A send the budgets refuse: the error it answers, and whether the conversion guard
 /// alone refused it (its cool-off is then kept).
 #[derive(Debug)]

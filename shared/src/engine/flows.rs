@@ -13,7 +13,7 @@ use crate::code::{Code, CodeKeys, Submitted};
 use crate::destination::{Channel, Destination};
 use crate::error::OtpError;
 use crate::memory::MemoryStore;
-use crate::policy::{Policy, Profile};
+use crate::policy::Policy;
 use crate::ports::{ClientLimits, Delivery, DeliveryError, Message, UserDirectory};
 use crate::scope::{Product, Realm, Scope, UserRef};
 use crate::telemetry::Telemetry;
@@ -119,9 +119,9 @@ impl Rig {
             message: (),
             service: None,
         };
-        let compose = |_: &(), code: &Code, _: &Profile| Message {
+        let compose = |_: &(), writing: crate::messages::Writing<'_>| Message {
             subject: String::new(),
-            text: text(code),
+            text: text(writing.code),
             html: None,
             sender: None,
             whatsapp: None,

@@ -10,6 +10,7 @@ use crate::clock::UnixSeconds;
 use crate::code::Code;
 use crate::destination::Destination;
 use crate::error::OtpError;
+use crate::messages::Writing;
 use crate::policy::{CLEANUP_GRACE, Profile};
 use crate::ports::{
     AttemptLog, ChallengeStore, Channel, ClientLimits, ClientRegistry, ConversionStore, Delivery, Message, QuotaStore,
@@ -136,7 +137,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         reads: impl Future<Output = Result<T, OtpError>>,
         plan: impl FnOnce(&T) -> Result<Plan<M, A>, OtpError>,
         delivery: &D,
-        compose: impl Fn(&M, &Code, &Profile) -> Message,
+        compose: impl Fn(&M, Writing<'_>) -> Message,
     ) -> Result<(T, Ended<A>), OtpError> {
         let requester = order.requester;
         let (reads, pending) = self.begin_send(order, reads).await?;
@@ -167,7 +168,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         reads: impl Future<Output = Result<T, OtpError>>,
         dispatch: impl FnOnce(&T) -> Result<Dispatch<M>, OtpError>,
         delivery: &D,
-        compose: impl Fn(&M, &Code, &Profile) -> Message,
+        compose: impl Fn(&M, Writing<'_>) -> Message,
     ) -> Result<(T, Sent), OtpError> {
         let requester = order.requester;
         let (reads, pending) = self.begin_send(order, reads).await?;
@@ -192,7 +193,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         requester: &Requester,
         dispatch: Dispatch<M>,
         delivery: &D,
-        compose: impl Fn(&M, &Code, &Profile) -> Message,
+        compose: impl Fn(&M, Writing<'_>) -> Message,
     ) -> Result<Sent, OtpError> {
         if let Some(to) = dispatch.to.as_ref().filter(|to| **to != pending.destination) {
             let order = SendOrder {
@@ -213,7 +214,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
             &dispatch.limits,
             &dispatch.profile,
             dispatch.service.as_deref(),
-            |code, profile| compose(&dispatch.message, code, profile),
+            |writing| compose(&dispatch.message, writing),
         )
         .await
     }
@@ -330,7 +331,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         limits: &ClientLimits,
         profile: &Profile,
         service: Option<&str>,
-        compose: impl Fn(&Code, &Profile) -> Message,
+        compose: impl Fn(Writing<'_>) -> Message,
     ) -> Result<Sent, OtpError> {
         self.admit(&pending, limits).await?;
         let PendingSend {
@@ -361,7 +362,11 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                     _ => profile.code_length,
                 };
                 let code = Code::generate(code_length);
-                let message = compose(&code, profile);
+                let message = compose(Writing {
+                    code: &code,
+                    profile,
+                    country: spent.country(),
+                });
                 // Counted under the channel it was meant for, until one took it.
                 let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();

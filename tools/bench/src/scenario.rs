@@ -5,10 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use otp_shared::App;
-use otp_shared::code::Code;
 use otp_shared::destination::Destination;
 use otp_shared::engine::{Dispatch, SendOrder};
-use otp_shared::policy::Profile;
+use otp_shared::messages::{Asked, Writing};
 use otp_shared::ports::{Channel, ConversionStore, Delivery, DeliveryError, Message};
 use otp_shared::scope::{Product, Scope, UserRef};
 use otp_tests::{EVENTS_ISSUER, api_event, user_token};
@@ -147,7 +146,7 @@ where
             service: None,
         };
         let compose =
-            |_: &(), code: &Code, profile: &Profile| app.messages.for_destination(&destination, code, profile);
+            |_: &(), writing: Writing<'_>| app.messages.for_destination(&destination, writing, &Asked::default());
         let (_, sent) = app
             .otp
             .deliver(order, async { Ok(()) }, |_| Ok(dispatch), &app.delivery, compose)

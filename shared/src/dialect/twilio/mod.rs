@@ -21,12 +21,11 @@ use lambda_http::{Body, Request, Response};
 use crate::app::App;
 use crate::callers::authenticate_basic;
 use crate::challenge::{Attempt, Checked, Handle, Lifecycle, Settlement};
-use crate::code::Code;
 use crate::destination::Destination;
 use crate::engine::{Dispatch, Ended, Plan, SendOrder};
 use crate::error::OtpError;
 use crate::http::json_response;
-use crate::policy::Profile;
+use crate::messages::{Asked, Writing};
 use crate::ports::{
     AttemptLog, ChallengeStore, Channel, ClientRecord, ClientRegistry, ConfigRegistry, ConversionStore, Delivery,
     OtpConfig, Permission, QuotaStore, SpendStore, UserDirectory,
@@ -38,9 +37,10 @@ pub use attempts::serve as attempts;
 pub use render::{Operation, challenge_id, render_error, verification_sid};
 use render::{Owner, Verification, channel_disabled};
 use request::{
-    Route, base_url, basic_credentials, claimed_account, destination, form, percent_decoded, requested_channel, route,
+    Route, app_hash, base_url, basic_credentials, claimed_account, destination, form, locale, percent_decoded,
+    requested_channel, route,
 };
-pub use services::{SERVICE_TEMPLATE, serve as services};
+pub use services::serve as services;
 
 /// This dialect's name in status events and metrics.
 const DIALECT: &str = "twilio";
@@ -117,10 +117,21 @@ where
                 }
                 name => name.map(str::to_owned),
             };
-            parameters.get("Locale")?;
-            Ok((destination, channel, friendly_name))
+            let asked = Asked {
+                locale: parameters
+                    .get("Locale")?
+                    .filter(|tag| !tag.is_empty())
+                    .map(locale)
+                    .transpose()?,
+                app_hash: parameters
+                    .get("AppHash")?
+                    .filter(|hash| !hash.is_empty())
+                    .map(app_hash)
+                    .transpose()?,
+            };
+            Ok((destination, channel, friendly_name, asked))
         });
-        let (destination, channel, friendly_name) =
+        let (destination, channel, friendly_name, asked) =
             super::parsed_after(parsed, account_and_service(app, &request, service)).await?;
         let requester = super::requester(&request, Tenant::Client(claimed.clone()), DIALECT);
         let order = SendOrder {
@@ -151,8 +162,8 @@ where
                 message: (config, shown_name),
             }))
         };
-        let compose = |(config, shown_name): &(OtpConfig, String), code: &Code, profile: &Profile| {
-            app.messages.for_config(config, code, profile, "", shown_name)
+        let compose = |(config, shown_name): &(OtpConfig, String), writing: Writing<'_>| {
+            app.messages.for_config(config, writing, "", shown_name, &asked)
         };
         let reads = account_and_service(app, &request, service);
         let ((client, _), sent) = match app.otp.send(order, reads, plan, &app.delivery, compose).await? {

@@ -1,6 +1,8 @@
 //! What a Twilio request says: its route, its form, its credentials, its `To` and
 //! `Channel`, and the URL it reached the service by.
 
+use crate::language::{self, Locale};
+use crate::messages::{clean_name, is_app_hash};
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -147,6 +149,19 @@ pub(super) fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
             "Channel",
             "must be one of sms, email, whatsapp, call, sna, auto",
         )),
+    }
+}
+
+/// `Locale`: a language with a built-in text, else what Twilio answers for one it lacks.
+pub(super) fn locale(tag: &str) -> Result<Locale, OtpError> {
+    language::find(tag).ok_or_else(|| OtpError::UnsupportedLocale(clean_name(tag)))
+}
+
+/// `AppHash`: Android's 11-character hash of the app, which its SMS Retriever reads.
+pub(super) fn app_hash(hash: &str) -> Result<String, OtpError> {
+    match is_app_hash(hash) {
+        true => Ok(hash.to_owned()),
+        false => Err(OtpError::invalid("AppHash", "must be the app's 11-character hash")),
     }
 }
 

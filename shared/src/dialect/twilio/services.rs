@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::app::App;
 use crate::error::OtpError;
 use crate::http::{json_response, rfc3339};
+use crate::messages::built_in_template;
 use crate::policy::{CODE_LENGTH, Profile};
 use crate::ports::{
     Channel, ChannelSetup, ClientRegistry, ConfigRegistry, IndexedService, OtpConfig, ServiceAdded, ServiceFacts,
@@ -28,9 +29,6 @@ use crate::store::MAX_SERVICES_PER_CLIENT;
 
 use super::render::{Operation, error, render_error};
 use super::request::{Form, Route, base_url, form, query, route};
-
-/// The text of a service made here, by SMS and by email (`{sender}`: its friendly name).
-pub const SERVICE_TEMPLATE: &str = "Your {sender} verification code is: {code}";
 
 /// The longest `FriendlyName` Twilio's API takes.
 const MAX_FRIENDLY_NAME_CHARS: usize = 32;
@@ -392,7 +390,8 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
     let profile = profile_with(app.otp.policy.default_profile(), asked.code_length)?;
     let by_email = ChannelSetup {
         channel: Channel::Email,
-        template: SERVICE_TEMPLATE.to_owned(),
+        // The built-in texts, in each message's language; `{sender}`: its friendly name.
+        template: built_in_template().to_owned(),
         sender: String::new(),
         whatsapp: None,
     };
@@ -401,7 +400,7 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
         client_id: client.id.clone(),
         channel: Channel::Sms,
         profile,
-        template: SERVICE_TEMPLATE.to_owned(),
+        template: built_in_template().to_owned(),
         // The deployment's senders: an SMS sender ID and a verified email identity are
         // the operator's to set up, not an API caller's.
         sender: String::new(),

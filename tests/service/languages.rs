@@ -1,0 +1,175 @@
+//! Languages: a code's text in the language the request asks for, else the one of its
+//! number's country, else English, for a Twilio service's built-in template and for the
+//! deployment's own messages; a `Locale` with no text answers as Twilio does; `AppHash`
+//! ends the SMS on a line of its own.
+
+use otp_shared::language;
+use otp_shared::messages::built_in_template;
+use otp_shared::ports::{Channel, Permission};
+use otp_tests::{emails_to, fresh_email, fresh_phone, last_code, sms_to};
+use rand::RngExt;
+use serde_json::json;
+
+use crate::twilio::{Service, twilio_request};
+use crate::*;
+
+/// A French mobile number of its own.
+fn french_mobile() -> String {
+    format!("+336{:08}", rand::rng().random_range(0..100_000_000u32))
+}
+
+/// The built-in text of `tag` as a 10-minute code of `sender` reads.
+fn built_in(tag: &str, code: &str, sender: &str) -> String {
+    language::find(tag)
+        .expect("a built-in locale")
+        .sms
+        .replace("{code}", code)
+        .replace("{sender}", sender)
+        .replace("{minutes}", "10")
+}
+
+/// A service with the built-in template, sending as "Acme".
+async fn built_in_service() -> Service {
+    let deployment = otp_tests::Deployment::new().await;
+    let client = deployment.client().await;
+    let sid = deployment
+        .config(&client, Channel::Sms, 6, 600, built_in_template())
+        .await;
+    Service::of(deployment, client, sid)
+}
+
+async fn create(service: &Service, form: &[(&str, &str)]) -> Answer {
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    call_send_otp(&service.deployment, twilio_request("POST", &path, service.auth(), form)).await
+}
+
+/// A create by SMS to `to`, shown as "Acme", in the `Locale` given.
+fn sms_form<'a>(to: &'a str, locale: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![("To", to), ("Channel", "sms"), ("CustomFriendlyName", "Acme")];
+    form.extend(locale.map(|tag| ("Locale", tag)));
+    form
+}
+
+#[tokio::test]
+async fn a_service_writes_in_the_locale_asked_for_else_in_the_numbers_countrys() {
+    let service = built_in_service().await;
+    // Each number, the Locale asked for, and the text it gets.
+    let (_, indian) = fresh_phone();
+    let (_, other_indian) = fresh_phone();
+    let (_, brazilian_asked) = fresh_phone();
+    let french = french_mobile();
+    let french_asked = french_mobile();
+    let cases = [
+        (indian.as_str(), Some("es"), "es"),
+        (french.as_str(), None, "fr"),
+        (other_indian.as_str(), None, "en"),
+        (french_asked.as_str(), Some("de"), "de"),
+        // Twilio's tags in another case, with `_`: the same locale.
+        (brazilian_asked.as_str(), Some("PT_br"), "pt-BR"),
+    ];
+    for (to, locale, tag) in cases {
+        let (status, body, _) = create(&service, &sms_form(to, locale)).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(sms_to(to), [built_in(tag, &last_code(to), "Acme")], "{to} {locale:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_locale_with_no_text_is_twilios_not_found_and_sends_nothing() {
+    let service = built_in_service().await;
+    let (_, phone) = fresh_phone();
+    for tag in ["xx", "es-MX", "en-US-x-twain"] {
+        let (status, body, _) = create(&service, &[("To", &phone), ("Channel", "sms"), ("Locale", tag)]).await;
+        assert_eq!((status, &body["code"]), (404, &json!(20404)), "{tag}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| m.contains(tag)), "{body}");
+    }
+    assert!(sms_to(&phone).is_empty());
+    // Credentials are still checked first.
+    let path = format!("/v2/Services/{}/Verifications", service.sid);
+    let request = twilio_request(
+        "POST",
+        &path,
+        Some(("AC0", "wrong")),
+        &[("To", &phone), ("Channel", "sms"), ("Locale", "xx")],
+    );
+    assert_eq!(call_send_otp(&service.deployment, request).await.0, 401);
+}
+
+#[tokio::test]
+async fn an_app_hash_ends_the_sms_and_a_malformed_one_is_refused() {
+    let service = built_in_service().await;
+    let (_, phone) = fresh_phone();
+    let (status, body, _) = create(
+        &service,
+        &[("To", &phone), ("Channel", "sms"), ("AppHash", "FA+9qCX9VSu")],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let text = sms_to(&phone).pop().expect("an SMS");
+    assert!(text.ends_with("\n\nFA+9qCX9VSu"), "{text:?}");
+    let (_, other) = fresh_phone();
+    let (status, body, _) = create(&service, &[("To", &other), ("Channel", "sms"), ("AppHash", "short")]).await;
+    assert_eq!((status, &body["code"]), (400, &json!(60200)), "{body}");
+    assert!(sms_to(&other).is_empty());
+}
+
+#[tokio::test]
+async fn an_operators_own_template_is_sent_whatever_the_language() {
+    // `Service::new` configures its own English template.
+    let service = Service::new(Channel::Sms).await;
+    let french = french_mobile();
+    assert_eq!(
+        create(&service, &[("To", &french), ("Channel", "sms"), ("Locale", "de")])
+            .await
+            .0,
+        201
+    );
+    let code = last_code(&french);
+    assert!(sms_to(&french)[0].starts_with("Your ") && sms_to(&french)[0].ends_with(&format!("code is {code}")));
+}
+
+#[tokio::test]
+async fn the_deployments_own_messages_follow_the_numbers_country_and_emails_are_english() {
+    let deployment = otp_tests::Deployment::new().await;
+    let client = deployment.client_with(&[Permission::Zap]).await;
+    let french = french_mobile();
+    let body = json!({"phoneNumber": french, "userId": "u-fr"});
+    let (status, answer, _) = call_generate(
+        &deployment,
+        crate::zap::request("/v1/otp", Some(&client.api_key), &body),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let code = last_code(&french);
+    let minutes = deployment_minutes(&sms_to(&french)[0]);
+    let expected = language::find("fr")
+        .expect("French")
+        .sms
+        .replace("{code}", &code)
+        .replace("{sender}", otp_shared::messages::DEFAULT_SENDER_NAME)
+        .replace("{minutes}", &minutes);
+    assert_eq!(sms_to(&french), [expected]);
+
+    let address = fresh_email();
+    let body = json!({"email": address, "userId": "u-en"});
+    assert_eq!(
+        call_generate(
+            &deployment,
+            crate::zap::request("/v1/otp", Some(&client.api_key), &body)
+        )
+        .await
+        .0,
+        200
+    );
+    let email = emails_to(&address).pop().expect("an email");
+    assert_eq!(email.subject, language::english().subject);
+}
+
+/// The lifetime in minutes a deployment's message names (the deployment's own setting).
+fn deployment_minutes(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|word| !word.is_empty())
+        .nth(1)
+        .expect("the minutes")
+        .to_owned()
+}
