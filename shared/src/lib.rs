@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod guard;
 pub mod language;
+pub mod localization;
 pub mod messages;
 pub mod number_rules;
 pub mod policy;
@@ -58,7 +59,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 23] = [
+    const DOMAIN: [&str; 24] = [
         "attempts",
         "callers",
         "challenge",
@@ -70,6 +71,7 @@ mod layers {
         "error",
         "guard",
         "language",
+        "localization",
         "messages",
         "number_rules",
         "policy",

@@ -5,6 +5,7 @@
 use crate::code::Code;
 use crate::destination::{Channel, Destination};
 use crate::language::{self, Locale};
+use crate::localization::Autofill;
 use crate::policy::Profile;
 use crate::ports::{Message, OtpConfig};
 
@@ -121,9 +122,9 @@ impl Messages {
     /// The message of an OTP configuration for a named recipient, `shown_sender` as its
     /// `{sender}` (the configuration's own, or a name the request gives) while it goes out
     /// from the configuration's sender; by WhatsApp, its template with the code (the text
-    /// is the SMS fallback). A configuration with the built-in template writes in the
-    /// language `asked` for, else the number's country's, else English; one with its
-    /// own template writes that.
+    /// is the SMS fallback). It writes in the language `asked` for, else its own, else the
+    /// number's country's, else English: its own text for that locale, else the built-in
+    /// text when its template is the built-in one, else its template.
     pub fn for_config(
         &self,
         config: &OtpConfig,
@@ -132,10 +133,12 @@ impl Messages {
         shown_sender: &str,
         asked: &Asked,
     ) -> Message {
-        let locale = language::choose(asked.locale, None, writing.country);
-        let template = match is_built_in(&config.template) {
-            true => locale.sms,
-            false => config.template.as_str(),
+        let localization = &config.localization;
+        let locale = language::choose(asked.locale, localization.language, writing.country);
+        let template = match localization.template(locale) {
+            Some(own) => own,
+            None if is_built_in(&config.template) => locale.sms,
+            None => config.template.as_str(),
         };
         let subject = self.subject(locale);
         let mut message = match config.channel {
@@ -143,58 +146,32 @@ impl Messages {
             _ => {
                 let text = render(template, writing.code, writing.profile, name, shown_sender);
                 let autofill = Autofill {
-                    app_hash: asked.app_hash.clone(),
-                    web_domain: None,
+                    app_hash: asked
+                        .app_hash
+                        .clone()
+                        .or_else(|| localization.autofill.app_hash.clone()),
+                    web_domain: localization.autofill.web_domain.clone(),
                 };
                 sms(autofill.appended_to(text, writing.code), subject)
             }
         };
         // No sender of its own: the deployment's (its SMS sender ID, its email identity).
         message.sender = (!config.sender.is_empty()).then(|| config.sender.clone());
-        message.whatsapp = config.whatsapp.clone().map(|template| crate::ports::WhatsAppCode {
-            template,
-            code: writing.code.clone(),
+        // WhatsApp: its approved template, in the language it names for the locale.
+        message.whatsapp = config.whatsapp.clone().map(|mut template| {
+            if let Some(language) = localization.whatsapp_languages.get(locale.tag) {
+                template.language.clone_from(language);
+            }
+            crate::ports::WhatsAppCode {
+                template,
+                code: writing.code.clone(),
+            }
         });
         message
     }
 
     fn subject(&self, locale: Locale) -> String {
         self.email_subject.clone().unwrap_or_else(|| locale.subject.to_owned())
-    }
-}
-
-/// The lines an SMS ends with so that phones and browsers fill its code in themselves.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Autofill {
-    /// Android's SMS Retriever: the app's 11-character hash, anywhere in the text.
-    pub app_hash: Option<String>,
-    /// The WebOTP API: the site's domain, read from the last line, `@domain #code`.
-    pub web_domain: Option<String>,
-}
-
-/// Whether `text` is an app hash as Android computes it: 11 characters of base64.
-pub fn is_app_hash(text: &str) -> bool {
-    text.len() == 11
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-}
-
-impl Autofill {
-    /// `text` with the app's hash on a line of its own, then the site's line last.
-    pub fn appended_to(&self, mut text: String, code: &Code) -> String {
-        if self.app_hash.is_none() && self.web_domain.is_none() {
-            return text;
-        }
-        text.push('\n');
-        if let Some(hash) = &self.app_hash {
-            text.push('\n');
-            text.push_str(hash);
-        }
-        if let Some(domain) = &self.web_domain {
-            text.push_str(&format!("\n@{domain} #{}", code.reveal()));
-        }
-        text
     }
 }
 
@@ -333,21 +310,44 @@ mod tests {
     }
 
     #[test]
-    fn autofill_lines_end_the_text() {
+    fn whatsapp_sends_its_template_in_the_language_the_configuration_maps_the_locale_to() {
         let code = Code::from_text("987654", 6).unwrap();
-        let both = Autofill {
-            app_hash: Some("FA+9qCX9VSu".into()),
-            web_domain: Some("example.com".into()),
+        let profile = profile();
+        let template = crate::whatsapp::WhatsAppTemplate {
+            phone_number_id: "phone-number-id-1".into(),
+            name: "login_code".into(),
+            language: "en_US".into(),
+            fallback_to_sms: true,
         };
-        assert_eq!(
-            both.appended_to("Code 987654".into(), &code),
-            "Code 987654\n\nFA+9qCX9VSu\n@example.com #987654"
-        );
-        let site = Autofill {
+        let mut config = OtpConfig {
+            uid: "u".into(),
+            client_id: "c".into(),
+            channel: Channel::WhatsApp,
+            profile,
+            template: built_in_template().into(),
+            sender: String::new(),
+            whatsapp: Some(template),
+            more_channels: Vec::new(),
+            service: Default::default(),
+            localization: Default::default(),
+        };
+        config.localization.whatsapp_languages.insert("es", "es_MX".into());
+        let sent = |asked: &Asked, country| {
+            let message = Messages::default().for_config(&config, writing(&code, &profile, country), "", "Acme", asked);
+            (message.whatsapp.expect("a template").template.language, message.text)
+        };
+        let spanish = Asked {
+            locale: language::find("es"),
             app_hash: None,
-            web_domain: Some("example.com".into()),
         };
-        assert_eq!(site.appended_to("Code".into(), &code), "Code\n\n@example.com #987654");
-        assert_eq!(Autofill::default().appended_to("Code".into(), &code), "Code");
+        let (language, fallback) = sent(&spanish, Some("IN"));
+        assert_eq!(language, "es_MX");
+        assert_eq!(
+            fallback,
+            render(language::find("es").unwrap().sms, &code, &profile, "", "Acme")
+        );
+        // Spanish by the number's country too; a locale it does not map keeps the template's own.
+        assert_eq!(sent(&Asked::default(), Some("MX")).0, "es_MX");
+        assert_eq!(sent(&Asked::default(), Some("FR")).0, "en_US");
     }
 }

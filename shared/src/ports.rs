@@ -460,6 +460,8 @@ pub struct OtpConfig {
     pub more_channels: Vec<ChannelSetup>,
     /// What Twilio's Services resource says of it beyond the above.
     pub service: ServiceFacts,
+    /// How its messages follow languages, and the autofill lines its SMS end with.
+    pub localization: crate::localization::Localization,
 }
 
 /// A configuration as Twilio's Services resource shows it, beyond how it sends.

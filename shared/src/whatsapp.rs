@@ -37,15 +37,21 @@ impl WhatsAppTemplate {
         if !name_ok {
             return Some("a WhatsApp template name has lower-case letters, digits and underscores".to_owned());
         }
-        // A language code: `en`, `en_US`, `zh_CN`.
-        let language_ok = matches!(self.language.split_once('_'), Some((lang, region))
-                if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase())
-                    && (2..=3).contains(&region.len()) && region.bytes().all(|b| b.is_ascii_uppercase()))
-            || (self.language.len() == 2 && self.language.bytes().all(|b| b.is_ascii_lowercase()));
-        if !language_ok {
+        if !is_template_language(&self.language) {
             return Some("a WhatsApp template language is a code such as en or en_US".to_owned());
         }
         None
+    }
+}
+
+/// Whether `code` is a language a WhatsApp template is approved in: `en`, `en_US`, `zh_CN`.
+pub fn is_template_language(code: &str) -> bool {
+    let lower = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_lowercase());
+    match code.split_once('_') {
+        Some((lang, region)) => {
+            lower(lang) && (2..=3).contains(&region.len()) && region.bytes().all(|b| b.is_ascii_uppercase())
+        }
+        None => lower(code),
     }
 }
 

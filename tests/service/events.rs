@@ -63,6 +63,7 @@ async fn deployment_for_events() -> Deployment {
             whatsapp: None,
             more_channels: Vec::new(),
             service: Default::default(),
+            localization: Default::default(),
         })
         .await
         .expect("configuration stored");

@@ -173,3 +173,103 @@ fn deployment_minutes(text: &str) -> String {
         .expect("the minutes")
         .to_owned()
 }
+
+#[tokio::test]
+async fn a_configuration_names_its_language_its_own_texts_and_its_autofill() {
+    let service = built_in_service().await;
+    let admin = |words: Vec<&str>| {
+        let mut all = vec!["config", "update", "--config", service.sid.as_str()];
+        all.extend(words);
+        let deployment = &service.deployment;
+        let args: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        async move {
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
+            deployment.admin(&words).await
+        }
+    };
+    let shown = admin(vec![
+        "--language",
+        "de",
+        "--locale-template",
+        "fr=Code {sender} : {code}",
+        "--web-domain",
+        "login.example.com",
+        "--app-hash",
+        "FA+9qCX9VSu",
+    ])
+    .await
+    .expect("updated");
+    assert_eq!(
+        (
+            &shown["language"],
+            &shown["locale_templates"],
+            &shown["web_domain"],
+            &shown["built_in_texts"]
+        ),
+        (
+            &json!("de"),
+            &json!({"fr": "Code {sender} : {code}"}),
+            &json!("login.example.com"),
+            &json!(true)
+        )
+    );
+
+    // No Locale: the configuration's language comes before the number's country.
+    let french = french_mobile();
+    assert_eq!(create(&service, &sms_form(&french, None)).await.0, 201);
+    let code = last_code(&french);
+    let autofill = format!("\n\nFA+9qCX9VSu\n@login.example.com #{code}");
+    assert_eq!(
+        sms_to(&french),
+        [format!("{}{autofill}", built_in("de", &code, "Acme"))]
+    );
+    // Asked for French: its own French text, with the same autofill lines.
+    let (_, indian) = fresh_phone();
+    assert_eq!(create(&service, &sms_form(&indian, Some("fr"))).await.0, 201);
+    let code = last_code(&indian);
+    assert_eq!(
+        sms_to(&indian),
+        [format!("Code Acme : {code}\n\nFA+9qCX9VSu\n@login.example.com #{code}")]
+    );
+    // A request's AppHash comes before the configuration's.
+    let (_, other) = fresh_phone();
+    let mut form = sms_form(&other, None);
+    form.push(("AppHash", "abcdefghijk"));
+    assert_eq!(create(&service, &form).await.0, 201);
+    assert!(sms_to(&other)[0].contains("\n\nabcdefghijk\n@login.example.com #"));
+
+    // A wrong one is refused, naming it; emptied, each goes.
+    for (flag, value, named) in [
+        ("--language", "xx", "xx is not a built-in locale"),
+        ("--locale-template", "es=no code", "es template must contain {code}"),
+        ("--web-domain", "https://example.com", "web domain"),
+        ("--whatsapp-locale", "es=spanish", "WhatsApp language"),
+    ] {
+        let refused = admin(vec![flag, value]).await.expect_err(flag);
+        assert!(refused.contains(named), "{flag}: {refused}");
+    }
+    let shown = admin(vec![
+        "--language",
+        "",
+        "--locale-template",
+        "fr=",
+        "--web-domain",
+        "",
+        "--app-hash",
+        "",
+    ])
+    .await
+    .expect("emptied");
+    assert_eq!(
+        (
+            &shown["language"],
+            &shown["locale_templates"],
+            &shown["web_domain"],
+            &shown["app_hash"]
+        ),
+        (&json!(null), &json!({}), &json!(null), &json!(null))
+    );
+    let french = french_mobile();
+    assert_eq!(create(&service, &sms_form(&french, None)).await.0, 201);
+    assert_eq!(sms_to(&french), [built_in("fr", &last_code(&french), "Acme")]);
+}

@@ -576,6 +576,7 @@ impl Deployment {
                 whatsapp: None,
                 more_channels: Vec::new(),
                 service: Default::default(),
+                localization: Default::default(),
             })
             .await
             .expect("configuration stored");

@@ -10,15 +10,15 @@ use crate::ports::{ApiKey, Channel, ChannelSetup, ClientRecord, OtpConfig, Store
 use crate::scope::{Realm, UserRef, unescape};
 
 use super::attributes::{
-    API_KEY_COUNT, API_KEY_HASH, CHANNEL, CLIENT_ID, CODE_LENGTH, DISABLED, Item, LIFETIME, NAME, PERMISSIONS, PK,
-    SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR, TEMPLATE, USER_KEY, b, client_pk, config_pk,
-    contact_pk, n, s, user_pk,
+    API_KEY_COUNT, API_KEY_HASH, CHANNEL, CLIENT_ID, CODE_LENGTH, DISABLED, Item, LIFETIME, LOCALIZATION, NAME,
+    PERMISSIONS, PK, SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR, TEMPLATE, USER_KEY, b,
+    client_pk, config_pk, contact_pk, n, s, user_pk,
 };
 use super::failures::{unavailable, written};
 use super::items::DynamoStore;
 use super::registry::{
     MAX_API_KEYS_PER_CLIENT, WHATSAPP_ATTRIBUTES, api_key_attribute, api_key_value, channel_attribute, channel_value,
-    client_from, config_from, whatsapp_attributes,
+    client_from, config_from, localization_value, whatsapp_attributes,
 };
 
 /// What adding an API key to a client came to.
@@ -243,15 +243,25 @@ impl DynamoStore {
             .expression_attribute_values(":lifetime", n(config.profile.lifetime.as_secs()))
             .expression_attribute_values(":template", s(&config.template))
             .expression_attribute_values(":sender", s(&config.sender));
+        let mut remove: Vec<&str> = Vec::new();
         let whatsapp = whatsapp_attributes(config.whatsapp.as_ref());
-        let expression = if whatsapp.is_empty() {
-            format!("SET {set} REMOVE {}", WHATSAPP_ATTRIBUTES.join(", "))
-        } else {
-            for (name, value) in whatsapp {
-                set.push_str(&format!(", {name} = :{name}"));
-                update = update.expression_attribute_values(format!(":{name}"), value);
+        if whatsapp.is_empty() {
+            remove.extend(WHATSAPP_ATTRIBUTES);
+        }
+        for (name, value) in whatsapp {
+            set.push_str(&format!(", {name} = :{name}"));
+            update = update.expression_attribute_values(format!(":{name}"), value);
+        }
+        match localization_value(&config.localization) {
+            Some(value) => {
+                set.push_str(&format!(", {LOCALIZATION} = :{LOCALIZATION}"));
+                update = update.expression_attribute_values(format!(":{LOCALIZATION}"), value);
             }
-            format!("SET {set}")
+            None => remove.push(LOCALIZATION),
+        }
+        let expression = match remove.is_empty() {
+            true => format!("SET {set}"),
+            false => format!("SET {set} REMOVE {}", remove.join(", ")),
         };
         written(update.update_expression(expression).send().await)
     }

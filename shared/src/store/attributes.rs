@@ -169,6 +169,14 @@ pub(super) const WA_PHONE_NUMBER_ID: &str = "wa_phone_number_id";
 pub(super) const WA_TEMPLATE: &str = "wa_template";
 pub(super) const WA_LANGUAGE: &str = "wa_language";
 pub(super) const WA_FALLBACK_SMS: &str = "wa_fallback_sms";
+/// A configuration's languages: a map of its language, its texts and WhatsApp languages
+/// by locale, and its autofill (absent: the built-in behaviour).
+pub(super) const LOCALIZATION: &str = "localization";
+pub(super) const L10N_LANGUAGE: &str = "language";
+pub(super) const L10N_TEMPLATES: &str = "templates";
+pub(super) const L10N_WA_LANGUAGES: &str = "wa_languages";
+pub(super) const L10N_WEB_DOMAIN: &str = "web_domain";
+pub(super) const L10N_APP_HASH: &str = "app_hash";
 
 // The registry: a contact's owner (`USER_KEY`, with `PRODUCT`, `ISSUER`, `USER_ID`), the
 // address as that user gave it and when it was linked; a user's phone and email.

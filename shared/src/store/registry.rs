@@ -1,11 +1,14 @@
 //! The registry of API clients (hashes of their secrets, permissions, own limits) and of
 //! their OTP configurations (BizMagnets' `otp_config_uid`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
 use crate::destination::Destination;
+use crate::language;
+use crate::localization::{Autofill, Localization};
 use crate::policy::Profile;
 use crate::ports::{
     ApiKey, Channel, ChannelSetup, ClientLimits, ClientRecord, ClientRegistry, IndexedService, OtpConfig, Permission,
@@ -15,7 +18,8 @@ use crate::test_destinations::{TestDestination, TestOwner};
 
 use super::attributes::{
     API_KEY_COUNT, API_KEY_HASH, CHANNEL, CLIENT_ID, CODE_LENGTH, CREATED, CREATED_AT, DISABLED, FRIENDLY_NAME, Item,
-    KEPT, LIFETIME, NAME, PERMISSIONS, PK, SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR,
+    KEPT, L10N_APP_HASH, L10N_LANGUAGE, L10N_TEMPLATES, L10N_WA_LANGUAGES, L10N_WEB_DOMAIN, LIFETIME, LOCALIZATION,
+    NAME, PERMISSIONS, PK, SECRET_HASH, SENDER, SENDS_PER_HOUR, SENDS_PER_NUMBER_RANGE_PER_HOUR,
     SERVICE_ATTRIBUTE_PREFIX, TEMPLATE, UPDATED_AT, WA_FALLBACK_SMS, WA_LANGUAGE, WA_PHONE_NUMBER_ID, WA_TEMPLATE, b,
     client_pk, get_b, get_n, get_s, n, s,
 };
@@ -122,7 +126,67 @@ pub(super) fn config_from(uid: &str, item: &Item) -> Option<OtpConfig> {
         whatsapp: default.whatsapp,
         more_channels,
         service: facts_from(item),
+        localization: item
+            .get(LOCALIZATION)
+            .and_then(|value| value.as_m().ok())
+            .map(localization_from)
+            .unwrap_or_default(),
     })
+}
+
+/// A configuration's languages from their map; what does not read (a locale no longer
+/// built in) is left out.
+fn localization_from(fields: &Item) -> Localization {
+    let by_locale = |name: &str| -> BTreeMap<&'static str, String> {
+        fields
+            .get(name)
+            .and_then(|value| value.as_m().ok())
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(tag, value)| Some((language::find(tag)?.tag, value.as_s().ok()?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let text = |name: &str| get_s(fields, name).map(str::to_owned);
+    Localization {
+        language: get_s(fields, L10N_LANGUAGE).and_then(language::find),
+        templates: by_locale(L10N_TEMPLATES),
+        whatsapp_languages: by_locale(L10N_WA_LANGUAGES),
+        autofill: Autofill {
+            app_hash: text(L10N_APP_HASH),
+            web_domain: text(L10N_WEB_DOMAIN),
+        },
+    }
+}
+
+/// A configuration's languages as their attribute's value; none when it has none.
+pub(super) fn localization_value(localization: &Localization) -> Option<AttributeValue> {
+    if localization.is_empty() {
+        return None;
+    }
+    let by_locale = |map: &BTreeMap<&'static str, String>| {
+        AttributeValue::M(map.iter().map(|(tag, value)| ((*tag).to_owned(), s(value))).collect())
+    };
+    let mut fields: Item = [
+        (L10N_TEMPLATES.to_owned(), by_locale(&localization.templates)),
+        (
+            L10N_WA_LANGUAGES.to_owned(),
+            by_locale(&localization.whatsapp_languages),
+        ),
+    ]
+    .into();
+    let texts = [
+        (L10N_LANGUAGE, localization.language.map(|locale| locale.tag)),
+        (L10N_APP_HASH, localization.autofill.app_hash.as_deref()),
+        (L10N_WEB_DOMAIN, localization.autofill.web_domain.as_deref()),
+    ];
+    for (name, value) in texts {
+        if let Some(value) = value {
+            fields.insert(name.to_owned(), s(value));
+        }
+    }
+    Some(AttributeValue::M(fields))
 }
 
 /// How a configuration sends by `channel`, from the attributes that say so: the item's

@@ -12,12 +12,12 @@ use futures_util::future::join_all;
 use crate::ports::{ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, StoreError};
 
 use super::attributes::{
-    CHANNEL, CLIENT_ID, CODE_LENGTH, CREATED_AT, DISABLED, FRIENDLY_NAME, KEPT, LIFETIME, PK, SENDER,
+    CHANNEL, CLIENT_ID, CODE_LENGTH, CREATED_AT, DISABLED, FRIENDLY_NAME, KEPT, LIFETIME, LOCALIZATION, PK, SENDER,
     SERVICE_ATTRIBUTE_PREFIX, SERVICE_COUNT, TEMPLATE, UPDATED_AT, client_pk, config_pk, get_n, get_s, n, s,
 };
 use super::failures::{Cancelled, back_off, written};
 use super::items::DynamoStore;
-use super::registry::{channel_attribute, channel_value, config_from, whatsapp_attributes};
+use super::registry::{channel_attribute, channel_value, config_from, localization_value, whatsapp_attributes};
 
 /// Most configurations (services) a client may have: each about 50 bytes of its item,
 /// which every request of the client reads.
@@ -57,6 +57,9 @@ fn config_put(table: &str, config: &OtpConfig) -> Put {
     }
     for setup in &config.more_channels {
         put = put.item(channel_attribute(setup.channel), channel_value(setup));
+    }
+    if let Some(localization) = localization_value(&config.localization) {
+        put = put.item(LOCALIZATION, localization);
     }
     let facts = &config.service;
     if let Some(name) = &facts.friendly_name {

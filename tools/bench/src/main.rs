@@ -158,6 +158,7 @@ async fn fixtures(endpoint: &str, table: &str) -> Result<Fixtures, String> {
             whatsapp: None,
             more_channels: Vec::new(),
             service: Default::default(),
+            localization: Default::default(),
         })
         .await
         .map_err(|e| e.to_string())?;

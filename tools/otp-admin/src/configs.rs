@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use otp_shared::clock::{Clock, SystemClock};
+use otp_shared::language;
+use otp_shared::localization::{Localization, by_locale};
 use otp_shared::policy::Profile;
 use otp_shared::ports::{
     Channel, ChannelSetup, ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, WhatsAppTemplate,
@@ -11,7 +13,7 @@ use otp_shared::ports::{
 use otp_shared::store::MAX_SERVICES_PER_CLIENT;
 use serde_json::{Value, json};
 
-use crate::{Admin, ChannelCommand, ConfigCommand, WhatsAppArgs};
+use crate::{Admin, ChannelCommand, ConfigCommand, LanguageArgs, WhatsAppArgs};
 
 pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, String> {
     match command {
@@ -40,6 +42,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                     updated_at: Some(now),
                     ..ServiceFacts::default()
                 },
+                localization: Localization::default(),
             })?;
             match admin.store.put_config(&config).await.map_err(|e| e.to_string())? {
                 ServiceAdded::Added => {}
@@ -72,8 +75,10 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
             template,
             sender,
             whatsapp,
+            languages,
         } => {
             let current = existing(admin, &config).await?;
+            let localization = localized(current.localization.clone(), languages)?;
             let profile = Profile::new(
                 length.unwrap_or(current.profile.code_length),
                 ttl.map_or(current.profile.lifetime, Duration::from_secs),
@@ -91,6 +96,7 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 template: template.unwrap_or(current.template),
                 sender: sender.unwrap_or(current.sender),
                 whatsapp: whatsapp_of(channel, whatsapp, current.whatsapp.as_ref())?,
+                localization,
                 ..current
             })?;
             if !admin.store.replace_config(&updated).await.map_err(|e| e.to_string())? {
@@ -178,6 +184,41 @@ pub(crate) async fn run(command: ConfigCommand, admin: &Admin) -> Result<Value, 
                 .map_err(|e| e.to_string())?;
             Ok(json!({"indexed": indexed}))
         }
+    }
+}
+
+/// A configuration's languages with the flags given applied.
+fn localized(mut current: Localization, given: LanguageArgs) -> Result<Localization, String> {
+    let optional = |text: String| Some(text.trim().to_owned()).filter(|text| !text.is_empty());
+    if let Some(tag) = given.language {
+        current.language = match optional(tag) {
+            Some(tag) => Some(
+                language::find(&tag).ok_or_else(|| format!("{tag} is not a built-in locale (docs/languages.md)"))?,
+            ),
+            None => None,
+        };
+    }
+    for (tag, text) in by_locale(&given.locale_templates)? {
+        match text.is_empty() {
+            true => current.templates.remove(tag),
+            false => current.templates.insert(tag, text),
+        };
+    }
+    for (tag, code) in by_locale(&given.whatsapp_locales)? {
+        match code.trim().is_empty() {
+            true => current.whatsapp_languages.remove(tag),
+            false => current.whatsapp_languages.insert(tag, code.trim().to_owned()),
+        };
+    }
+    if let Some(domain) = given.web_domain {
+        current.autofill.web_domain = optional(domain);
+    }
+    if let Some(hash) = given.app_hash {
+        current.autofill.app_hash = optional(hash);
+    }
+    match current.problem() {
+        Some(problem) => Err(problem),
+        None => Ok(current),
     }
 }
 
@@ -284,6 +325,12 @@ fn shown(config: &OtpConfig) -> Value {
             "sender": setup.sender,
             "whatsapp": setup.whatsapp.as_ref().map(whatsapp_shown),
         }))).collect::<serde_json::Map<_, _>>(),
+        "built_in_texts": otp_shared::messages::is_built_in(&config.template),
+        "language": config.localization.language.map(|locale| locale.tag),
+        "locale_templates": config.localization.templates,
+        "whatsapp_locales": config.localization.whatsapp_languages,
+        "web_domain": config.localization.autofill.web_domain,
+        "app_hash": config.localization.autofill.app_hash,
     })
 }
 

@@ -68,7 +68,7 @@ pub enum Command {
     Client(ClientCommand),
     /// OTP configurations: BizMagnets' configurations and Twilio's services.
     #[command(subcommand)]
-    Config(ConfigCommand),
+    Config(Box<ConfigCommand>),
     /// The user registry: users and the contacts linked to them.
     #[command(subcommand)]
     User(UserCommand),
@@ -365,6 +365,8 @@ pub enum ConfigCommand {
         sender: Option<String>,
         #[command(flatten)]
         whatsapp: WhatsAppArgs,
+        #[command(flatten)]
+        languages: LanguageArgs,
     },
     /// Deletes a configuration: its sends stop at once.
     Delete {
@@ -424,6 +426,38 @@ pub struct WhatsAppArgs {
     /// Send the text by SMS when WhatsApp refuses the recipient (true or false).
     #[arg(long)]
     pub fallback_to_sms: Option<bool>,
+}
+
+/// How a configuration's messages follow languages (docs/languages.md), and its autofill.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LanguageArgs {
+    /// The language of its messages when a request names none, before the number's
+    /// country's: a built-in locale (`es`, `pt-BR`); empty: none.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Its own text for a locale, in place of its template there: `es={code} es tu
+    /// código`. Repeat for each locale; an empty text removes that locale's.
+    #[arg(long = "locale-template", value_parser = locale_pair)]
+    pub locale_templates: Vec<(String, String)>,
+    /// The language its WhatsApp template is approved in for a locale: `es=es_MX`.
+    /// Repeat for each locale; an empty one removes that locale's.
+    #[arg(long = "whatsapp-locale", value_parser = locale_pair)]
+    pub whatsapp_locales: Vec<(String, String)>,
+    /// The site that reads its SMS codes (the WebOTP line `@domain #code` ends each SMS);
+    /// empty: none.
+    #[arg(long)]
+    pub web_domain: Option<String>,
+    /// Its Android app's 11-character hash (Android's SMS Retriever), on a line of its
+    /// own in each SMS; empty: none.
+    #[arg(long)]
+    pub app_hash: Option<String>,
+}
+
+/// `locale=value`.
+fn locale_pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(tag, value)| (tag.trim().to_owned(), value.to_owned()))
+        .ok_or_else(|| "a locale and its value: es=...".to_owned())
 }
 
 /// Whose user: a product that keeps users, and the issuer that vouches for them there.
@@ -579,7 +613,7 @@ pub async fn run(command: Command, admin: &Admin) -> Result<Value, String> {
     match command {
         Command::Init => init(admin).await,
         Command::Client(command) => clients::run(command, admin).await,
-        Command::Config(command) => configs::run(command, admin).await,
+        Command::Config(command) => configs::run(*command, admin).await,
         Command::User(command) => users::run(command, admin).await,
         Command::TestDestination(command) => test_destinations::run(command, admin).await,
         Command::Guard(command) => guard::run(command, admin).await,

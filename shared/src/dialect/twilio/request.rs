@@ -2,7 +2,8 @@
 //! `Channel`, and the URL it reached the service by.
 
 use crate::language::{self, Locale};
-use crate::messages::{clean_name, is_app_hash};
+use crate::localization::is_app_hash;
+use crate::messages::clean_name;
 use std::collections::HashMap;
 
 use base64::Engine as _;

@@ -412,6 +412,7 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
             created_at: Some(now),
             updated_at: Some(now),
         },
+        localization: Default::default(),
     };
     match app.store().put_config(&config).await? {
         ServiceAdded::Added => {}
