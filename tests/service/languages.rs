@@ -13,9 +13,16 @@ use serde_json::json;
 use crate::twilio::{Service, twilio_request};
 use crate::*;
 
-/// A French mobile number of its own.
+/// A French mobile number of its own (not every block of the plan is allocated: only
+/// numbers the service takes).
 fn french_mobile() -> String {
-    format!("+336{:08}", rand::rng().random_range(0..100_000_000u32))
+    let rules = otp_shared::number_rules::NumberRules::default();
+    loop {
+        let number = format!("+336{:08}", rand::rng().random_range(0..100_000_000u32));
+        if otp_shared::destination::Destination::e164(&number).is_ok_and(|phone| rules.check(&phone).is_ok()) {
+            return number;
+        }
+    }
 }
 
 /// The built-in text of `tag` as a 10-minute code of `sender` reads.
