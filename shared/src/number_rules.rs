@@ -87,26 +87,26 @@ impl NumberRules {
         Ok(Self { countries, kinds })
     }
 
-    /// Whether a code may go to `destination`; an email always may.
-    pub fn check(&self, destination: &Destination) -> Result<(), RefusedNumber> {
+    /// Whether a code may go to `destination` (an email always may), and the number's
+    /// country as it parsed it (none for an email, or for a number no country claims).
+    pub fn check(&self, destination: &Destination) -> Result<Option<String>, RefusedNumber> {
         let numbering = match (destination, destination.numbering()) {
-            (Destination::Email(_), _) => return Ok(()),
+            (Destination::Email(_), _) => return Ok(None),
             (Destination::Phone(_), Some(numbering)) => numbering,
             // A number its own plan cannot read is no person's mobile.
             (Destination::Phone(_), None) => return Err(RefusedNumber::Kind(NumberKind::Unknown)),
         };
         let region = match numbering.region {
             Some(region) if region == NON_GEOGRAPHIC => return Err(RefusedNumber::NonGeographic),
-            Some(region) => region,
-            None => "??".to_owned(),
+            region => region,
         };
         if let Some(countries) = &self.countries
-            && !countries.contains(&region)
+            && !region.as_ref().is_some_and(|region| countries.contains(region))
         {
-            return Err(RefusedNumber::Country(region));
+            return Err(RefusedNumber::Country(region.unwrap_or_else(|| "??".to_owned())));
         }
         match self.kinds.contains(&numbering.kind) {
-            true => Ok(()),
+            true => Ok(region),
             false => Err(RefusedNumber::Kind(numbering.kind)),
         }
     }
@@ -121,7 +121,7 @@ mod tests {
 
     fn refusal(number: &str) -> Result<(), RefusedNumber> {
         let destination = Destination::e164(number).unwrap_or_else(|_| panic!("{number} is valid"));
-        NumberRules::default().check(&destination)
+        NumberRules::default().check(&destination).map(|_| ())
     }
 
     #[test]
@@ -138,7 +138,7 @@ mod tests {
         }
         assert_eq!(
             NumberRules::default().check(&Destination::email("a@b.co").unwrap()),
-            Ok(())
+            Ok(None)
         );
     }
 
@@ -186,9 +186,13 @@ mod tests {
         let only_india = NumberRules::new(Some(["IN".to_owned()].into()), MESSAGING_KINDS.into()).unwrap();
         let india = Destination::phone("+91", "9876543219").unwrap();
         let uk = Destination::phone("+44", "7400123456").unwrap();
-        assert_eq!(only_india.check(&india), Ok(()));
+        assert_eq!(
+            only_india.check(&india),
+            Ok(Some("IN".to_owned())),
+            "the country, as parsed"
+        );
         assert_eq!(only_india.check(&uk), Err(RefusedNumber::Country("GB".to_owned())));
-        assert_eq!(only_india.check(&Destination::email("a@b.co").unwrap()), Ok(()));
+        assert_eq!(only_india.check(&Destination::email("a@b.co").unwrap()), Ok(None));
         // A number of no country is refused as such, not as a country off the list.
         assert_eq!(
             only_india.check(&Destination::e164("+979123456789").unwrap()),
@@ -203,7 +207,10 @@ mod tests {
             mobile_only.check(&Destination::e164("+14155552671").unwrap()),
             Err(RefusedNumber::Kind(NumberKind::FixedLineOrMobile))
         );
-        assert_eq!(mobile_only.check(&Destination::e164("+447400123456").unwrap()), Ok(()));
+        assert_eq!(
+            mobile_only.check(&Destination::e164("+447400123456").unwrap()),
+            Ok(Some("GB".to_owned()))
+        );
         for kind in [NumberKind::PremiumRate, NumberKind::FixedLine, NumberKind::Voip] {
             let error = NumberRules::new(None, [NumberKind::Mobile, kind].into()).unwrap_err();
             assert!(error.contains(kind.name()), "{error}");

@@ -229,13 +229,14 @@ impl SpendSettings {
         &self,
         tenant: &Tenant,
         destination: &Destination,
+        country: Option<&str>,
         now: UnixSeconds,
         shard: u32,
     ) -> Option<SpendOrder> {
         let Destination::Phone(_) = destination else {
             return None;
         };
-        let region = destination.region().unwrap_or_else(|| NO_COUNTRY.to_owned());
+        let region = country.unwrap_or(NO_COUNTRY).to_owned();
         let tenant_key = tenant.key();
         let public = matches!(tenant, Tenant::Public(_));
         let counters = [
@@ -382,7 +383,9 @@ mod tests {
         let settings = SpendSettings::default();
         let phone = Destination::e164("+919876543210").expect("valid");
         let client = Tenant::Client("abc".to_owned());
-        let order = settings.order(&client, &phone, NOW, 11).expect("a phone send");
+        let order = settings
+            .order(&client, &phone, Some("IN"), NOW, 11)
+            .expect("a phone send");
         assert_eq!(order.per_segment, 50_000);
         let keys: Vec<&str> = order.counters.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(
@@ -400,12 +403,12 @@ mod tests {
         assert_eq!(order.counters[2].window_end, NOW - NOW % 3_600 + 3_600);
 
         let public = settings
-            .order(&Tenant::Public(Product::Bridgekeeper), &phone, NOW, 0)
+            .order(&Tenant::Public(Product::Bridgekeeper), &phone, Some("IN"), NOW, 0)
             .expect("a phone send");
         assert_eq!(public.counters[1].limit, 62_500_000);
         assert!(
             settings
-                .order(&client, &Destination::email("a@b.co").expect("valid"), NOW, 0)
+                .order(&client, &Destination::email("a@b.co").expect("valid"), None, NOW, 0)
                 .is_none()
         );
     }
@@ -416,6 +419,7 @@ mod tests {
             .order(
                 &Tenant::Client("abc".to_owned()),
                 &Destination::e164("+919876543210").expect("valid"),
+                Some("IN"),
                 NOW,
                 0,
             )

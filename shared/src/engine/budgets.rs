@@ -114,7 +114,13 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
     /// Spends every budget of a send at once: the tenant's for the destination (cooldown
     /// and cap, on its mailbox), the client's or else the source address's, the
     /// tenant's for the number range, and a phone send's estimated cost.
-    pub(crate) async fn spend_send(&self, destination: &Destination, requester: &Requester, at: UnixSeconds) -> Spent {
+    pub(crate) async fn spend_send(
+        &self,
+        destination: &Destination,
+        country: Option<&str>,
+        requester: &Requester,
+        at: UnixSeconds,
+    ) -> Spent {
         let tenant = &requester.tenant;
         let mut sliding = vec![SlidingCharge {
             rule: self.policy.send_quota(),
@@ -155,7 +161,9 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
             }
         };
 
-        let order = self.spend.order(tenant, destination, at, rand::rng().random::<u32>());
+        let order = self
+            .spend
+            .order(tenant, destination, country, at, rand::rng().random::<u32>());
         let per_segment = order.as_ref().map_or(0, |order| order.per_segment);
         let (region, counters_of_spend) = order.map(|order| (order.region, order.counters)).unwrap_or_default();
 

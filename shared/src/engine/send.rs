@@ -235,24 +235,28 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
             requester,
             indexed_by_id,
         } = order;
-        if let Err(refused) = self.numbers.check(&destination) {
-            // The caller's own failures (credentials) still come first, and a failed
-            // claim costs what it costs elsewhere.
-            if let Err(error) = reads.await {
-                self.charge_failed_claim(requester, &error, self.clock.now()).await;
-                return Err(error);
+        // The number's country, parsed once: for the spend estimate and the message's language.
+        let country = match self.numbers.check(&destination) {
+            Ok(country) => country,
+            Err(refused) => {
+                // The caller's own failures (credentials) still come first, and a failed
+                // claim costs what it costs elsewhere.
+                if let Err(error) = reads.await {
+                    self.charge_failed_claim(requester, &error, self.clock.now()).await;
+                    return Err(error);
+                }
+                tracing::info!(
+                    destination = %destination,
+                    dialect = requester.dialect,
+                    reason = refused.name(),
+                    "number refused"
+                );
+                self.telemetry
+                    .send(Origin::of(requester.dialect, &destination), SendOutcome::Refused);
+                self.telemetry.number_refused(refused.name());
+                return Err(OtpError::NumberRefused(refused));
             }
-            tracing::info!(
-                destination = %destination,
-                dialect = requester.dialect,
-                reason = refused.name(),
-                "number refused"
-            );
-            self.telemetry
-                .send(Origin::of(requester.dialect, &destination), SendOutcome::Refused);
-            self.telemetry.number_refused(refused.name());
-            return Err(OtpError::NumberRefused(refused));
-        }
+        };
         let at = self.clock.now();
         let reads = self.claim_checked_first(requester, reads, at).await?;
         // Each store call's future is large: on the heap, so that deep request futures
@@ -266,7 +270,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         };
         let (reads, spent, loaded, test) = tokio::join!(
             Box::pin(reads),
-            Box::pin(self.spend_send(&destination, requester, at)),
+            Box::pin(self.spend_send(&destination, country.as_deref(), requester, at)),
             Box::pin(self.store.load(&scope, &destination)),
             Box::pin(test_lookup)
         );
