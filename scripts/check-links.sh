@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Each function links only the AWS SDK crates it calls: verify sends nothing, so it must
 # not depend on SNS or SES; register and resend send SMS only; send-otp and generate send
-# SMS and email; send-otp alone sends WhatsApp (AWS End User Messaging Social).
+# SMS and email; send-otp alone sends WhatsApp (AWS End User Messaging Social) and places
+# calls (AWS End User Messaging SMS and Voice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -33,8 +34,10 @@ for function in send-otp generate; do
     require "$function" aws-sdk-sesv2
 done
 require send-otp aws-sdk-socialmessaging
+require send-otp aws-sdk-pinpointsmsvoicev2
 for function in register resend verify generate; do
     forbid "$function" aws-sdk-socialmessaging
+    forbid "$function" aws-sdk-pinpointsmsvoicev2
 done
-[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS; send-otp and generate add SNS and SESv2; send-otp alone adds WhatsApp"
+[ "$status" -eq 0 ] && echo "ok: verify links DynamoDB only; register and resend add SNS; send-otp and generate add SNS and SESv2; send-otp alone adds WhatsApp and calls"
 exit "$status"

@@ -23,6 +23,8 @@ pub struct App<S, D> {
     pub bridgekeeper: BridgekeeperSettings,
     /// How long a whole request may take (its AWS clients have their own deadlines).
     pub request_deadline: std::time::Duration,
+    /// The deployment places calls (it names an origination identity for them).
+    pub calls: bool,
     /// The EMF recorder a deployed function flushes after each invocation (None: metrics
     /// off, or not a deployed function).
     pub metrics: Option<crate::telemetry::Emf>,
@@ -55,6 +57,7 @@ impl<S, D> App<S, D> {
             zap_requires_api_key: settings.zap_requires_api_key,
             bridgekeeper: settings.bridgekeeper,
             request_deadline: settings.deadlines.request,
+            calls: settings.voice_origination.is_some(),
             metrics: None,
         }
     }
@@ -100,6 +103,15 @@ pub fn courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::deliv
         whatsapp: Some(crate::delivery::WhatsApp::new(
             aws_sdk_socialmessaging::Client::from_conf(crate::backend::socialmessaging_config(sdk, deadline).build()),
         )),
+        // Calls go out only from an origination identity the operator named.
+        #[cfg(feature = "voice")]
+        voice: settings.voice_origination.as_ref().map(|origination| {
+            crate::delivery::Voice::new(
+                aws_sdk_pinpointsmsvoicev2::Client::from_conf(crate::backend::sms_voice_config(sdk, deadline).build()),
+                origination.clone(),
+                crate::spend::usd_text(settings.spend.call_per_minute),
+            )
+        }),
     }
 }
 

@@ -143,6 +143,18 @@ pub fn socialmessaging_config(
         .retry_config(retries())
 }
 
+/// An AWS End User Messaging SMS and Voice client's configuration with its deadline and
+/// retries.
+#[cfg(feature = "voice")]
+pub fn sms_voice_config(
+    sdk: &aws_config::SdkConfig,
+    deadline: Duration,
+) -> aws_sdk_pinpointsmsvoicev2::config::Builder {
+    aws_sdk_pinpointsmsvoicev2::config::Builder::from(sdk)
+        .timeout_config(timeouts(deadline))
+        .retry_config(retries())
+}
+
 /// Error codes by which AWS services say "slow down" (DynamoDB, SNS, SESv2, End User
 /// Messaging Social and the shared ones).
 const THROTTLING_CODES: [&str; 12] = [

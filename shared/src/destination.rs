@@ -356,16 +356,19 @@ pub enum Channel {
     Email,
     /// An approved WhatsApp authentication template, to a phone number.
     WhatsApp,
+    /// A voice call that speaks the code, to a phone number (a landline too).
+    Call,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Sms, Channel::Email, Channel::WhatsApp];
+    pub const ALL: [Channel; 4] = [Channel::Sms, Channel::Email, Channel::WhatsApp, Channel::Call];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Sms => "sms",
             Self::Email => "email",
             Self::WhatsApp => "whatsapp",
+            Self::Call => "call",
         }
     }
 
@@ -373,7 +376,8 @@ impl Channel {
         Self::ALL.into_iter().find(|channel| channel.name() == name)
     }
 
-    /// Whether the channel reaches a phone number (SMS, WhatsApp) rather than an address.
+    /// Whether the channel reaches a phone number (SMS, WhatsApp, a call) rather than an
+    /// address.
     pub fn reaches_phones(self) -> bool {
         !matches!(self, Self::Email)
     }

@@ -10,9 +10,10 @@ pub enum OtpError {
     /// rate, landline, non-geographic...), by the number rules.
     #[error("number refused: {}", .0.name())]
     NumberRefused(crate::number_rules::RefusedNumber),
-    /// The request asks for a language with no built-in text (Twilio's `Locale`).
-    #[error("locale {0} is not supported")]
-    UnsupportedLocale(String),
+    /// The request asks for a language with no built-in text (Twilio's `Locale`), or, for
+    /// a call (`spoken`), one no voice speaks.
+    #[error("locale {tag} is not supported")]
+    UnsupportedLocale { tag: String, spoken: bool },
     /// The caller's credentials failed.
     #[error("unauthorized")]
     Unauthorized,

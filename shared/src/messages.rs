@@ -4,10 +4,10 @@
 
 use crate::code::Code;
 use crate::destination::{Channel, Destination};
-use crate::language::{self, Locale};
+use crate::language::{self, Locale, Voice};
 use crate::localization::Autofill;
 use crate::policy::Profile;
-use crate::ports::{Message, OtpConfig};
+use crate::ports::{Message, OtpConfig, SpokenCode};
 
 /// The template a configuration made without one of its own carries: the built-in English
 /// text, which stands for the built-in text in every language.
@@ -143,6 +143,13 @@ impl Messages {
         let subject = self.subject(locale);
         let mut message = match config.channel {
             Channel::Email => email(template, subject, writing, name, shown_sender, Some(shown_sender)),
+            Channel::Call => {
+                // The dialect refused a language asked for that no voice speaks.
+                let voice = language::choose_voice(asked.locale, localization.language, writing.country)
+                    .or_else(|| language::voice(language::english()))
+                    .expect("English is spoken");
+                call(voice, writing.code, shown_sender, subject)
+            }
             _ => {
                 let text = render(template, writing.code, writing.profile, name, shown_sender);
                 let autofill = Autofill {
@@ -175,6 +182,42 @@ impl Messages {
     }
 }
 
+/// A call: the voice's phrase, the code digit by digit, a pause, then both again. The text
+/// is the words it says.
+fn call(voice: &Voice, code: &Code, sender: &str, subject: String) -> Message {
+    let sender = clean_name(sender);
+    let digits = code.reveal();
+    let spoken_digits: Vec<String> = digits.chars().map(String::from).collect();
+    let first = voice.first.replace("{sender}", &sender);
+    let text = format!(
+        "{first} {digits}. {again} {digits}.",
+        digits = spoken_digits.join(" "),
+        again = voice.again
+    );
+    let said = |phrase: &str| {
+        format!(
+            "{} <break time=\"300ms\"/><prosody rate=\"slow\"><say-as interpret-as=\"digits\">{digits}</say-as></prosody>.",
+            escape_html(phrase)
+        )
+    };
+    let ssml = format!(
+        "<speak>{} <break time=\"1s\"/>{}</speak>",
+        said(&first),
+        said(voice.again)
+    );
+    Message {
+        subject,
+        text,
+        html: None,
+        sender: None,
+        whatsapp: None,
+        voice: Some(SpokenCode {
+            voice_id: voice.voice_id,
+            ssml,
+        }),
+    }
+}
+
 /// A text message.
 fn sms(text: String, subject: String) -> Message {
     Message {
@@ -183,6 +226,7 @@ fn sms(text: String, subject: String) -> Message {
         html: None,
         sender: None,
         whatsapp: None,
+        voice: None,
     }
 }
 
@@ -212,6 +256,7 @@ fn email(
         html: Some(html),
         sender: sender.map(str::to_owned),
         whatsapp: None,
+        voice: None,
     }
 }
 
@@ -349,5 +394,45 @@ mod tests {
         // Spanish by the number's country too; a locale it does not map keeps the template's own.
         assert_eq!(sent(&Asked::default(), Some("MX")).0, "es_MX");
         assert_eq!(sent(&Asked::default(), Some("FR")).0, "en_US");
+    }
+
+    #[test]
+    fn a_call_speaks_the_code_digit_by_digit_twice_in_the_chosen_voice() {
+        let code = Code::from_text("012345", 6).unwrap();
+        let profile = profile();
+        let mut config = OtpConfig {
+            uid: "u".into(),
+            client_id: "c".into(),
+            channel: Channel::Call,
+            profile,
+            template: built_in_template().into(),
+            sender: String::new(),
+            whatsapp: None,
+            more_channels: Vec::new(),
+            service: Default::default(),
+            localization: Default::default(),
+        };
+        let spoken = |config: &OtpConfig, asked: &Asked, country| {
+            Messages::default().for_config(config, writing(&code, &profile, country), "", "Acme & Co", asked)
+        };
+        let french = spoken(&config, &Asked::default(), Some("FR"));
+        let voice = french.voice.expect("a call");
+        assert_eq!(voice.voice_id, "LEA");
+        assert_eq!(
+            voice.ssml,
+            "<speak>Voici votre code de vérification Acme &amp; Co : <break time=\"300ms\"/><prosody rate=\"slow\">\
+             <say-as interpret-as=\"digits\">012345</say-as></prosody>. <break time=\"1s\"/>Je répète : \
+             <break time=\"300ms\"/><prosody rate=\"slow\"><say-as interpret-as=\"digits\">012345</say-as></prosody>.</speak>"
+        );
+        assert_eq!(
+            french.text,
+            "Voici votre code de vérification Acme & Co : 0 1 2 3 4 5. Je répète : 0 1 2 3 4 5."
+        );
+        // A language no voice speaks, by the country or the configuration: English.
+        config.localization.language = language::find("hi");
+        assert_eq!(
+            spoken(&config, &Asked::default(), Some("FR")).voice.unwrap().voice_id,
+            "JOANNA"
+        );
     }
 }

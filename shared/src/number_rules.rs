@@ -87,9 +87,10 @@ impl NumberRules {
         Ok(Self { countries, kinds })
     }
 
-    /// Whether a code may go to `destination` (an email always may), and the number's
-    /// country as it parsed it (none for an email, or for a number no country claims).
-    pub fn check(&self, destination: &Destination) -> Result<Option<String>, RefusedNumber> {
+    /// Whether a code may go to `destination` (an email always may; a landline only
+    /// `by_call`), and the number's country as it parsed it (none for an email, or for a
+    /// number no country claims).
+    pub fn check(&self, destination: &Destination, by_call: bool) -> Result<Option<String>, RefusedNumber> {
         let numbering = match (destination, destination.numbering()) {
             (Destination::Email(_), _) => return Ok(None),
             (Destination::Phone(_), Some(numbering)) => numbering,
@@ -105,7 +106,8 @@ impl NumberRules {
         {
             return Err(RefusedNumber::Country(region.unwrap_or_else(|| "??".to_owned())));
         }
-        match self.kinds.contains(&numbering.kind) {
+        let callable = by_call && numbering.kind == NumberKind::FixedLine;
+        match callable || self.kinds.contains(&numbering.kind) {
             true => Ok(region),
             false => Err(RefusedNumber::Kind(numbering.kind)),
         }
@@ -121,7 +123,7 @@ mod tests {
 
     fn refusal(number: &str) -> Result<(), RefusedNumber> {
         let destination = Destination::e164(number).unwrap_or_else(|_| panic!("{number} is valid"));
-        NumberRules::default().check(&destination).map(|_| ())
+        NumberRules::default().check(&destination, false).map(|_| ())
     }
 
     #[test]
@@ -137,7 +139,7 @@ mod tests {
             assert_eq!(refusal(number), Ok(()), "{number}");
         }
         assert_eq!(
-            NumberRules::default().check(&Destination::email("a@b.co").unwrap()),
+            NumberRules::default().check(&Destination::email("a@b.co").unwrap(), false),
             Ok(None)
         );
     }
@@ -182,20 +184,49 @@ mod tests {
     }
 
     #[test]
+    fn a_call_may_go_to_a_landline_and_to_nothing_else_refused() {
+        let rules = NumberRules::default();
+        let landline = Destination::e164("+441212345678").unwrap();
+        assert_eq!(rules.check(&landline, true), Ok(Some("GB".to_owned())));
+        for (number, kind) in [
+            ("+19002345678", NumberKind::PremiumRate),
+            ("+445612345678", NumberKind::Voip),
+        ] {
+            let destination = Destination::e164(number).unwrap();
+            assert_eq!(
+                rules.check(&destination, true),
+                Err(RefusedNumber::Kind(kind)),
+                "{number}"
+            );
+        }
+        let only_india = NumberRules::new(Some(["IN".to_owned()].into()), MESSAGING_KINDS.into()).unwrap();
+        assert_eq!(
+            only_india.check(&landline, true),
+            Err(RefusedNumber::Country("GB".to_owned()))
+        );
+    }
+
+    #[test]
     fn the_country_list_narrows() {
         let only_india = NumberRules::new(Some(["IN".to_owned()].into()), MESSAGING_KINDS.into()).unwrap();
         let india = Destination::phone("+91", "9876543219").unwrap();
         let uk = Destination::phone("+44", "7400123456").unwrap();
         assert_eq!(
-            only_india.check(&india),
+            only_india.check(&india, false),
             Ok(Some("IN".to_owned())),
             "the country, as parsed"
         );
-        assert_eq!(only_india.check(&uk), Err(RefusedNumber::Country("GB".to_owned())));
-        assert_eq!(only_india.check(&Destination::email("a@b.co").unwrap()), Ok(None));
+        assert_eq!(
+            only_india.check(&uk, false),
+            Err(RefusedNumber::Country("GB".to_owned()))
+        );
+        assert_eq!(
+            only_india.check(&Destination::email("a@b.co").unwrap(), false),
+            Ok(None)
+        );
         // A number of no country is refused as such, not as a country off the list.
         assert_eq!(
-            only_india.check(&Destination::e164("+979123456789").unwrap()),
+            only_india.check(&Destination::e164("+979123456789").unwrap(), false),
             Err(RefusedNumber::NonGeographic)
         );
     }
@@ -204,11 +235,11 @@ mod tests {
     fn rules_may_only_narrow_the_kinds() {
         let mobile_only = NumberRules::new(None, [NumberKind::Mobile].into()).unwrap();
         assert_eq!(
-            mobile_only.check(&Destination::e164("+14155552671").unwrap()),
+            mobile_only.check(&Destination::e164("+14155552671").unwrap(), false),
             Err(RefusedNumber::Kind(NumberKind::FixedLineOrMobile))
         );
         assert_eq!(
-            mobile_only.check(&Destination::e164("+447400123456").unwrap()),
+            mobile_only.check(&Destination::e164("+447400123456").unwrap(), false),
             Ok(Some("GB".to_owned()))
         );
         for kind in [NumberKind::PremiumRate, NumberKind::FixedLine, NumberKind::Voip] {

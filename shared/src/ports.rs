@@ -558,6 +558,25 @@ pub struct Message {
     /// To a phone, by this WhatsApp template with the code as its parameter (the text
     /// being the SMS fallback).
     pub whatsapp: Option<WhatsAppCode>,
+    /// To a phone, by a call that speaks this (the text being the words it says).
+    pub voice: Option<SpokenCode>,
+}
+
+/// What a call says: SSML for the voice that speaks it, the code in it (which its Debug
+/// never shows).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SpokenCode {
+    /// The voice, as AWS End User Messaging SMS and Voice names it (`JOANNA`).
+    pub voice_id: &'static str,
+    pub ssml: String,
+}
+
+impl std::fmt::Debug for SpokenCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpokenCode")
+            .field("voice_id", &self.voice_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Message {
@@ -565,6 +584,7 @@ impl std::fmt::Debug for Message {
         f.debug_struct("Message")
             .field("subject", &self.subject)
             .field("whatsapp", &self.whatsapp.as_ref().map(|whatsapp| &whatsapp.template))
+            .field("voice", &self.voice.as_ref().map(|voice| voice.voice_id))
             .finish_non_exhaustive()
     }
 }

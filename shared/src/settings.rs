@@ -13,8 +13,8 @@ use crate::messages::{DEFAULT_SENDER_NAME, Messages};
 use crate::number_rules::{MESSAGING_KINDS, NumberKind, NumberRules};
 use crate::policy::Policy;
 use crate::spend::{
-    DEFAULT_COUNTRY_HOURLY_PERCENT, DEFAULT_MONTHLY_USD, DEFAULT_PUBLIC_PERCENT, DEFAULT_TENANT_PERCENT, MONTHLY_USD,
-    PERCENT, Prices, SpendSettings,
+    DEFAULT_CALL_PER_MINUTE, DEFAULT_COUNTRY_HOURLY_PERCENT, DEFAULT_MONTHLY_USD, DEFAULT_PUBLIC_PERCENT,
+    DEFAULT_TENANT_PERCENT, MONTHLY_USD, PERCENT, Prices, SpendSettings,
 };
 
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub struct Settings {
     /// The caps on SMS and WhatsApp spend.
     pub spend: SpendSettings,
     pub messages: Messages,
+    /// The phone number (its id or ARN) or pool calls go out from; none: no calls.
+    pub voice_origination: Option<String>,
     pub sms_sender_id: Option<String>,
     pub email_from: Option<String>,
     pub zap_requires_api_key: bool,
@@ -83,6 +85,13 @@ pub fn spend_settings(lookup: impl Fn(&str) -> Option<String>) -> Result<SpendSe
         tenant_percent: percent("OTP_SPEND_TENANT_PERCENT", DEFAULT_TENANT_PERCENT)?,
         public_percent: percent("OTP_SPEND_PUBLIC_PERCENT", DEFAULT_PUBLIC_PERCENT)?,
         country_hourly_percent: percent("OTP_SPEND_COUNTRY_HOURLY_PERCENT", DEFAULT_COUNTRY_HOURLY_PERCENT)?,
+        call_per_minute: match get("OTP_VOICE_MAX_PRICE_PER_MINUTE") {
+            Some(text) => crate::spend::usd(&text)
+                // The API takes up to two whole dollars' digits.
+                .filter(|price| (1..100_000_000).contains(price))
+                .ok_or_else(|| format!("OTP_VOICE_MAX_PRICE_PER_MINUTE={text} is not a price in US dollars"))?,
+            None => DEFAULT_CALL_PER_MINUTE,
+        },
     })
 }
 
@@ -329,6 +338,7 @@ impl Settings {
                 sender_name: get("OTP_SENDER_NAME").unwrap_or_else(|| DEFAULT_SENDER_NAME.to_owned()),
             },
             sms_sender_id: get("SMS_SENDER_ID"),
+            voice_origination: get("OTP_VOICE_ORIGINATION_IDENTITY"),
             email_from,
             zap_requires_api_key,
             allow_test_destinations,

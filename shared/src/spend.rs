@@ -92,9 +92,15 @@ impl Prices {
 }
 
 /// `0.0088` US dollars in millionths; None for a negative, absurd or malformed figure.
-fn usd(text: &str) -> Option<Micros> {
+/// US dollars as written (`0.05`), in millionths, up to $100.
+pub fn usd(text: &str) -> Option<Micros> {
     let value: f64 = text.parse().ok()?;
     (value.is_finite() && (0.0..=100.0).contains(&value)).then(|| (value * MICROS_PER_USD).round() as Micros)
+}
+
+/// Millionths of a dollar as AWS writes a price: dollars with five decimals (`0.10000`).
+pub fn usd_text(micros: Micros) -> String {
+    format!("{}.{:05}", micros / 1_000_000, micros % 1_000_000 / 10)
 }
 
 /// Millionths of a dollar as dollars, for logs and metrics.
@@ -165,6 +171,9 @@ pub struct SpendSettings {
     pub public_percent: u8,
     /// What one country may take of it in one clock hour, in percent.
     pub country_hourly_percent: u8,
+    /// A call's estimate: the most a minute of it may cost (the price cap each call is
+    /// placed with); a call speaking a code twice takes less than a minute.
+    pub call_per_minute: Micros,
 }
 
 pub const DEFAULT_MONTHLY_USD: u64 = 1_000;
@@ -173,6 +182,8 @@ pub const DEFAULT_TENANT_PERCENT: u64 = 100;
 pub const DEFAULT_PUBLIC_PERCENT: u64 = 50;
 pub const DEFAULT_COUNTRY_HOURLY_PERCENT: u64 = 10;
 pub const PERCENT: std::ops::RangeInclusive<u64> = 1..=100;
+/// A call's default price cap per minute: $0.10.
+pub const DEFAULT_CALL_PER_MINUTE: Micros = 100_000;
 
 impl Default for SpendSettings {
     fn default() -> Self {
@@ -182,6 +193,7 @@ impl Default for SpendSettings {
             tenant_percent: DEFAULT_TENANT_PERCENT as u8,
             public_percent: DEFAULT_PUBLIC_PERCENT as u8,
             country_hourly_percent: DEFAULT_COUNTRY_HOURLY_PERCENT as u8,
+            call_per_minute: DEFAULT_CALL_PER_MINUTE,
         }
     }
 }
@@ -230,6 +242,7 @@ impl SpendSettings {
         tenant: &Tenant,
         destination: &Destination,
         country: Option<&str>,
+        by_call: bool,
         now: UnixSeconds,
         shard: u32,
     ) -> Option<SpendOrder> {
@@ -251,7 +264,10 @@ impl SpendSettings {
         .map(|counted| self.counter(counted, now, shard))
         .collect();
         Some(SpendOrder {
-            per_segment: self.prices.per_segment(Some(&region)),
+            per_segment: match by_call {
+                true => self.call_per_minute,
+                false => self.prices.per_segment(Some(&region)),
+            },
             region,
             counters,
         })
@@ -384,7 +400,7 @@ mod tests {
         let phone = Destination::e164("+919876543210").expect("valid");
         let client = Tenant::Client("abc".to_owned());
         let order = settings
-            .order(&client, &phone, Some("IN"), NOW, 11)
+            .order(&client, &phone, Some("IN"), false, NOW, 11)
             .expect("a phone send");
         assert_eq!(order.per_segment, 50_000);
         let keys: Vec<&str> = order.counters.iter().map(|c| c.key.as_str()).collect();
@@ -403,14 +419,48 @@ mod tests {
         assert_eq!(order.counters[2].window_end, NOW - NOW % 3_600 + 3_600);
 
         let public = settings
-            .order(&Tenant::Public(Product::Bridgekeeper), &phone, Some("IN"), NOW, 0)
+            .order(
+                &Tenant::Public(Product::Bridgekeeper),
+                &phone,
+                Some("IN"),
+                false,
+                NOW,
+                0,
+            )
             .expect("a phone send");
         assert_eq!(public.counters[1].limit, 62_500_000);
         assert!(
             settings
-                .order(&client, &Destination::email("a@b.co").expect("valid"), None, NOW, 0)
+                .order(
+                    &client,
+                    &Destination::email("a@b.co").expect("valid"),
+                    None,
+                    false,
+                    NOW,
+                    0
+                )
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_call_is_estimated_at_its_price_cap_per_minute() {
+        let settings = SpendSettings {
+            call_per_minute: 250_000,
+            ..SpendSettings::default()
+        };
+        let phone = Destination::e164("+441212345678").expect("valid");
+        let client = Tenant::Client("abc".to_owned());
+        let call = settings
+            .order(&client, &phone, Some("GB"), true, NOW, 0)
+            .expect("a phone send");
+        assert_eq!(call.per_segment, 250_000);
+        let text = settings
+            .order(&client, &phone, Some("GB"), false, NOW, 0)
+            .expect("a phone send");
+        assert_eq!(text.per_segment, 50_000);
+        assert_eq!(usd_text(100_000), "0.10000");
+        assert_eq!(usd_text(12_345_678), "12.34567");
     }
 
     #[test]
@@ -420,6 +470,7 @@ mod tests {
                 &Tenant::Client("abc".to_owned()),
                 &Destination::e164("+919876543210").expect("valid"),
                 Some("IN"),
+                false,
                 NOW,
                 0,
             )

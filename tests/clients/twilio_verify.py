@@ -244,6 +244,30 @@ def languages_by_locale_and_country():
 
 
 @flow
+def call_speaks_a_code_that_verifies():
+    """A service made by the API calls a landline (Channel=call) and speaks the code twice,
+    digit by digit; the spoken code verifies; a Locale no voice speaks is 60331."""
+    services = client().verify.v2.services
+    service = services.create(friendly_name="Llamada")
+    try:
+        verifications = services(service.sid).verifications
+        to = "+441212345600"
+        verification = verifications.create(to=to, channel="call")
+        assert verification.channel == "call", verification.channel
+        with urllib.request.urlopen(API + "/_dev/inbox.json") as answer:
+            message = next(m for m in json.load(answer)["messages"] if m["to"] == to)
+        assert (message["channel"], message["voice"]) == ("call", "JOANNA"), message
+        spoken = re.search(r"verification code: ((?:\d )+\d)\.", message["text"]).group(1)
+        expected = f"Here is your Llamada verification code: {spoken}. Once more: {spoken}."
+        assert message["text"] == expected, message["text"]
+        check = services(service.sid).verification_checks.create(to=to, code=spoken.replace(" ", ""))
+        assert (check.status, check.channel) == ("approved", "call"), (check.status, check.channel)
+        refused(lambda: verifications.create(to="+919876543302", channel="call", locale="hi"), 60331, 400)
+    finally:
+        services(service.sid).delete()
+
+
+@flow
 def attempts_listed_and_summarised():
     """The messages the flows above delivered, as Twilio's Verification Attempts: listed a
     page at a time (the SDK follows next_page_url), filtered, fetched and summarised."""

@@ -114,7 +114,7 @@ async fn rig(service: &str) -> Rig {
 /// A destination of the channel: `(as the request gives it, as messages are addressed)`.
 fn destination(channel: Channel) -> (String, String) {
     match channel {
-        Channel::Sms | Channel::WhatsApp => fresh_phone(),
+        Channel::Sms | Channel::WhatsApp | Channel::Call => fresh_phone(),
         Channel::Email => {
             let address = fresh_email();
             (address.clone(), address)
@@ -161,6 +161,7 @@ async fn send(
                 Channel::Sms => (&rig.sms_config, crate::bizmagnets::mobile(given)),
                 Channel::Email => (&rig.email_config, json!({"email": given})),
                 Channel::WhatsApp => panic!("WhatsApp's faults are in whatsapp.rs"),
+                Channel::Call => panic!("calls' faults are in calls.rs"),
             };
             let request = crate::bizmagnets::send_request(uid, &rig.client.api_key, &body);
             call_send_otp(deployment, request).await

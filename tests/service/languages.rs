@@ -19,7 +19,7 @@ fn french_mobile() -> String {
     let rules = otp_shared::number_rules::NumberRules::default();
     loop {
         let number = format!("+336{:08}", rand::rng().random_range(0..100_000_000u32));
-        if otp_shared::destination::Destination::e164(&number).is_ok_and(|phone| rules.check(&phone).is_ok()) {
+        if otp_shared::destination::Destination::e164(&number).is_ok_and(|phone| rules.check(&phone, false).is_ok()) {
             return number;
         }
     }

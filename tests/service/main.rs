@@ -7,6 +7,7 @@ mod batched_reads;
 mod bizmagnets;
 mod bridgekeeper;
 mod budgets;
+mod calls;
 mod events;
 mod faults;
 mod hostile;

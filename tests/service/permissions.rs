@@ -104,6 +104,16 @@ fn the_policies_are_read_as_written() {
         send.contains("sns:Publish"),
         "a Deny statement on topics leaves the Allow"
     );
+    // Calls (and WhatsApp) are send-otp's alone.
+    assert!(send.contains("sms-voice:SendVoiceMessage"));
+    for function in ["register", "resend", "verify", "generate"] {
+        let allowed = allowed_actions(function);
+        assert!(
+            !allowed.contains("sms-voice:SendVoiceMessage")
+                && !allowed.contains("social-messaging:SendWhatsAppMessage"),
+            "{function} may place calls or send WhatsApp messages"
+        );
+    }
 }
 
 #[tokio::test]
@@ -233,6 +243,15 @@ async fn twilio_flows_and_its_services_resource_stay_inside_their_roles() {
         );
         assert_eq!(allowed_call(&deployment, "verify", check).await.0, 200);
     }
+    // A call, to a landline.
+    let call = twilio_request(
+        "POST",
+        &format!("/v2/Services/{sid}/Verifications"),
+        auth,
+        &[("To", "+441212345678"), ("Channel", "call")],
+    );
+    assert_eq!(allowed_call(&deployment, "send-otp", call).await.0, 201);
+    assert!(deployment.meter.iam_actions().contains("sms-voice:SendVoiceMessage"));
     let path = format!("/v2/Services/{sid}");
     for (method, path, form, expected) in [
         ("GET", "/v2/Services", &[][..], 200),

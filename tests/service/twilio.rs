@@ -84,6 +84,11 @@ impl Service {
         service
     }
 
+    /// Another service of the same client, by its SID.
+    pub(crate) fn with_sid(self, sid: String) -> Self {
+        Self { sid, ..self }
+    }
+
     pub(crate) fn auth(&self) -> Option<(&str, &str)> {
         Some((&self.credentials.0, &self.credentials.1))
     }

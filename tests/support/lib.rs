@@ -21,7 +21,7 @@ use otp_shared::app::NoDelivery;
 use otp_shared::backend;
 use otp_shared::callers::{api_key, generate_secret, hash_secret};
 use otp_shared::clock::ManualClock;
-use otp_shared::delivery::{Courier, SesEmail, SnsSms, WhatsApp};
+use otp_shared::delivery::{Courier, SesEmail, SnsSms, Voice, WhatsApp};
 use otp_shared::destination::Destination;
 use otp_shared::policy::Profile;
 use otp_shared::ports::{Channel, ClientRecord, ClientRegistry, ConfigRegistry, OtpConfig, Permission, UserDirectory};
@@ -30,6 +30,7 @@ use otp_shared::settings::Settings;
 use otp_shared::store::{DynamoStore, create_table};
 use rand::RngExt;
 use serde_json::{Value, json};
+pub use voice_stand_in::StandIn as VoiceStandIn;
 pub use whatsapp_stand_in::StandIn;
 
 /// The HS256 secret of the events in `events/` (local use only).
@@ -323,6 +324,9 @@ pub fn fresh_phone() -> (String, String) {
 }
 
 /// Settings as the functions read them, for `table`, with `overrides` on top.
+/// The number a test deployment's calls come from.
+pub const VOICE_ORIGINATION: &str = "+12065550199";
+
 pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
     let mut values: std::collections::HashMap<String, String> = [
         ("TABLE_NAME", table),
@@ -333,6 +337,8 @@ pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
         ("EMAIL_FROM", EMAIL_FROM),
         // One test counts metrics (the recorder is the process's): the others record none.
         ("OTP_METRICS", "false"),
+        // Calls go to the deployment's voice stand-in, from this number.
+        ("OTP_VOICE_ORIGINATION_IDENTITY", VOICE_ORIGINATION),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -374,6 +380,9 @@ pub struct Deployment {
     /// The stand-in for WhatsApp (AWS End User Messaging Social), which no local AWS
     /// emulates: what it accepted, and the recipients it refuses.
     pub whatsapp: StandIn,
+    /// The stand-in for calls (AWS End User Messaging SMS and Voice), which no local AWS
+    /// emulates either.
+    pub voice: VoiceStandIn,
 }
 
 /// Where each service of a deployment points.
@@ -384,6 +393,8 @@ pub struct Endpoints {
     pub sesv2: Option<String>,
     /// WhatsApp; the deployment's own stand-in when not given.
     pub socialmessaging: Option<String>,
+    /// Calls; the deployment's own stand-in when not given.
+    pub sms_voice: Option<String>,
 }
 
 /// An API client of a deployment, with its credentials in clear.
@@ -431,14 +442,20 @@ impl Deployment {
         clock: Arc<ManualClock>,
     ) -> Self {
         let whatsapp = StandIn::start().await.expect("the WhatsApp stand-in listens");
+        let voice = VoiceStandIn::start().await.expect("the voice stand-in listens");
         // The functions' own configuration, from an environment as Lambda's would be, with
         // the local AWS as the endpoint and each service pointed elsewhere as asked.
         let whatsapp_url = whatsapp.url();
+        let voice_url = voice.url();
         let mut environment = vec![
             ("AWS_ENDPOINT_URL", local_aws().endpoint.as_str()),
             (
                 "AWS_ENDPOINT_URL_SOCIALMESSAGING",
                 endpoints.socialmessaging.as_deref().unwrap_or(&whatsapp_url),
+            ),
+            (
+                "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2",
+                endpoints.sms_voice.as_deref().unwrap_or(&voice_url),
             ),
         ];
         let elsewhere = [
@@ -475,11 +492,21 @@ impl Deployment {
                 .interceptor(meter.tap("socialmessaging"))
                 .build(),
         );
+        let calls = aws_sdk_pinpointsmsvoicev2::Client::from_conf(
+            backend::sms_voice_config(&sdk, deadlines.delivery)
+                .interceptor(meter.tap("sms-voice"))
+                .build(),
+        );
         let store = DynamoStore::new(dynamodb, table.clone());
         let courier = Courier {
             sms: Some(SnsSms::new(sns, None)),
             email: Some(SesEmail::new(ses, EMAIL_FROM)),
             whatsapp: Some(WhatsApp::new(social)),
+            voice: Some(Voice::new(
+                calls,
+                VOICE_ORIGINATION.to_owned(),
+                otp_shared::spend::usd_text(settings(&table, overrides).spend.call_per_minute),
+            )),
         };
         let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
         let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
@@ -491,6 +518,7 @@ impl Deployment {
             checker,
             meter,
             whatsapp,
+            voice,
         }
     }
 

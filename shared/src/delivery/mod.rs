@@ -1,10 +1,13 @@
 //! Delivery of codes: SMS through SNS, email through SESv2, WhatsApp through AWS End User
-//! Messaging Social (send-otp only). Each function links only the clients it calls.
+//! Messaging Social and calls through AWS End User Messaging SMS and Voice (both send-otp
+//! only). Each function links only the clients it calls.
 
 #[cfg(feature = "email")]
 mod ses;
 #[cfg(feature = "sms")]
 mod sns;
+#[cfg(feature = "voice")]
+mod voice;
 #[cfg(feature = "whatsapp")]
 mod whatsapp;
 
@@ -12,20 +15,22 @@ mod whatsapp;
 pub use ses::SesEmail;
 #[cfg(feature = "sms")]
 pub use sns::SnsSms;
+#[cfg(feature = "voice")]
+pub use voice::Voice;
 #[cfg(feature = "whatsapp")]
 pub use whatsapp::WhatsApp;
 
-#[cfg(any(feature = "sms", feature = "email"))]
+#[cfg(any(feature = "sms", feature = "email", feature = "voice"))]
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-#[cfg(any(feature = "sms", feature = "email"))]
+#[cfg(any(feature = "sms", feature = "email", feature = "voice"))]
 use aws_types::request_id::RequestId;
 
 use crate::destination::Destination;
 use crate::ports::{Channel, Delivery, DeliveryError, Message};
 
-/// Routes each message to its channel: WhatsApp when the message is a WhatsApp template
-/// (falling back to SMS when its configuration says so and WhatsApp refuses the
-/// recipient), otherwise SMS to a phone and email to an address.
+/// Routes each message to its channel: a call when the message is spoken, WhatsApp when it
+/// is a WhatsApp template (falling back to SMS when its configuration says so and WhatsApp
+/// refuses the recipient), otherwise SMS to a phone and email to an address.
 #[derive(Debug, Clone, Default)]
 pub struct Courier {
     #[cfg(feature = "sms")]
@@ -34,6 +39,8 @@ pub struct Courier {
     pub email: Option<SesEmail>,
     #[cfg(feature = "whatsapp")]
     pub whatsapp: Option<WhatsApp>,
+    #[cfg(feature = "voice")]
+    pub voice: Option<Voice>,
 }
 
 impl Courier {
@@ -58,6 +65,19 @@ impl Courier {
 
 impl Delivery for Courier {
     async fn deliver(&self, to: &Destination, message: &Message) -> Result<Channel, DeliveryError> {
+        if let Some(spoken) = &message.voice {
+            // A function built without calls (only send-otp has them) cannot place one.
+            #[cfg(feature = "voice")]
+            return match &self.voice {
+                Some(voice) => voice.call(to, spoken).await.map(|()| Channel::Call),
+                None => Err(DeliveryError::NoChannel),
+            };
+            #[cfg(not(feature = "voice"))]
+            {
+                let _ = spoken;
+                return Err(DeliveryError::NoChannel);
+            }
+        }
         let Some(whatsapp) = &message.whatsapp else {
             return self.by_destination(to, message).await;
         };
@@ -96,7 +116,7 @@ impl Delivery for Courier {
 /// itself would miss some, so the message is dropped, not masked. The code says what went
 /// wrong, the request id finds the rest, and the log line already names the destination,
 /// masked.
-#[cfg(any(feature = "sms", feature = "email"))]
+#[cfg(any(feature = "sms", feature = "email", feature = "voice"))]
 pub(crate) fn failed<E>(error: SdkError<E>) -> DeliveryError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
@@ -108,7 +128,7 @@ where
 }
 
 /// What the log says of a failed call: see [`failed`].
-#[cfg(any(feature = "sms", feature = "email"))]
+#[cfg(any(feature = "sms", feature = "email", feature = "voice"))]
 fn logged_detail<E>(error: &SdkError<E>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
@@ -144,7 +164,7 @@ where
 /// Whether a provider's error code or request id reads as one: up to 128 ASCII letters,
 /// digits and `-_.:#`. Anything else in their place (prose, an address, a `+` number) is
 /// withheld like the message.
-#[cfg(any(feature = "sms", feature = "email"))]
+#[cfg(any(feature = "sms", feature = "email", feature = "voice"))]
 fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 128

@@ -34,7 +34,7 @@ fn path_parameter<'a>(request: &'a Request, suffix: &str) -> Option<&'a str> {
 /// `status` the HTTP status (403 for a wrong code or mobile number, 410 for a dead challenge).
 pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
     let (status, retry_after) = match error {
-        OtpError::Invalid { .. } | OtpError::NumberRefused(_) | OtpError::UnsupportedLocale(_) => {
+        OtpError::Invalid { .. } | OtpError::NumberRefused(_) | OtpError::UnsupportedLocale { .. } => {
             (StatusCode::BAD_REQUEST, None)
         }
         OtpError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
@@ -63,7 +63,7 @@ pub fn render_error(error: &OtpError, path: &str, now: i64) -> Response<Body> {
 fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpError> {
     let present = |name: &str| fields.0.get(name).is_some_and(|v| !v.is_null());
     match channel {
-        Channel::Sms | Channel::WhatsApp if present("email") => {
+        Channel::Sms | Channel::WhatsApp | Channel::Call if present("email") => {
             Destination::email(fields.string("email")?)
                 .map_err(|_| OtpError::invalid("email", "is not a valid email address"))?;
         }
@@ -86,7 +86,7 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
     match channel {
         Channel::Email => Destination::email(fields.string("email")?)
             .map_err(|_| OtpError::invalid("email", "is not a valid email address")),
-        Channel::Sms | Channel::WhatsApp => phone(fields),
+        Channel::Sms | Channel::WhatsApp | Channel::Call => phone(fields),
     }
 }
 
@@ -171,6 +171,7 @@ where
             destination: guessed_destination,
             requester: &requester,
             indexed_by_id: true,
+            channel: None,
         };
         // The configuration says which of the body's destinations the request meant: when
         // the body named both kinds and the guess was wrong, the send goes to the other.

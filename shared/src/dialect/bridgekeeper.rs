@@ -46,7 +46,7 @@ pub fn is_under_prefix(request: &Request) -> bool {
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, message, retry_after) = match error {
         OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
-        OtpError::UnsupportedLocale(_) => (StatusCode::BAD_REQUEST, error.to_string(), None),
+        OtpError::UnsupportedLocale { .. } => (StatusCode::BAD_REQUEST, error.to_string(), None),
         OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             "phone-number: SMS to this country is not enabled".to_owned(),
@@ -325,6 +325,7 @@ where
         destination: destination.clone(),
         requester,
         indexed_by_id: false,
+        channel: None,
     };
     let limits = ClientLimits::default();
     let plan = |deliver: &bool| {

@@ -50,7 +50,7 @@ pub fn render_error(error: &OtpError) -> Response<Body> {
             json!({"message": "INVALID_REQUEST", "detail": format!("{field} {reason}")}),
             None,
         ),
-        OtpError::UnsupportedLocale(_) => (
+        OtpError::UnsupportedLocale { .. } => (
             StatusCode::BAD_REQUEST,
             json!({"message": "INVALID_REQUEST", "detail": error.to_string()}),
             None,

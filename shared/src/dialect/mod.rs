@@ -100,6 +100,7 @@ where
         destination: destination.clone(),
         requester,
         indexed_by_id: false,
+        channel: None,
     };
     let dispatch = |reads: &T| Ok(default_dispatch(app, limits(reads)));
     app.otp

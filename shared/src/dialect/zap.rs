@@ -29,7 +29,7 @@ const MAX_USER_ID_CHARS: usize = 256;
 pub fn render_error(error: &OtpError) -> Response<Body> {
     let (status, data, retry_after) = match error {
         OtpError::Invalid { field, reason } => (StatusCode::BAD_REQUEST, format!("{field} {reason}"), None),
-        OtpError::UnsupportedLocale(_) => (StatusCode::BAD_REQUEST, error.to_string(), None),
+        OtpError::UnsupportedLocale { .. } => (StatusCode::BAD_REQUEST, error.to_string(), None),
         OtpError::NumberRefused(RefusedNumber::Country(_)) => (
             StatusCode::BAD_REQUEST,
             "phoneNumber: SMS to this country is not enabled".to_owned(),

@@ -118,6 +118,7 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
         &self,
         destination: &Destination,
         country: Option<&str>,
+        by_call: bool,
         requester: &Requester,
         at: UnixSeconds,
     ) -> Spent {
@@ -163,7 +164,7 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
 
         let order = self
             .spend
-            .order(tenant, destination, country, at, rand::rng().random::<u32>());
+            .order(tenant, destination, country, by_call, at, rand::rng().random::<u32>());
         let per_segment = order.as_ref().map_or(0, |order| order.per_segment);
         let (region, counters_of_spend) = order.map(|order| (order.region, order.counters)).unwrap_or_default();
 

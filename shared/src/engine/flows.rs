@@ -110,6 +110,7 @@ impl Rig {
             destination: to.clone(),
             requester: &self.client,
             indexed_by_id: false,
+            channel: None,
         };
         let dispatch = Dispatch {
             limits: ClientLimits::default(),
@@ -125,6 +126,7 @@ impl Rig {
             html: None,
             sender: None,
             whatsapp: None,
+            voice: None,
         };
         let reads = async { Ok::<_, OtpError>(()) };
         let (_, sent) = self

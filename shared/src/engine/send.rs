@@ -33,6 +33,9 @@ pub struct SendOrder<'a> {
     pub requester: &'a Requester,
     /// The challenge can be verified by its id alone (BizMagnets).
     pub indexed_by_id: bool,
+    /// The channel the request names (Twilio's `Channel`), when it names one: a call may
+    /// go to a landline, and is priced as a call.
+    pub channel: Option<Channel>,
 }
 
 /// How a code goes out, as the first round trip's reads decided.
@@ -84,6 +87,8 @@ struct PendingSend {
     scope: Scope,
     destination: Destination,
     indexed_by_id: bool,
+    /// The channel the request named.
+    channel: Option<Channel>,
     spent: Spent,
     challenge: Option<Challenge>,
     /// The requester's test destination for `destination`, when one applies.
@@ -201,6 +206,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                 destination: to.clone(),
                 requester,
                 indexed_by_id: pending.indexed_by_id,
+                channel: pending.channel,
             };
             self.abandon(pending).await;
             pending = self.begin_send(order, async { Ok(()) }).await?.1;
@@ -234,9 +240,12 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
             destination,
             requester,
             indexed_by_id,
+            channel,
         } = order;
-        // The number's country, parsed once: for the spend estimate and the message's language.
-        let country = match self.numbers.check(&destination) {
+        // The number's country, parsed once: for the spend estimate and the message's
+        // language. A call may go to a landline.
+        let by_call = channel == Some(Channel::Call);
+        let country = match self.numbers.check(&destination, by_call) {
             Ok(country) => country,
             Err(refused) => {
                 // The caller's own failures (credentials) still come first, and a failed
@@ -270,7 +279,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
         };
         let (reads, spent, loaded, test) = tokio::join!(
             Box::pin(reads),
-            Box::pin(self.spend_send(&destination, country.as_deref(), requester, at)),
+            Box::pin(self.spend_send(&destination, country.as_deref(), by_call, requester, at)),
             Box::pin(self.store.load(&scope, &destination)),
             Box::pin(test_lookup)
         );
@@ -290,6 +299,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                     scope,
                     destination,
                     indexed_by_id,
+                    channel,
                     spent,
                     challenge,
                     test,
@@ -342,6 +352,7 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
             scope,
             destination,
             indexed_by_id,
+            channel: _,
             challenge,
             test,
             origin,
@@ -374,10 +385,11 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                 // Counted under the channel it was meant for, until one took it.
                 let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();
-                // A WhatsApp message is priced as one segment, an SMS by its text's.
-                let segments = match message.whatsapp {
-                    Some(_) => 1,
-                    None => crate::spend::segments(&message.text),
+                // A WhatsApp message and a call are priced as one unit, an SMS by its text's
+                // segments.
+                let segments = match (&message.whatsapp, &message.voice) {
+                    (None, None) => crate::spend::segments(&message.text),
+                    _ => 1,
                 };
                 // Meanwhile: what the guard's item keeps that no longer counts goes, and
                 // the spend counts the message's further segments.

@@ -3,9 +3,11 @@
 
 mod countries;
 mod texts;
+mod voices;
 
 use countries::COUNTRY_LOCALES;
 use texts::TEXTS;
+use voices::VOICES;
 
 /// A locale's built-in texts.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +24,41 @@ pub struct Texts {
 
 /// A built-in locale.
 pub type Locale = &'static Texts;
+
+/// How a call speaks a locale: the voice (as AWS End User Messaging SMS and Voice names
+/// it) and what it says before the code, the first time and again (`{sender}` replaced).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Voice {
+    pub tag: &'static str,
+    pub voice_id: &'static str,
+    pub first: &'static str,
+    pub again: &'static str,
+}
+
+/// The voice that speaks `locale`, if one does.
+pub fn voice(locale: Locale) -> Option<&'static Voice> {
+    VOICES.iter().find(|voice| voice.tag == locale.tag)
+}
+
+/// Every locale a call can speak, sorted by tag.
+pub fn voices() -> &'static [Voice] {
+    VOICES
+}
+
+/// The voice a call speaks in: that of the locale chosen as for a text; when that locale
+/// has none, English, unless the request asked for it (then none: the caller is told).
+pub fn choose_voice(
+    requested: Option<Locale>,
+    configured: Option<Locale>,
+    country: Option<&str>,
+) -> Option<&'static Voice> {
+    let chosen = choose(requested, configured, country);
+    match (voice(chosen), requested) {
+        (Some(voice), _) => Some(voice),
+        (None, Some(_)) => None,
+        (None, None) => voice(english()),
+    }
+}
 
 /// Every built-in locale, sorted by tag.
 pub fn all() -> &'static [Texts] {
@@ -117,6 +154,33 @@ mod tests {
             assert!(find(tag).is_some(), "{country} names {tag}");
             assert_ne!(*tag, "en", "{country}: English needs no row");
         }
+    }
+
+    #[test]
+    fn every_voice_speaks_a_built_in_locale_and_names_the_sender_once() {
+        assert!(VOICES.windows(2).all(|pair| pair[0].tag < pair[1].tag));
+        for voice in voices() {
+            assert!(
+                find(voice.tag).is_some_and(|locale| locale.tag == voice.tag),
+                "{}",
+                voice.tag
+            );
+            assert_eq!(voice.first.matches("{sender}").count(), 1, "{}", voice.tag);
+            assert!(!voice.again.contains(['{', '}', '<', '>', '&']), "{}", voice.tag);
+            assert!(!voice.first.contains(['<', '>', '&']), "{}", voice.tag);
+            assert!(!voice.voice_id.is_empty() && voice.voice_id.bytes().all(|b| b.is_ascii_uppercase()));
+        }
+    }
+
+    #[test]
+    fn a_call_speaks_the_chosen_language_else_english_unless_one_was_asked_for() {
+        let tag = |voice: Option<&'static Voice>| voice.map(|voice| voice.tag);
+        assert_eq!(tag(choose_voice(find("es"), None, Some("FR"))), Some("es"));
+        assert_eq!(tag(choose_voice(None, None, Some("FR"))), Some("fr"));
+        // Hindi has a text but no voice: asked for, refused; by the country, English.
+        assert_eq!(tag(choose_voice(find("hi"), None, None)), None);
+        assert_eq!(tag(choose_voice(None, find("hi"), None)), Some("en"));
+        assert_eq!(tag(choose_voice(None, None, Some("TH"))), Some("en"));
     }
 
     #[test]

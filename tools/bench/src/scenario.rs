@@ -136,6 +136,7 @@ where
             destination: destination.clone(),
             requester: &requester,
             indexed_by_id: false,
+            channel: None,
         };
         let dispatch = Dispatch {
             limits: Default::default(),

@@ -33,6 +33,11 @@ impl Inbox {
                 "template": whatsapp.template.name, "language": whatsapp.template.language,
                 "from": whatsapp.template.phone_number_id, "sent_at": sent_at,
             }),
+            (Destination::Phone(number), _) if channel == Channel::Call => json!({
+                "channel": "call", "to": number, "text": message.text,
+                "voice": message.voice.as_ref().map(|voice| voice.voice_id),
+                "ssml": message.voice.as_ref().map(|voice| voice.ssml.as_str()), "sent_at": sent_at,
+            }),
             (Destination::Phone(number), _) => json!({
                 "channel": "sms", "to": number, "text": message.text, "sent_at": sent_at,
             }),

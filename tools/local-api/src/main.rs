@@ -99,11 +99,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The number the local server's calls come from (a fictional one), when none is named.
+const LOCAL_VOICE_ORIGINATION: &str = "+12065550100";
+
 async fn run() -> Result<(), String> {
     let options = options()?;
     let template = std::fs::read_to_string(&options.template).map_err(|e| format!("{}: {e}", options.template))?;
     let routes = routes::from_template(&template)?;
-    let settings = Settings::from_env().map_err(|reason| format!("configuration refused: {reason}"))?;
+    let mut settings = Settings::from_env().map_err(|reason| format!("configuration refused: {reason}"))?;
+    // Calls go to the voice stand-in from a number of its own, unless one is named.
+    settings
+        .voice_origination
+        .get_or_insert_with(|| LOCAL_VOICE_ORIGINATION.to_owned());
     let sdk = sdk_config().await;
     let store = dynamo_store(&sdk, &settings);
     let demo = if options.demo {
@@ -124,6 +131,21 @@ async fn run() -> Result<(), String> {
             .build();
         courier.whatsapp = Some(otp_shared::delivery::WhatsApp::new(
             aws_sdk_socialmessaging::Client::from_conf(config),
+        ));
+    }
+    // Nor calls (End User Messaging SMS and Voice): their stand-in serves here, unless
+    // AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2 points elsewhere.
+    let voice = voice_stand_in::StandIn::start()
+        .await
+        .map_err(|e| format!("the voice stand-in cannot listen: {e}"))?;
+    if std::env::var_os("AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2").is_none() {
+        let config = otp_shared::backend::sms_voice_config(&sdk, settings.deadlines.delivery)
+            .endpoint_url(voice.url())
+            .build();
+        courier.voice = Some(otp_shared::delivery::Voice::new(
+            aws_sdk_pinpointsmsvoicev2::Client::from_conf(config),
+            settings.voice_origination.clone().unwrap_or_default(),
+            otp_shared::spend::usd_text(settings.spend.call_per_minute),
         ));
     }
     let inbox = Arc::new(Inbox::default());

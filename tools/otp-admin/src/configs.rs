@@ -223,7 +223,7 @@ fn localized(mut current: Localization, given: LanguageArgs) -> Result<Localizat
 }
 
 fn channel_of(name: &str) -> Result<Channel, String> {
-    Channel::parse(name).ok_or_else(|| "--channel is sms, email or whatsapp".to_owned())
+    Channel::parse(name).ok_or_else(|| "--channel is sms, email, whatsapp or call".to_owned())
 }
 
 /// The WhatsApp template of a configuration on `channel`: the flags given over the
@@ -293,6 +293,10 @@ fn checked(config: OtpConfig) -> Result<OtpConfig, String> {
         }
         Channel::Email if config.sender.chars().count() > 64 || config.sender.chars().any(char::is_control) => {
             Err("--sender of an email configuration is a display name of at most 64 characters".to_owned())
+        }
+        // A call speaks the built-in phrases from the deployment's origination identity.
+        Channel::Call if !config.sender.is_empty() => {
+            Err("a call goes out from the deployment's origination identity: leave --sender empty".to_owned())
         }
         _ => Ok(config),
     }

@@ -318,7 +318,7 @@ pub enum ConfigCommand {
         /// The client's id, or its account SID (`AC...`).
         #[arg(long, value_parser = client_arg)]
         client: String,
-        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp", "call"])]
         channel: String,
         /// Digits per code (6 to 10).
         #[arg(long)]
@@ -353,7 +353,7 @@ pub enum ConfigCommand {
         /// The configuration's uid, or its Service SID (`VA...`).
         #[arg(long, value_parser = config_arg)]
         config: String,
-        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp", "call"])]
         channel: Option<String>,
         #[arg(long)]
         length: Option<u8>,
@@ -392,7 +392,7 @@ pub enum ChannelCommand {
         /// The configuration's uid, or its Service SID (`VA...`).
         #[arg(long, value_parser = config_arg)]
         config: String,
-        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp", "call"])]
         channel: String,
         #[arg(long)]
         template: String,
@@ -406,7 +406,7 @@ pub enum ChannelCommand {
         /// The configuration's uid, or its Service SID (`VA...`).
         #[arg(long, value_parser = config_arg)]
         config: String,
-        #[arg(long, value_parser = ["sms", "email", "whatsapp"])]
+        #[arg(long, value_parser = ["sms", "email", "whatsapp", "call"])]
         channel: String,
     },
 }

@@ -121,7 +121,7 @@ where
                 locale: parameters
                     .get("Locale")?
                     .filter(|tag| !tag.is_empty())
-                    .map(locale)
+                    .map(|tag| locale(tag, &channel))
                     .transpose()?,
                 app_hash: parameters
                     .get("AppHash")?
@@ -139,13 +139,18 @@ where
             destination: destination.clone(),
             requester: &requester,
             indexed_by_id: true,
+            channel: Channel::parse(&channel),
         };
         // The service as it sends by the channel the request names (60223 for one it
         // lacks), to a destination of that channel's kind. A friendly name (the
         // request's, else the service's) is the name the message shows; the sender (an SMS
         // sender ID, an email's display name) stays the service's.
         let plan = |(client, config): &(ClientRecord, OtpConfig)| {
-            let Some(config) = Channel::parse(&channel).and_then(|named| config.by(named)) else {
+            // A call needs the deployment's origination identity as well.
+            let Some(config) = Channel::parse(&channel)
+                .filter(|named| *named != Channel::Call || app.calls)
+                .and_then(|named| config.by(named))
+            else {
                 return Ok(Plan::Withdraw(channel_disabled(&channel)));
             };
             if Channel::of(&destination).reaches_phones() != config.channel.reaches_phones() {

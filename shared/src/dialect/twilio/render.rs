@@ -46,11 +46,18 @@ fn error_of(error: &OtpError, operation: Operation) -> (u32, StatusCode, String)
             StatusCode::BAD_REQUEST,
             format!("Invalid parameter `To`: {}", refused.reason()),
         ),
-        // As Twilio answers a `Locale` it has no text for.
-        OtpError::UnsupportedLocale(tag) => (
+        // As Twilio answers a `Locale` it has no text for, and one its calls cannot speak.
+        OtpError::UnsupportedLocale { tag, spoken: false } => (
             20404,
             StatusCode::NOT_FOUND,
             format!("Locale `{tag}` is not supported: send without it for the number's language"),
+        ),
+        OtpError::UnsupportedLocale { tag, spoken: true } => (
+            60331,
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Locale `{tag}` is not supported by text-to-speech: call without it for English or the number's language"
+            ),
         ),
         OtpError::Unauthorized => (20003, StatusCode::UNAUTHORIZED, "Authenticate".to_owned()),
         OtpError::Forbidden => (20403, StatusCode::FORBIDDEN, "Forbidden".to_owned()),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use lambda_http::{Body, Request};
 
-use crate::destination::Destination;
+use crate::destination::{Channel, Destination};
 use crate::error::OtpError;
 use crate::http::{MAX_BODY_BYTES, header, route_path};
 
@@ -153,9 +153,17 @@ pub(super) fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
     }
 }
 
-/// `Locale`: a language with a built-in text, else what Twilio answers for one it lacks.
-pub(super) fn locale(tag: &str) -> Result<Locale, OtpError> {
-    language::find(tag).ok_or_else(|| OtpError::UnsupportedLocale(clean_name(tag)))
+/// `Locale`: a language with a built-in text (and, for a call, a voice), else what Twilio
+/// answers for one it lacks.
+pub(super) fn locale(tag: &str, channel: &str) -> Result<Locale, OtpError> {
+    let spoken = channel == Channel::Call.name();
+    match language::find(tag) {
+        Some(locale) if !spoken || language::voice(locale).is_some() => Ok(locale),
+        _ => Err(OtpError::UnsupportedLocale {
+            tag: clean_name(tag),
+            spoken,
+        }),
+    }
 }
 
 /// `AppHash`: Android's 11-character hash of the app, which its SMS Retriever reads.

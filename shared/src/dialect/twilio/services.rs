@@ -30,6 +30,23 @@ use crate::store::MAX_SERVICES_PER_CLIENT;
 use super::render::{Operation, error, render_error};
 use super::request::{Form, Route, base_url, form, query, route};
 
+/// The channels a service made here sends by besides SMS: email with the deployment's
+/// identity, and calls where the deployment places them; each with the built-in texts, in
+/// each message's language (`{sender}`: its friendly name).
+fn more_channels(calls: bool) -> Vec<ChannelSetup> {
+    let built_in = |channel| ChannelSetup {
+        channel,
+        template: built_in_template().to_owned(),
+        sender: String::new(),
+        whatsapp: None,
+    };
+    let mut channels = vec![built_in(Channel::Email)];
+    if calls {
+        channels.push(built_in(Channel::Call));
+    }
+    channels
+}
+
 /// The longest `FriendlyName` Twilio's API takes.
 const MAX_FRIENDLY_NAME_CHARS: usize = 32;
 /// The longest value of a parameter kept as sent (Twilio's are SIDs, names, origins):
@@ -378,7 +395,8 @@ async fn list<S: ClientRegistry + ConfigRegistry, D>(
     Ok(json_response(StatusCode::OK, &body, None))
 }
 
-/// `POST /v2/Services`: a new service of the client, sending by SMS and by email.
+/// `POST /v2/Services`: a new service of the client, sending by SMS, by email and, where
+/// the deployment places them, by calls.
 async fn create<S: ClientRegistry + ConfigRegistry, D>(
     app: &App<S, D>,
     request: &Request,
@@ -388,13 +406,6 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
     let asked = parsed?;
     let now = app.otp.clock.now();
     let profile = profile_with(app.otp.policy.default_profile(), asked.code_length)?;
-    let by_email = ChannelSetup {
-        channel: Channel::Email,
-        // The built-in texts, in each message's language; `{sender}`: its friendly name.
-        template: built_in_template().to_owned(),
-        sender: String::new(),
-        whatsapp: None,
-    };
     let config = OtpConfig {
         uid: uuid::Uuid::new_v4().to_string(),
         client_id: client.id.clone(),
@@ -405,7 +416,7 @@ async fn create<S: ClientRegistry + ConfigRegistry, D>(
         // the operator's to set up, not an API caller's.
         sender: String::new(),
         whatsapp: None,
-        more_channels: vec![by_email],
+        more_channels: more_channels(app.calls),
         service: ServiceFacts {
             friendly_name: asked.friendly_name,
             kept: asked.kept,
