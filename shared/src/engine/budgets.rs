@@ -79,6 +79,15 @@ where
     }
 }
 
+/// What a message costs, as the spend cap prices it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MessageCost {
+    /// A text of so many segments (a WhatsApp message is one).
+    Segments(u32),
+    /// A call: its price cap per minute.
+    Call,
+}
+
 /// What one send request spent.
 #[derive(Debug)]
 pub(crate) struct Spent {
@@ -247,15 +256,23 @@ impl<S: QuotaStore + ConversionStore + SpendStore> Otp<S> {
         }
     }
 
-    /// Adds a message's segments past the first to the spend counters its send's
-    /// estimate went to, beside its delivery; returns what each counter was given.
-    pub(crate) async fn add_segments(&self, spent: &Spent, segments: u32) -> Micros {
-        let Some(spend) = spent.spend.as_ref().filter(|_| segments > 1) else {
+    /// Adds what a message costs past its send's first estimate to the spend counters
+    /// that estimate went to, beside its delivery: its segments past the first, or, for a
+    /// call the first round trip priced as a text (a configuration's channel, read
+    /// beside it), what a call costs more. Returns what each counter was given.
+    pub(crate) async fn add_to_estimate(&self, spent: &Spent, cost: MessageCost) -> Micros {
+        let Some(spend) = spent.spend.as_ref() else {
             return 0;
         };
-        let extra = spend.per_segment.saturating_mul(u64::from(segments - 1));
+        let extra = match cost {
+            MessageCost::Segments(segments) => spend.per_segment.saturating_mul(u64::from(segments.saturating_sub(1))),
+            MessageCost::Call => self.spend.call_per_minute.saturating_sub(spend.per_segment),
+        };
+        if extra == 0 {
+            return 0;
+        }
         let add = |counter| self.store.add_spend(counter, extra);
-        each_counter(spend, add, "a message's further segments were not counted").await;
+        each_counter(spend, add, "what a message costs past its estimate was not counted").await;
         extra
     }
 

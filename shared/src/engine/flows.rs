@@ -29,7 +29,10 @@ impl Delivery for Outbox {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((to.clone(), message.text.clone()));
-        Ok(Channel::of(to))
+        match message.voice {
+            Some(_) => Ok(Channel::Call),
+            None => Ok(Channel::of(to)),
+        }
     }
 }
 
@@ -105,12 +108,32 @@ impl Rig {
         delivery: &D,
         text: impl Fn(&Code) -> String,
     ) -> Result<Sent, OtpError> {
+        self.send_message(to, delivery, None, |code| Message {
+            subject: String::new(),
+            text: text(code),
+            html: None,
+            sender: None,
+            whatsapp: None,
+            voice: None,
+        })
+        .await
+    }
+
+    /// A send to `to` through `delivery` by the channel the request names, of the message
+    /// `message` makes of the code.
+    async fn send_message<D: Delivery>(
+        &self,
+        to: &Destination,
+        delivery: &D,
+        channel: Option<Channel>,
+        message: impl Fn(&Code) -> Message,
+    ) -> Result<Sent, OtpError> {
         let order = SendOrder {
             scope: self.scope.clone(),
             destination: to.clone(),
             requester: &self.client,
             indexed_by_id: false,
-            channel: None,
+            channel,
         };
         let dispatch = Dispatch {
             limits: ClientLimits::default(),
@@ -120,14 +143,7 @@ impl Rig {
             message: (),
             service: None,
         };
-        let compose = |_: &(), writing: crate::messages::Writing<'_>| Message {
-            subject: String::new(),
-            text: text(writing.code),
-            html: None,
-            sender: None,
-            whatsapp: None,
-            voice: None,
-        };
+        let compose = |_: &(), writing: crate::messages::Writing<'_>| message(writing.code);
         let reads = async { Ok::<_, OtpError>(()) };
         let (_, sent) = self
             .otp
@@ -553,6 +569,38 @@ async fn a_long_message_costs_each_of_its_segments() {
         }
     }
     assert!((1..=8).contains(&sent), "{sent} sent");
+}
+
+#[tokio::test]
+async fn a_call_costs_its_price_cap_whichever_round_trip_knew_it_was_one() {
+    let rig = rig("caller");
+    let call = |code: &Code| Message {
+        subject: String::new(),
+        text: code.reveal().to_owned(),
+        html: None,
+        sender: None,
+        whatsapp: None,
+        voice: Some(crate::ports::SpokenCode {
+            voice_id: "JOANNA",
+            ssml: format!("<speak>{}</speak>", code.reveal()),
+        }),
+    };
+    // Named by the request (Twilio's `Channel=call`), then by a configuration read beside
+    // the first round trip, which priced a text.
+    rig.send_message(&in_prefix(0), &rig.outbox, Some(Channel::Call), call)
+        .await
+        .expect("called");
+    rig.send_message(&in_prefix(1), &rig.outbox, None, call)
+        .await
+        .expect("called");
+    let attempts = listed(&rig, None).await;
+    let prices: Vec<Option<u64>> = attempts.iter().map(|attempt| attempt.price).collect();
+    let cap = rig.otp.spend.call_per_minute;
+    assert_eq!(prices, [Some(cap), Some(cap)]);
+    assert!(
+        attempts.iter().all(|attempt| attempt.channel == Channel::Call),
+        "{attempts:?}"
+    );
 }
 
 /// The rig's client's attempts, newest first (`converted`: only those, or the others).

@@ -20,7 +20,7 @@ use crate::scope::Scope;
 use crate::telemetry::{Origin, SendOutcome, Status};
 use crate::test_destinations::{TestDestination, TestOwner};
 
-use super::budgets::Spent;
+use super::budgets::{MessageCost, Spent};
 use super::{Otp, Requester, new_auth_code};
 
 /// Where a send goes and for whom: what its first round trip needs.
@@ -385,18 +385,19 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                 // Counted under the channel it was meant for, until one took it.
                 let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
                 let started = std::time::Instant::now();
-                // A WhatsApp message and a call are priced as one unit, an SMS by its text's
-                // segments.
-                let segments = match (&message.whatsapp, &message.voice) {
-                    (None, None) => crate::spend::segments(&message.text),
-                    _ => 1,
+                // An SMS is priced by its segments, a WhatsApp message as one, a call as
+                // a call.
+                let cost = match (&message.whatsapp, &message.voice) {
+                    (_, Some(_)) => MessageCost::Call,
+                    (Some(_), None) => MessageCost::Segments(1),
+                    (None, None) => MessageCost::Segments(crate::spend::segments(&message.text)),
                 };
                 // Meanwhile: what the guard's item keeps that no longer counts goes, and
-                // the spend counts the message's further segments.
+                // the spend counts what the message costs past its estimate.
                 let (delivered, (), extra) = tokio::join!(
                     delivery.deliver(&destination, &message),
                     self.forget_stale(&spent),
-                    self.add_segments(&spent, segments)
+                    self.add_to_estimate(&spent, cost)
                 );
                 self.telemetry.delivery_latency(origin, started.elapsed());
                 let channel = match delivered {
