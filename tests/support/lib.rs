@@ -30,8 +30,8 @@ use otp_shared::settings::Settings;
 use otp_shared::store::{DynamoStore, create_table};
 use rand::RngExt;
 use serde_json::{Value, json};
-pub use voice_stand_in::StandIn as VoiceStandIn;
-pub use whatsapp_stand_in::StandIn;
+pub use stand_ins::voice::StandIn as VoiceStandIn;
+pub use stand_ins::whatsapp::StandIn;
 
 /// The HS256 secret of the events in `events/` (local use only).
 pub const EVENTS_JWT_SECRET: &str = "local-development-jwt-secret-not-for-production";

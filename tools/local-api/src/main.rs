@@ -121,7 +121,7 @@ async fn run() -> Result<(), String> {
 
     // No local AWS emulates WhatsApp (End User Messaging Social): its stand-in serves
     // here, unless AWS_ENDPOINT_URL_SOCIALMESSAGING points elsewhere.
-    let whatsapp = whatsapp_stand_in::StandIn::start()
+    let whatsapp = stand_ins::whatsapp::StandIn::start()
         .await
         .map_err(|e| format!("the WhatsApp stand-in cannot listen: {e}"))?;
     let mut courier = courier(&sdk, &settings);
@@ -135,7 +135,7 @@ async fn run() -> Result<(), String> {
     }
     // Nor calls (End User Messaging SMS and Voice): their stand-in serves here, unless
     // AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2 points elsewhere.
-    let voice = voice_stand_in::StandIn::start()
+    let voice = stand_ins::voice::StandIn::start()
         .await
         .map_err(|e| format!("the voice stand-in cannot listen: {e}"))?;
     if std::env::var_os("AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2").is_none() {

@@ -1,5 +1,4 @@
-//! A stand-in for AWS End User Messaging Social's `SendWhatsAppMessage`, served on a
-//! loopback port, for the tests and the local server (no local AWS emulates the service).
+//! The stand-in for AWS End User Messaging Social's `SendWhatsAppMessage`.
 //!
 //! It checks each request as the service documents it (`POST /v1/whatsapp/send`, a SigV4
 //! signature for `social-messaging`, a JSON body of exactly `originationPhoneNumberId`,
@@ -18,11 +17,8 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The documented limits of `message` (bytes, after base64 decoding).
 const MESSAGE_BYTES: std::ops::RangeInclusive<usize> = 1..=2_048_000;
@@ -62,24 +58,8 @@ pub struct StandIn {
 impl StandIn {
     /// Serves on a free loopback port, on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
-        let shared = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(Arc::clone(&state), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let address = crate::serve(Arc::clone(&state), answer).await?;
         Ok(Self { address, state })
     }
 
@@ -144,11 +124,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
         Ok((accepted, None)) => {
             let message_id = accepted.message_id.clone();
             state.lock().expect("stand-in state").accepted.push(accepted);
-            let mut response = Response::new(Full::new(Bytes::from(json!({"messageId": message_id}).to_string())));
-            response
-                .headers_mut()
-                .insert("content-type", "application/json".parse().expect("header value"));
-            response
+            crate::json_answer(StatusCode::OK, "application/json", &json!({"messageId": message_id}))
         }
         Err(reason) => {
             state.lock().expect("stand-in state").refusals.push(reason.clone());
@@ -159,11 +135,10 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
 
 /// An error as the service's REST-JSON protocol answers one.
 fn error(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(json!({"message": message}).to_string())));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert("content-type", "application/json".parse().expect("header value"));
-    headers.insert("x-amzn-errortype", kind.parse().expect("header value"));
+    let mut response = crate::json_answer(status, "application/json", &json!({"message": message}));
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", kind.parse().expect("header value"));
     response
 }
 

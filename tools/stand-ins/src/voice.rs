@@ -1,5 +1,4 @@
-//! A stand-in for AWS End User Messaging SMS and Voice's `SendVoiceMessage`, served on a
-//! loopback port, for the tests and the local server (no local AWS emulates the service).
+//! The stand-in for AWS End User Messaging SMS and Voice's `SendVoiceMessage`.
 //!
 //! It checks each request as the service documents it: `POST /` with the JSON 1.0
 //! protocol's target and content type, a SigV4 signature for `sms-voice`, a body of the
@@ -18,11 +17,8 @@ use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
 
 /// The operation's target header, as the JSON 1.0 protocol names it.
 const TARGET: &str = "PinpointSMSVoiceV2.SendVoiceMessage";
@@ -144,24 +140,8 @@ pub struct StandIn {
 impl StandIn {
     /// Serves on a free loopback port, on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
-        let shared = Arc::clone(&state);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(Arc::clone(&state), request));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let address = crate::serve(Arc::clone(&state), answer).await?;
         Ok(Self { address, state })
     }
 
@@ -216,14 +196,9 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
     })
 }
 
+/// An answer as the JSON 1.0 protocol writes one.
 fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        "content-type",
-        "application/x-amz-json-1.0".parse().expect("header value"),
-    );
-    response
+    crate::json_answer(status, "application/x-amz-json-1.0", body)
 }
 
 /// An error as the JSON 1.0 protocol answers one.
