@@ -61,7 +61,9 @@ pub fn render(template: &str, code: &Code, profile: &Profile, name: &str, sender
 /// A name as it may appear in a message: printable, single-line, bounded, no braces.
 pub fn clean_name(name: &str) -> String {
     name.chars()
-        .filter(|c| !c.is_control() && *c != '{' && *c != '}')
+        // Control characters and XML's two non-characters could end a line or break a
+        // call's SSML.
+        .filter(|c| !c.is_control() && !matches!(c, '{' | '}' | '\u{FFFE}' | '\u{FFFF}'))
         .take(MAX_NAME_CHARS)
         .collect::<String>()
         .trim()
@@ -134,6 +136,12 @@ impl Messages {
         asked: &Asked,
     ) -> Message {
         let localization = &config.localization;
+        // A configuration with no name to show (neither a friendly name nor a sender)
+        // shows the deployment's.
+        let shown_sender = match clean_name(shown_sender).is_empty() {
+            true => self.sender_name.as_str(),
+            false => shown_sender,
+        };
         let locale = language::choose(asked.locale, localization.language, writing.country);
         let template = match localization.template(locale) {
             Some(own) => own,
@@ -427,6 +435,19 @@ mod tests {
         assert_eq!(
             french.text,
             "Voici votre code de vérification Acme & Co : 0 1 2 3 4 5. Je répète : 0 1 2 3 4 5."
+        );
+        // No name to show: the deployment's.
+        let unnamed = Messages::default().for_config(
+            &config,
+            writing(&code, &profile, Some("FR")),
+            "",
+            " ",
+            &Asked::default(),
+        );
+        assert!(
+            unnamed.text.starts_with("Voici votre code de vérification OTP :"),
+            "{}",
+            unnamed.text
         );
         // A language no voice speaks, by the country or the configuration: English.
         config.localization.language = language::find("hi");

@@ -12,6 +12,10 @@ use std::collections::BTreeSet;
 use crate::destination::Destination;
 pub use crate::destination::NumberKind;
 
+/// The kinds a call goes to, whatever kinds a deployment narrows its texts to: a mobile
+/// and a landline both answer a call.
+pub const CALLED_KINDS: [NumberKind; 3] = [NumberKind::Mobile, NumberKind::FixedLineOrMobile, NumberKind::FixedLine];
+
 /// The kinds SMS and WhatsApp go to unless a deployment narrows them.
 pub const MESSAGING_KINDS: [NumberKind; 2] = [NumberKind::Mobile, NumberKind::FixedLineOrMobile];
 
@@ -106,7 +110,8 @@ impl NumberRules {
         {
             return Err(RefusedNumber::Country(region.unwrap_or_else(|| "??".to_owned())));
         }
-        let callable = by_call && numbering.kind == NumberKind::FixedLine;
+        // A call reaches a line a text cannot; the deployment's kinds narrow texts.
+        let callable = by_call && CALLED_KINDS.contains(&numbering.kind);
         match callable || self.kinds.contains(&numbering.kind) {
             true => Ok(region),
             false => Err(RefusedNumber::Kind(numbering.kind)),
@@ -199,6 +204,11 @@ mod tests {
                 "{number}"
             );
         }
+        // Texts narrowed to mobiles: a call still reaches a US number of either kind.
+        let mobile_only = NumberRules::new(None, [NumberKind::Mobile].into()).unwrap();
+        let either = Destination::e164("+14155552671").unwrap();
+        assert!(mobile_only.check(&either, false).is_err());
+        assert_eq!(mobile_only.check(&either, true), Ok(Some("US".to_owned())));
         let only_india = NumberRules::new(Some(["IN".to_owned()].into()), MESSAGING_KINDS.into()).unwrap();
         assert_eq!(
             only_india.check(&landline, true),

@@ -87,8 +87,8 @@ pub fn spend_settings(lookup: impl Fn(&str) -> Option<String>) -> Result<SpendSe
         country_hourly_percent: percent("OTP_SPEND_COUNTRY_HOURLY_PERCENT", DEFAULT_COUNTRY_HOURLY_PERCENT)?,
         call_per_minute: match get("OTP_VOICE_MAX_PRICE_PER_MINUTE") {
             Some(text) => crate::spend::usd(&text)
-                // The API takes up to two whole dollars' digits.
-                .filter(|price| (1..100_000_000).contains(price))
+                // The API takes up to two whole dollars' digits and five decimals.
+                .filter(|price| (1..100_000_000).contains(price) && price % 10 == 0)
                 .ok_or_else(|| format!("OTP_VOICE_MAX_PRICE_PER_MINUTE={text} is not a price in US dollars"))?,
             None => DEFAULT_CALL_PER_MINUTE,
         },

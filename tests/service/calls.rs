@@ -143,11 +143,24 @@ async fn a_call_the_service_refuses_is_a_failed_delivery_and_nothing_verifies() 
 
 #[tokio::test]
 async fn a_deployment_that_names_no_origination_identity_places_no_calls() {
+    // Its services made through the API have no call channel.
     let deployment = Deployment::with(&[("OTP_VOICE_ORIGINATION_IDENTITY", "")], Default::default()).await;
     let service = service_on(deployment).await;
     let (status, body, _) = create(&service, &[("To", LANDLINE), ("Channel", "call")]).await;
     assert_eq!((status, &body["code"]), (400, &json!(60223)), "{body}");
     assert!(service.deployment.voice.accepted().is_empty());
+
+    // A service that has one, sent through a deployment that no longer names an identity.
+    let calling = service_on(Deployment::new().await).await;
+    let without = calling
+        .deployment
+        .sharing_table_with(&[("OTP_VOICE_ORIGINATION_IDENTITY", "")], Default::default())
+        .await;
+    let path = format!("/v2/Services/{}/Verifications", calling.sid);
+    let request = twilio_request("POST", &path, calling.auth(), &[("To", LANDLINE), ("Channel", "call")]);
+    let (status, body, _) = call_send_otp(&without, request).await;
+    assert_eq!((status, &body["code"]), (400, &json!(60223)), "{body}");
+    assert!(without.voice.accepted().is_empty() && calling.deployment.voice.accepted().is_empty());
 }
 
 #[tokio::test]

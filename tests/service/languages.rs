@@ -148,7 +148,8 @@ async fn the_deployments_own_messages_follow_the_numbers_country_and_emails_are_
     .await;
     assert_eq!(status, 200, "{answer}");
     let code = last_code(&french);
-    let minutes = deployment_minutes(&sms_to(&french)[0]);
+    let lifetime = deployment.sender.otp.policy.default_profile().lifetime;
+    let minutes = lifetime.as_secs().div_ceil(60).to_string();
     let expected = language::find("fr")
         .expect("French")
         .sms
@@ -172,15 +173,6 @@ async fn the_deployments_own_messages_follow_the_numbers_country_and_emails_are_
     assert_eq!(email.subject, language::english().subject);
 }
 
-/// The lifetime in minutes a deployment's message names (the deployment's own setting).
-fn deployment_minutes(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_digit())
-        .filter(|word| !word.is_empty())
-        .nth(1)
-        .expect("the minutes")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_configuration_names_its_language_its_own_texts_and_its_autofill() {
     let service = built_in_service().await;
@@ -194,11 +186,13 @@ async fn a_configuration_names_its_language_its_own_texts_and_its_autofill() {
             deployment.admin(&words).await
         }
     };
-    let shown = admin(vec![
+    admin(vec![
         "--language",
         "de",
         "--locale-template",
         "fr=Code {sender} : {code}",
+        "--whatsapp-locale",
+        "es=es_MX",
         "--web-domain",
         "login.example.com",
         "--app-hash",
@@ -206,19 +200,27 @@ async fn a_configuration_names_its_language_its_own_texts_and_its_autofill() {
     ])
     .await
     .expect("updated");
+    // As stored: read back from the table.
+    let shown = service
+        .deployment
+        .admin(&["config", "show", "--config", service.sid.as_str()])
+        .await
+        .expect("shown");
     assert_eq!(
         (
             &shown["language"],
             &shown["locale_templates"],
-            &shown["web_domain"],
-            &shown["built_in_texts"]
+            &shown["whatsapp_locales"]
         ),
         (
             &json!("de"),
             &json!({"fr": "Code {sender} : {code}"}),
-            &json!("login.example.com"),
-            &json!(true)
+            &json!({"es": "es_MX"})
         )
+    );
+    assert_eq!(
+        (&shown["web_domain"], &shown["app_hash"], &shown["built_in_texts"]),
+        (&json!("login.example.com"), &json!("FA+9qCX9VSu"), &json!(true))
     );
 
     // No Locale: the configuration's language comes before the number's country.

@@ -323,10 +323,10 @@ pub fn fresh_phone() -> (String, String) {
     }
 }
 
-/// Settings as the functions read them, for `table`, with `overrides` on top.
 /// The number a test deployment's calls come from.
 pub const VOICE_ORIGINATION: &str = "+12065550199";
 
+/// Settings as the functions read them, for `table`, with `overrides` on top.
 pub fn settings(table: &str, overrides: &[(&str, &str)]) -> Settings {
     let mut values: std::collections::HashMap<String, String> = [
         ("TABLE_NAME", table),

@@ -383,7 +383,11 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                     country: spent.country(),
                 });
                 // Counted under the channel it was meant for, until one took it.
-                let origin = origin.by(message.whatsapp.as_ref().map(|_| Channel::WhatsApp));
+                let origin = origin.by(match (&message.whatsapp, &message.voice) {
+                    (_, Some(_)) => Some(Channel::Call),
+                    (Some(_), None) => Some(Channel::WhatsApp),
+                    (None, None) => None,
+                });
                 let started = std::time::Instant::now();
                 // An SMS is priced by its segments, a WhatsApp message as one, a call as
                 // a call.

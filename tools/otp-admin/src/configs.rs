@@ -6,6 +6,7 @@ use std::time::Duration;
 use otp_shared::clock::{Clock, SystemClock};
 use otp_shared::language;
 use otp_shared::localization::{Localization, by_locale};
+use otp_shared::messages::{built_in_template, is_built_in};
 use otp_shared::policy::Profile;
 use otp_shared::ports::{
     Channel, ChannelSetup, ConfigRegistry, OtpConfig, ServiceAdded, ServiceFacts, WhatsAppTemplate,
@@ -278,12 +279,23 @@ fn valid_sender_id(sender: &str) -> bool {
         && sender.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
-/// The configuration, if its template and sender suit its channel.
-fn checked(config: OtpConfig) -> Result<OtpConfig, String> {
+/// What `--template` takes for the built-in texts, in each message's language.
+const BUILT_IN: &str = "built-in";
+
+/// The configuration, if its template and sender suit its channel (`--template built-in`
+/// standing for the built-in texts).
+fn checked(mut config: OtpConfig) -> Result<OtpConfig, String> {
+    if config.template == BUILT_IN {
+        config.template = built_in_template().to_owned();
+    }
     if !config.template.contains("{code}") {
-        return Err("--template must contain {code}".to_owned());
+        return Err("--template must contain {code}, or be built-in".to_owned());
     }
     match config.channel {
+        // A call says the built-in phrases, in each call's language.
+        Channel::Call if !is_built_in(&config.template) => {
+            Err("a call speaks the built-in phrases in each language: give --template built-in".to_owned())
+        }
         // Empty: the deployment's sender (as services made through Twilio's API have).
         Channel::Sms | Channel::WhatsApp if !config.sender.is_empty() && !valid_sender_id(&config.sender) => {
             Err(format!(
@@ -329,7 +341,7 @@ fn shown(config: &OtpConfig) -> Value {
             "sender": setup.sender,
             "whatsapp": setup.whatsapp.as_ref().map(whatsapp_shown),
         }))).collect::<serde_json::Map<_, _>>(),
-        "built_in_texts": otp_shared::messages::is_built_in(&config.template),
+        "built_in_texts": is_built_in(&config.template),
         "language": config.localization.language.map(|locale| locale.tag),
         "locale_templates": config.localization.templates,
         "whatsapp_locales": config.localization.whatsapp_languages,

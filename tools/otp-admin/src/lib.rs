@@ -326,8 +326,9 @@ pub enum ConfigCommand {
         /// Seconds a code stays valid (60 to 600).
         #[arg(long)]
         ttl: u64,
-        /// The message: `{code}` required; `{minutes}`, `{name}`, `{sender}` optional. For
-        /// whatsapp, the SMS text when it falls back.
+        /// The message: `{code}` required; `{minutes}`, `{name}`, `{sender}` optional; or
+        /// `built-in`, the built-in texts in each message's language (a call's only
+        /// choice). For whatsapp, the SMS text when it falls back.
         #[arg(long)]
         template: String,
         /// An SMS sender ID (1 to 11 letters and digits), or an email's display name.
