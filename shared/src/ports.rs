@@ -579,6 +579,18 @@ impl std::fmt::Debug for SpokenCode {
     }
 }
 
+impl Message {
+    /// The channel the message itself goes by, when it names one (a call, a WhatsApp
+    /// template); none: its destination's own (SMS, email).
+    pub fn channel(&self) -> Option<Channel> {
+        match (&self.voice, &self.whatsapp) {
+            (Some(_), _) => Some(Channel::Call),
+            (None, Some(_)) => Some(Channel::WhatsApp),
+            (None, None) => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Message")

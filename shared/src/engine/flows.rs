@@ -29,10 +29,7 @@ impl Delivery for Outbox {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((to.clone(), message.text.clone()));
-        match message.voice {
-            Some(_) => Ok(Channel::Call),
-            None => Ok(Channel::of(to)),
-        }
+        Ok(message.channel().unwrap_or(Channel::of(to)))
     }
 }
 

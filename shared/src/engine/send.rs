@@ -383,18 +383,15 @@ impl<S: ChallengeStore + QuotaStore + ConversionStore + SpendStore + AttemptLog 
                     country: spent.country(),
                 });
                 // Counted under the channel it was meant for, until one took it.
-                let origin = origin.by(match (&message.whatsapp, &message.voice) {
-                    (_, Some(_)) => Some(Channel::Call),
-                    (Some(_), None) => Some(Channel::WhatsApp),
-                    (None, None) => None,
-                });
+                let meant = message.channel();
+                let origin = origin.by(meant);
                 let started = std::time::Instant::now();
                 // An SMS is priced by its segments, a WhatsApp message as one, a call as
                 // a call.
-                let cost = match (&message.whatsapp, &message.voice) {
-                    (_, Some(_)) => MessageCost::Call,
-                    (Some(_), None) => MessageCost::Segments(1),
-                    (None, None) => MessageCost::Segments(crate::spend::segments(&message.text)),
+                let cost = match meant {
+                    Some(Channel::Call) => MessageCost::Call,
+                    Some(_) => MessageCost::Segments(1),
+                    None => MessageCost::Segments(crate::spend::segments(&message.text)),
                 };
                 // Meanwhile: what the guard's item keeps that no longer counts goes, and
                 // the spend counts what the message costs past its estimate.
