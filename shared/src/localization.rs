@@ -77,14 +77,16 @@ impl Localization {
     }
 }
 
+/// The built-in locale an operator names, or why there is none.
+pub fn built_in_locale(tag: &str) -> Result<Locale, String> {
+    language::find(tag).ok_or_else(|| format!("{tag} is not a built-in locale (docs/languages.md)"))
+}
+
 /// `tag=value` pairs by built-in tag (`es=...`), for a map of a configuration's.
 pub fn by_locale(pairs: &[(String, String)]) -> Result<BTreeMap<&'static str, String>, String> {
     pairs
         .iter()
-        .map(|(tag, value)| match language::find(tag) {
-            Some(locale) => Ok((locale.tag, value.clone())),
-            None => Err(format!("{tag} is not a built-in locale (docs/languages.md)")),
-        })
+        .map(|(tag, value)| built_in_locale(tag).map(|locale| (locale.tag, value.clone())))
         .collect()
 }
 

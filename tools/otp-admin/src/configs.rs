@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use otp_shared::clock::{Clock, SystemClock};
-use otp_shared::language;
-use otp_shared::localization::{Localization, by_locale};
+use otp_shared::localization::{Localization, built_in_locale, by_locale};
 use otp_shared::messages::{built_in_template, is_built_in};
 use otp_shared::policy::Profile;
 use otp_shared::ports::{
@@ -193,9 +192,7 @@ fn localized(mut current: Localization, given: LanguageArgs) -> Result<Localizat
     let optional = |text: String| Some(text.trim().to_owned()).filter(|text| !text.is_empty());
     if let Some(tag) = given.language {
         current.language = match optional(tag) {
-            Some(tag) => Some(
-                language::find(&tag).ok_or_else(|| format!("{tag} is not a built-in locale (docs/languages.md)"))?,
-            ),
+            Some(tag) => Some(built_in_locale(&tag)?),
             None => None,
         };
     }
