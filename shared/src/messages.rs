@@ -151,13 +151,7 @@ impl Messages {
         let subject = self.subject(locale);
         let mut message = match config.channel {
             Channel::Email => email(template, subject, writing, name, shown_sender, Some(shown_sender)),
-            Channel::Call => {
-                // The dialect refused a language asked for that no voice speaks.
-                let voice = language::choose_voice(asked.locale, localization.language, writing.country)
-                    .or_else(|| language::voice(language::english()))
-                    .expect("English is spoken");
-                call(voice, writing.code, shown_sender, subject)
-            }
+            Channel::Call => call(language::spoken(locale), writing.code, shown_sender, subject),
             _ => {
                 let text = render(template, writing.code, writing.profile, name, shown_sender);
                 let autofill = Autofill {
@@ -214,19 +208,15 @@ fn call(voice: &Voice, code: &Code, sender: &str, subject: String) -> Message {
         said(voice.again)
     );
     Message {
-        subject,
-        text,
-        html: None,
-        sender: None,
-        whatsapp: None,
         voice: Some(SpokenCode {
             voice_id: voice.voice_id,
             ssml,
         }),
+        ..sms(text, subject)
     }
 }
 
-/// A text message.
+/// A text message; the other kinds are one with more.
 fn sms(text: String, subject: String) -> Message {
     Message {
         subject,
@@ -259,12 +249,9 @@ fn email(
     );
     let html = format!("<!doctype html><html><body style=\"font-family:sans-serif\"><p>{html_body}</p></body></html>");
     Message {
-        subject,
-        text,
         html: Some(html),
         sender: sender.map(str::to_owned),
-        whatsapp: None,
-        voice: None,
+        ..sms(text, subject)
     }
 }
 
