@@ -148,6 +148,9 @@ async fn a_deployment_that_names_no_origination_identity_places_no_calls() {
     let service = service_on(deployment).await;
     let (status, body, _) = create(&service, &[("To", LANDLINE), ("Channel", "call")]).await;
     assert_eq!((status, &body["code"]), (400, &json!(60223)), "{body}");
+    // Whatever language it asks for: no voice is refused where no call is placed.
+    let (status, body, _) = create(&service, &[("To", LANDLINE), ("Channel", "call"), ("Locale", "hi")]).await;
+    assert_eq!((status, &body["code"]), (400, &json!(60223)), "{body}");
     assert!(service.deployment.voice.accepted().is_empty());
 
     // A service that has one, sent through a deployment that no longer names an identity.

@@ -117,11 +117,14 @@ where
                 }
                 name => name.map(str::to_owned),
             };
+            // A call the deployment cannot place is refused as such (60223), whatever
+            // its language.
+            let spoken = channel == Channel::Call.name() && app.calls;
             let asked = Asked {
                 locale: parameters
                     .get("Locale")?
                     .filter(|tag| !tag.is_empty())
-                    .map(|tag| locale(tag, &channel))
+                    .map(|tag| locale(tag, spoken))
                     .transpose()?,
                 app_hash: parameters
                     .get("AppHash")?

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use lambda_http::{Body, Request};
 
-use crate::destination::{Channel, Destination};
+use crate::destination::Destination;
 use crate::error::OtpError;
 use crate::http::{MAX_BODY_BYTES, header, route_path};
 
@@ -153,10 +153,9 @@ pub(super) fn requested_channel(parameters: &Form) -> Result<&str, OtpError> {
     }
 }
 
-/// `Locale`: a language with a built-in text (and, for a call, a voice), else what Twilio
-/// answers for one it lacks.
-pub(super) fn locale(tag: &str, channel: &str) -> Result<Locale, OtpError> {
-    let spoken = channel == Channel::Call.name();
+/// `Locale`: a language with a built-in text (and, when it is to be `spoken` by a call, a
+/// voice), else what Twilio answers for one it lacks.
+pub(super) fn locale(tag: &str, spoken: bool) -> Result<Locale, OtpError> {
     match language::find(tag) {
         Some(locale) if !spoken || language::voice(locale).is_some() => Ok(locale),
         _ => Err(OtpError::UnsupportedLocale {
