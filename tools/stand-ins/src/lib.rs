@@ -7,46 +7,142 @@
 pub mod voice;
 pub mod whatsapp;
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
+use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-/// Serves `answer` on a free loopback port, on the current tokio runtime, each request
-/// with the stand-in's `state`; returns the address.
-pub(crate) async fn serve<S, F, A>(state: Arc<Mutex<S>>, answer: F) -> std::io::Result<SocketAddr>
-where
-    S: Send + 'static,
-    F: Fn(Arc<Mutex<S>>, Request<Incoming>) -> A + Copy + Send + Sync + 'static,
-    A: Future<Output = Result<Response<Full<Bytes>>, hyper::Error>> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let state = Arc::clone(&state);
-            tokio::spawn(async move {
-                let service = service_fn(move |request| answer(Arc::clone(&state), request));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+/// An answer a stand-in gives.
+pub type Answer = Response<Full<Bytes>>;
+
+/// What a stand-in stands in for: how the service checks a request, what it answers, and
+/// what else it refuses.
+pub trait Service: Send + 'static {
+    /// A request that passed, as it is recorded.
+    type Accepted: Clone + Send + 'static;
+    /// What the stand-in is told the service refuses beyond the documented shape (numbers
+    /// that opted out, say).
+    type Refused: Default + Send + 'static;
+
+    /// The request as the service documents it, or why not.
+    fn check(parts: &Parts, body: &[u8]) -> Result<Self::Accepted, String>;
+    /// The service's answer to a well-formed request it refuses, if it does.
+    fn refusal(refused: &Self::Refused, accepted: &Self::Accepted) -> Option<Answer>;
+    /// The service's answer to a request it took.
+    fn took(accepted: &Self::Accepted) -> Answer;
+    /// The service's answer to a request that broke the documented shape.
+    fn invalid(reason: &str) -> Answer;
+}
+
+struct Kept<S: Service> {
+    accepted: Vec<S::Accepted>,
+    refusals: Vec<String>,
+    refused: S::Refused,
+}
+
+/// A running stand-in: its URL (for the service's `AWS_ENDPOINT_URL_...`), what it
+/// accepted and what it refused.
+pub struct StandIn<S: Service> {
+    pub address: SocketAddr,
+    kept: Arc<Mutex<Kept<S>>>,
+}
+
+impl<S: Service> Clone for StandIn<S> {
+    fn clone(&self) -> Self {
+        Self {
+            address: self.address,
+            kept: Arc::clone(&self.kept),
         }
-    });
-    Ok(address)
+    }
+}
+
+impl<S: Service> std::fmt::Debug for StandIn<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandIn").field("address", &self.address).finish()
+    }
+}
+
+impl<S: Service> StandIn<S> {
+    /// Serves on a free loopback port, on the current tokio runtime.
+    pub async fn start() -> std::io::Result<Self> {
+        let kept = Arc::new(Mutex::new(Kept::<S> {
+            accepted: Vec::new(),
+            refusals: Vec::new(),
+            refused: S::Refused::default(),
+        }));
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let serving = Arc::clone(&kept);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let kept = Arc::clone(&serving);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| answer(Arc::clone(&kept), request));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self { address, kept })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Every request accepted so far, oldest first.
+    pub fn accepted(&self) -> Vec<S::Accepted> {
+        self.kept().accepted.clone()
+    }
+
+    /// Why each request that broke the documented shape was refused, oldest first.
+    pub fn refusals(&self) -> Vec<String> {
+        self.kept().refusals.clone()
+    }
+
+    /// Changes what the service refuses from now on.
+    pub(crate) fn refuse(&self, change: impl FnOnce(&mut S::Refused)) {
+        change(&mut self.kept().refused);
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Kept<S>> {
+        self.kept.lock().expect("stand-in state")
+    }
+}
+
+async fn answer<S: Service>(kept: Arc<Mutex<Kept<S>>>, request: Request<Incoming>) -> Result<Answer, hyper::Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let mut kept = kept.lock().expect("stand-in state");
+    Ok(match S::check(&parts, &body) {
+        Ok(accepted) => match S::refusal(&kept.refused, &accepted) {
+            Some(refusal) => refusal,
+            None => {
+                let answer = S::took(&accepted);
+                kept.accepted.push(accepted);
+                answer
+            }
+        },
+        Err(reason) => {
+            let answer = S::invalid(&reason);
+            kept.refusals.push(reason);
+            answer
+        }
+    })
 }
 
 /// A JSON answer of `content_type`.
-pub(crate) fn json_answer(status: StatusCode, content_type: &str, body: &serde_json::Value) -> Response<Full<Bytes>> {
+pub(crate) fn json_answer(status: StatusCode, content_type: &str, body: &serde_json::Value) -> Answer {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     response

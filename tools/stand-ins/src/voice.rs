@@ -12,13 +12,12 @@
 //! has opted out gets the service's `ConflictException`.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
+
+use crate::{Answer, Service};
 
 /// The operation's target header, as the JSON 1.0 protocol names it.
 const TARGET: &str = "PinpointSMSVoiceV2.SendVoiceMessage";
@@ -122,38 +121,38 @@ pub struct Accepted {
     pub time_to_live: Option<i64>,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    accepted: Vec<Accepted>,
-    opted_out: HashSet<String>,
-    refusals: Vec<String>,
+/// AWS End User Messaging SMS and Voice's voice messages.
+#[derive(Debug)]
+pub struct Voice;
+
+impl Service for Voice {
+    type Accepted = Accepted;
+    /// The numbers that opted out.
+    type Refused = HashSet<String>;
+
+    fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
+        check(parts, body)
+    }
+
+    fn refusal(opted_out: &HashSet<String>, accepted: &Accepted) -> Option<Answer> {
+        opted_out
+            .contains(&accepted.to)
+            .then(|| error("ConflictException", "The destination phone number has opted out"))
+    }
+
+    fn took(accepted: &Accepted) -> Answer {
+        json_answer(StatusCode::OK, &json!({"MessageId": accepted.message_id}))
+    }
+
+    fn invalid(reason: &str) -> Answer {
+        error("ValidationException", reason)
+    }
 }
 
-/// The running stand-in: its URL (for `AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`), what it
-/// accepted, and the numbers it refuses.
-#[derive(Debug, Clone)]
-pub struct StandIn {
-    pub address: SocketAddr,
-    state: Arc<Mutex<State>>,
-}
+/// The running voice stand-in (for `AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2`).
+pub type StandIn = crate::StandIn<Voice>;
 
 impl StandIn {
-    /// Serves on a free loopback port, on the current tokio runtime.
-    pub async fn start() -> std::io::Result<Self> {
-        let state = Arc::new(Mutex::new(State::default()));
-        let address = crate::serve(Arc::clone(&state), answer).await?;
-        Ok(Self { address, state })
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// Every call accepted so far, oldest first.
-    pub fn accepted(&self) -> Vec<Accepted> {
-        self.state.lock().expect("stand-in state").accepted.clone()
-    }
-
     /// The calls accepted to `to` (E.164), oldest first.
     pub fn accepted_for(&self, to: &str) -> Vec<Accepted> {
         self.accepted().into_iter().filter(|call| call.to == to).collect()
@@ -162,47 +161,19 @@ impl StandIn {
     /// From now on, a call to `to` (E.164) is refused as the service refuses a number that
     /// opted out.
     pub fn opted_out(&self, to: &str) {
-        self.state
-            .lock()
-            .expect("stand-in state")
-            .opted_out
-            .insert(to.to_owned());
+        self.refuse(|opted_out| {
+            opted_out.insert(to.to_owned());
+        });
     }
-
-    /// Why each request that broke the documented shape was refused, oldest first.
-    pub fn refusals(&self) -> Vec<String> {
-        self.state.lock().expect("stand-in state").refusals.clone()
-    }
-}
-
-async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    Ok(match check(&parts, &body) {
-        Ok(accepted) => {
-            let mut state = state.lock().expect("stand-in state");
-            if state.opted_out.contains(&accepted.to) {
-                error("ConflictException", "The destination phone number has opted out")
-            } else {
-                let message_id = accepted.message_id.clone();
-                state.accepted.push(accepted);
-                json_answer(StatusCode::OK, &json!({"MessageId": message_id}))
-            }
-        }
-        Err(reason) => {
-            state.lock().expect("stand-in state").refusals.push(reason.clone());
-            error("ValidationException", &reason)
-        }
-    })
 }
 
 /// An answer as the JSON 1.0 protocol writes one.
-fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+fn json_answer(status: StatusCode, body: &Value) -> Answer {
     crate::json_answer(status, "application/x-amz-json-1.0", body)
 }
 
 /// An error as the JSON 1.0 protocol answers one.
-fn error(kind: &str, message: &str) -> Response<Full<Bytes>> {
+fn error(kind: &str, message: &str) -> Answer {
     let reason = match kind {
         "ConflictException" => {
             json!({"__type": kind, "Message": message, "Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT"})
@@ -213,7 +184,7 @@ fn error(kind: &str, message: &str) -> Response<Full<Bytes>> {
 }
 
 /// The request as the service documents it, or why not.
-fn check(parts: &hyper::http::request::Parts, body: &[u8]) -> Result<Accepted, String> {
+fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
     let header = |name: &str| {
         parts
             .headers

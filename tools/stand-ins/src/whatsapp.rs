@@ -11,14 +11,13 @@
 //! `InvalidParametersException` with Meta's error, as the service passes one on.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::{Answer, Service};
 
 /// The documented limits of `message` (bytes, after base64 decoding).
 const MESSAGE_BYTES: std::ops::RangeInclusive<usize> = 1..=2_048_000;
@@ -39,39 +38,54 @@ pub struct Accepted {
     pub button_code: String,
 }
 
+/// AWS End User Messaging Social's WhatsApp messages.
+#[derive(Debug)]
+pub struct WhatsApp;
+
+/// What WhatsApp is told to refuse: recipients it does not reach, templates Meta lacks.
 #[derive(Debug, Default)]
-struct State {
-    accepted: Vec<Accepted>,
+pub struct Refused {
     unreachable: HashSet<String>,
     unknown_templates: HashSet<String>,
-    refusals: Vec<String>,
 }
 
-/// The running stand-in: its URL (for `AWS_ENDPOINT_URL_SOCIALMESSAGING`), what it
-/// accepted, and the recipients it refuses.
-#[derive(Debug, Clone)]
-pub struct StandIn {
-    pub address: SocketAddr,
-    state: Arc<Mutex<State>>,
+impl Service for WhatsApp {
+    type Accepted = Accepted;
+    type Refused = Refused;
+
+    fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
+        check(parts, body)
+    }
+
+    /// As the service passes Meta's refusals on.
+    fn refusal(refused: &Refused, accepted: &Accepted) -> Option<Answer> {
+        let meta = if refused.unknown_templates.contains(&accepted.template) {
+            "(#132001) Template name does not exist in the translation"
+        } else if refused.unreachable.contains(accepted.to.trim_start_matches('+')) {
+            "(#131026) Message undeliverable"
+        } else {
+            return None;
+        };
+        Some(error(StatusCode::BAD_REQUEST, "InvalidParametersException", meta))
+    }
+
+    fn took(accepted: &Accepted) -> Answer {
+        crate::json_answer(
+            StatusCode::OK,
+            "application/json",
+            &json!({"messageId": accepted.message_id}),
+        )
+    }
+
+    fn invalid(reason: &str) -> Answer {
+        error(StatusCode::BAD_REQUEST, "ValidationException", reason)
+    }
 }
+
+/// The running WhatsApp stand-in (for `AWS_ENDPOINT_URL_SOCIALMESSAGING`).
+pub type StandIn = crate::StandIn<WhatsApp>;
 
 impl StandIn {
-    /// Serves on a free loopback port, on the current tokio runtime.
-    pub async fn start() -> std::io::Result<Self> {
-        let state = Arc::new(Mutex::new(State::default()));
-        let address = crate::serve(Arc::clone(&state), answer).await?;
-        Ok(Self { address, state })
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// Every message accepted so far, oldest first.
-    pub fn accepted(&self) -> Vec<Accepted> {
-        self.state.lock().expect("stand-in state").accepted.clone()
-    }
-
     /// The messages accepted for `to` (E.164), oldest first.
     pub fn accepted_for(&self, to: &str) -> Vec<Accepted> {
         let digits = to.trim_start_matches('+');
@@ -85,56 +99,22 @@ impl StandIn {
     /// does not reach.
     pub fn unreachable(&self, to: &str) {
         let digits = to.trim_start_matches('+').to_owned();
-        self.state.lock().expect("stand-in state").unreachable.insert(digits);
+        self.refuse(|refused| {
+            refused.unreachable.insert(digits);
+        });
     }
 
     /// From now on, a message of the template `name` is refused as Meta refuses a
     /// template it does not have (a configuration's mistake, not the recipient's).
     pub fn unknown_template(&self, name: &str) {
-        self.state
-            .lock()
-            .expect("stand-in state")
-            .unknown_templates
-            .insert(name.to_owned());
+        self.refuse(|refused| {
+            refused.unknown_templates.insert(name.to_owned());
+        });
     }
-
-    /// Why each request that broke the documented shape was refused, oldest first.
-    pub fn refusals(&self) -> Vec<String> {
-        self.state.lock().expect("stand-in state").refusals.clone()
-    }
-}
-
-async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    let checked = check(&parts, &body).map(|accepted| {
-        let state = state.lock().expect("stand-in state");
-        let refusal = if state.unknown_templates.contains(&accepted.template) {
-            Some("(#132001) Template name does not exist in the translation")
-        } else if state.unreachable.contains(accepted.to.trim_start_matches('+')) {
-            Some("(#131026) Message undeliverable")
-        } else {
-            None
-        };
-        (accepted, refusal)
-    });
-    Ok(match checked {
-        // As the service passes Meta's refusals on.
-        Ok((_, Some(refusal))) => error(StatusCode::BAD_REQUEST, "InvalidParametersException", refusal),
-        Ok((accepted, None)) => {
-            let message_id = accepted.message_id.clone();
-            state.lock().expect("stand-in state").accepted.push(accepted);
-            crate::json_answer(StatusCode::OK, "application/json", &json!({"messageId": message_id}))
-        }
-        Err(reason) => {
-            state.lock().expect("stand-in state").refusals.push(reason.clone());
-            error(StatusCode::BAD_REQUEST, "ValidationException", &reason)
-        }
-    })
 }
 
 /// An error as the service's REST-JSON protocol answers one.
-fn error(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>> {
+fn error(status: StatusCode, kind: &str, message: &str) -> Answer {
     let mut response = crate::json_answer(status, "application/json", &json!({"message": message}));
     response
         .headers_mut()
@@ -143,7 +123,7 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>>
 }
 
 /// The request as the service documents it, or why not.
-fn check(parts: &hyper::http::request::Parts, body: &[u8]) -> Result<Accepted, String> {
+fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
     if parts.method != Method::POST || parts.uri.path() != "/v1/whatsapp/send" {
         return Err(format!(
             "{} {} is not SendWhatsAppMessage",
