@@ -449,7 +449,6 @@ pub async fn spend_adds_up_and_takes_back_only_what_it_holds<S: SpendStore>(stor
         key: format!("deployment#{run}#{key}"),
         limit: 100_000,
         window_end: now + 3_600,
-        expires: now + 7_200,
     };
     let (one, other) = (counter("0"), counter("1"));
     assert_eq!(store.add_spend(&one, 50_000).await.expect("added"), 50_000);

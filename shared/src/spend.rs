@@ -209,8 +209,13 @@ pub struct SpendCounter {
     pub limit: Micros,
     /// The first second of the next window, when the cap starts afresh.
     pub window_end: UnixSeconds,
-    /// When the store may drop the shard.
-    pub expires: UnixSeconds,
+}
+
+impl SpendCounter {
+    /// When the store may drop the shard: a while past its window, for the operator to read.
+    pub fn expires(&self) -> UnixSeconds {
+        self.window_end + KEPT_AFTER
+    }
 }
 
 /// The region a number of no country is priced and counted under.
@@ -302,7 +307,6 @@ impl SpendSettings {
             key,
             limit: self.cap(counted) / u64::from(SHARDS),
             window_end,
-            expires: window_end + KEPT_AFTER,
         }
     }
 

@@ -26,7 +26,7 @@ impl DynamoStore {
 
 impl SpendStore for DynamoStore {
     async fn add_spend(&self, counter: &SpendCounter, amount: Micros) -> Result<Micros, StoreError> {
-        self.add_and_read(spend_pk(counter), SPENT, amount, counter.expires)
+        self.add_and_read(spend_pk(counter), SPENT, amount, counter.expires())
             .await
     }
 
