@@ -58,6 +58,18 @@ fn time_parameter(request: &Request, name: &'static str, default: UnixSeconds) -
     }
 }
 
+/// A filter parameter, when given: what `parse` makes of it, else refused as `problem`.
+fn parsed<T>(
+    request: &Request,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    problem: &str,
+) -> Result<Option<T>, OtpError> {
+    query(request, name)
+        .map(|value| parse(&value).ok_or_else(|| OtpError::invalid(name, problem)))
+        .transpose()
+}
+
 /// The filter a listing or a summary asks for, within the 30 days kept.
 fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<AttemptFilter, OtpError> {
     let kept = AttemptFilter::kept_at(now);
@@ -65,17 +77,18 @@ fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<Attem
     let before = time_parameter(request, "DateCreatedBefore", kept.before)?
         .min(kept.before)
         .max(after);
-    let channel = query(request, "Channel")
-        .map(|name| Channel::parse(&name.to_ascii_lowercase()).ok_or_else(|| OtpError::invalid("Channel", "unknown")))
-        .transpose()?;
-    let country = query(request, "Country")
-        .map(
-            |code| match code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
-                true => Ok(code.to_ascii_uppercase()),
-                false => Err(OtpError::invalid("Country", "must be an ISO 3166 alpha-2 code")),
-            },
-        )
-        .transpose()?;
+    let channel = parsed(
+        request,
+        "Channel",
+        |name| Channel::parse(&name.to_ascii_lowercase()),
+        "unknown",
+    )?;
+    let country = parsed(
+        request,
+        "Country",
+        |code| (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic())).then(|| code.to_ascii_uppercase()),
+        "must be an ISO 3166 alpha-2 code",
+    )?;
     let service = query(request, "VerifyServiceSid").map(|sid| crate::sid::config_uid(&sid).into_owned());
     let mut filter = AttemptFilter {
         after,
@@ -92,31 +105,28 @@ fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<Attem
                 .or_else(|_| Destination::email(&to))
                 .map_or(to, |to| to.as_str().to_owned())
         });
-        filter.challenge_id = query(request, "VerificationSid")
-            .map(|sid| {
-                super::challenge_id(&sid).ok_or_else(|| OtpError::invalid("VerificationSid", "must be a VE sid"))
-            })
-            .transpose()?;
-        filter.converted = query(request, "Status")
-            .map(|status| match status.as_str() {
-                "converted" => Ok(true),
-                "unconverted" => Ok(false),
-                _ => Err(OtpError::invalid("Status", "must be converted or unconverted")),
-            })
-            .transpose()?;
+        filter.challenge_id = parsed(request, "VerificationSid", super::challenge_id, "must be a VE sid")?;
+        filter.converted = parsed(
+            request,
+            "Status",
+            |status| match status {
+                "converted" => Some(true),
+                "unconverted" => Some(false),
+                _ => None,
+            },
+            "must be converted or unconverted",
+        )?;
     } else {
-        filter.prefix = query(request, "DestinationPrefix")
-            .map(|prefix| {
+        filter.prefix = parsed(
+            request,
+            "DestinationPrefix",
+            |prefix| {
                 let digits = prefix.trim_start_matches('+');
-                match !digits.is_empty() && digits.len() < 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                    true => Ok(format!("+{digits}")),
-                    false => Err(OtpError::invalid(
-                        "DestinationPrefix",
-                        "must be digits of a number (+44791)",
-                    )),
-                }
-            })
-            .transpose()?;
+                (!digits.is_empty() && digits.len() < 15 && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| format!("+{digits}"))
+            },
+            "must be digits of a number (+44791)",
+        )?;
     }
     Ok(filter)
 }
