@@ -118,12 +118,13 @@ where
                 name => name.map(str::to_owned),
             };
             // A call the deployment cannot place is refused as such (60223), whatever
-            // its language.
-            let spoken = channel == Channel::Call.name() && app.calls;
+            // its language: its `Locale` is not read.
+            let spoken = channel == Channel::Call.name();
+            let placed = !spoken || app.calls;
             let asked = Asked {
                 locale: parameters
                     .get("Locale")?
-                    .filter(|tag| !tag.is_empty())
+                    .filter(|tag| !tag.is_empty() && placed)
                     .map(|tag| locale(tag, spoken))
                     .transpose()?,
                 app_hash: parameters
