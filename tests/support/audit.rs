@@ -145,11 +145,12 @@ const OWN_FIELDS: [&str; 6] = [
     "xrayTraceId",
 ];
 
-/// The text of a log line that the search covers: every value but `OWN_FIELDS`, with the
-/// UUIDs the service made (a tenant's client or issuer, inside any value) taken out. A
-/// UUID's last group is all digits often enough (twelve hex digits, each a decimal one
-/// with odds 10 in 16) to read as a number in clear, and no code or destination is ever
-/// written in a UUID's shape.
+/// The text of a log line that the search covers: every value but `OWN_FIELDS`, with
+/// every hyphenated UUID standing alone (a tenant's client or issuer, a user's reference,
+/// inside any value) taken out. About one UUID in 32 holds a run of nine decimal digits
+/// in its last group of twelve hex digits, which would read as a number in clear; no
+/// code, destination or other secret the run notes is written in a UUID's shape, so the
+/// secrets are searched for in this text too.
 fn searched(line: &Value) -> String {
     without_uuids(&values_of(line))
 }
@@ -168,12 +169,17 @@ fn values_of(line: &Value) -> String {
 }
 
 /// `text` with each hyphenated UUID in it replaced by `<uuid>`.
+/// A UUID stands alone: no letter or digit touches it on either side (a number of more
+/// digits than a UUID's group is not hidden by reading its tail as one).
 fn without_uuids(text: &str) -> String {
     const LENGTH: usize = 36;
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut kept = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(next) = rest.chars().next() {
-        let candidate = rest.get(..LENGTH).filter(|c| c.as_bytes()[8] == b'-');
+        let candidate = rest.get(..LENGTH).filter(|c| {
+            c.as_bytes()[8] == b'-' && !word(kept.chars().next_back()) && !word(rest[LENGTH..].chars().next())
+        });
         if candidate.is_some_and(|c| uuid::Uuid::try_parse(c).is_ok()) {
             kept.push_str("<uuid>");
             rest = &rest[LENGTH..];
@@ -282,6 +288,9 @@ mod tests {
         let secrets = [secret("code", "758624")];
         assert_eq!(leaks(&format!("{tenant}\n{moved}\n"), &secrets), Vec::<String>::new());
         assert_eq!(leaks(beside, &secrets), ["line 1: a run of 12 digits"]);
+        // A number whose tail could be read as a UUID is still a number in clear.
+        let tail = r#"{"message":"sent","error":"+919876543210-1234-1234-1234-123456789012"}"#;
+        assert_eq!(leaks(tail, &secrets), ["line 1: a run of 12 digits"]);
     }
 
     #[test]
