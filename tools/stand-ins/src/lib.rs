@@ -123,8 +123,10 @@ impl<S: Service> StandIn<S> {
 async fn answer<S: Service>(kept: Arc<Mutex<Kept<S>>>, request: Request<Incoming>) -> Result<Answer, hyper::Error> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
+    // Checked before the lock is taken: a check that panics fails its own request alone.
+    let checked = S::check(&parts, &body);
     let mut kept = kept.lock().expect("stand-in state");
-    Ok(match S::check(&parts, &body) {
+    Ok(match checked {
         Ok(accepted) => match S::refusal(&kept.refused, &accepted) {
             Some(refusal) => refusal,
             None => {
