@@ -109,7 +109,7 @@ pub fn courier(sdk: &aws_config::SdkConfig, settings: &Settings) -> crate::deliv
             crate::delivery::Voice::new(
                 aws_sdk_pinpointsmsvoicev2::Client::from_conf(crate::backend::sms_voice_config(sdk, deadline).build()),
                 origination.clone(),
-                crate::spend::usd_text(settings.spend.call_per_minute),
+                settings.spend.call_per_minute,
             )
         }),
     }

@@ -470,8 +470,9 @@ impl Deployment {
         }
         let sdk = function_sdk_config(&environment);
         let meter = Meter::default();
-        // The functions' own deadlines and retries, as the settings give them.
-        let deadlines = settings(&table, overrides).deadlines;
+        // The functions' own settings: their deadlines and retries, their call price cap.
+        let settings = settings(&table, overrides);
+        let deadlines = settings.deadlines;
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             backend::dynamodb_config(&sdk, deadlines.store)
                 .interceptor(meter.tap("dynamodb"))
@@ -505,11 +506,11 @@ impl Deployment {
             voice: Some(Voice::new(
                 calls,
                 VOICE_ORIGINATION.to_owned(),
-                otp_shared::spend::usd_text(settings(&table, overrides).spend.call_per_minute),
+                settings.spend.call_per_minute,
             )),
         };
-        let sender = App::new(settings(&table, overrides), store.clone(), courier, clock.clone());
-        let checker = App::new(settings(&table, overrides), store.clone(), NoDelivery, clock.clone());
+        let sender = App::new(settings.clone(), store.clone(), courier, clock.clone());
+        let checker = App::new(settings, store.clone(), NoDelivery, clock.clone());
         Self {
             table,
             clock,

@@ -3,6 +3,7 @@ use aws_sdk_pinpointsmsvoicev2::types::{VoiceId, VoiceMessageBodyTextType};
 
 use crate::destination::Destination;
 use crate::ports::{DeliveryError, SpokenCode};
+use crate::spend::{Micros, usd_text};
 
 /// How long a call may wait to be placed: a code outlives no more than ten minutes.
 const TIME_TO_LIVE_SECONDS: i32 = 600;
@@ -20,11 +21,13 @@ pub struct Voice {
 }
 
 impl Voice {
-    pub fn new(client: Client, origination: String, max_price_per_minute: String) -> Self {
+    /// Calls from `origination`, each placed with `max_price_per_minute` (the spend cap's
+    /// estimate of a call) as its price cap.
+    pub fn new(client: Client, origination: String, max_price_per_minute: Micros) -> Self {
         Self {
             client,
             origination,
-            max_price_per_minute,
+            max_price_per_minute: usd_text(max_price_per_minute),
         }
     }
 

@@ -145,7 +145,7 @@ async fn run() -> Result<(), String> {
         courier.voice = Some(otp_shared::delivery::Voice::new(
             aws_sdk_pinpointsmsvoicev2::Client::from_conf(config),
             settings.voice_origination.clone().unwrap_or_default(),
-            otp_shared::spend::usd_text(settings.spend.call_per_minute),
+            settings.spend.call_per_minute,
         ));
     }
     let inbox = Arc::new(Inbox::default());
