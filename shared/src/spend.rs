@@ -91,8 +91,8 @@ impl Prices {
     }
 }
 
-/// `0.0088` US dollars in millionths; None for a negative, absurd or malformed figure.
-/// US dollars as written (`0.05`), in millionths, up to $100.
+/// US dollars as written (`0.0088`), in millionths, up to $100; None for a negative,
+/// absurd or malformed figure.
 pub fn usd(text: &str) -> Option<Micros> {
     let value: f64 = text.parse().ok()?;
     (value.is_finite() && (0.0..=100.0).contains(&value)).then(|| (value * MICROS_PER_USD).round() as Micros)
