@@ -143,6 +143,35 @@ async fn answer<S: Service>(kept: Arc<Mutex<Kept<S>>>, request: Request<Incoming
     })
 }
 
+/// A request's header as text; empty when it is absent or not text.
+pub(crate) fn header<'a>(parts: &'a Parts, name: &str) -> &'a str {
+    parts
+        .headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The members of a JSON request signed (SigV4) for the service `signing_name`, or why
+/// it is not one.
+pub(crate) fn signed_json(
+    parts: &Parts,
+    body: &[u8],
+    signing_name: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let authorization = header(parts, "authorization");
+    if !authorization.starts_with("AWS4-HMAC-SHA256 ")
+        || !authorization.contains(&format!("/{signing_name}/aws4_request"))
+    {
+        return Err(format!("the request must be signed (SigV4) for {signing_name}"));
+    }
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err("the body is not a JSON object".to_owned()),
+        Err(_) => Err("the body is not JSON".to_owned()),
+    }
+}
+
 /// A JSON answer of `content_type`.
 pub(crate) fn json_answer(status: StatusCode, content_type: &str, body: &serde_json::Value) -> Answer {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));

@@ -17,7 +17,7 @@ use hyper::http::request::Parts;
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::{Answer, Service};
+use crate::{Answer, Service, header, signed_json};
 
 /// The operation's target header, as the JSON 1.0 protocol names it.
 const TARGET: &str = "PinpointSMSVoiceV2.SendVoiceMessage";
@@ -185,31 +185,18 @@ fn error(kind: &str, message: &str) -> Answer {
 
 /// The request as the service documents it, or why not.
 fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    };
-    if parts.method != Method::POST || parts.uri.path() != "/" || header("x-amz-target") != TARGET {
+    if parts.method != Method::POST || parts.uri.path() != "/" || header(parts, "x-amz-target") != TARGET {
         return Err(format!(
             "{} {} ({}) is not SendVoiceMessage",
             parts.method,
             parts.uri.path(),
-            header("x-amz-target")
+            header(parts, "x-amz-target")
         ));
     }
-    if header("content-type") != "application/x-amz-json-1.0" {
+    if header(parts, "content-type") != "application/x-amz-json-1.0" {
         return Err("the body must be application/x-amz-json-1.0".to_owned());
     }
-    let authorization = header("authorization");
-    if !authorization.starts_with("AWS4-HMAC-SHA256 ") || !authorization.contains("/sms-voice/aws4_request") {
-        return Err("the request must be signed (SigV4) for sms-voice".to_owned());
-    }
-    let input: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_owned())?;
-    let fields = input.as_object().ok_or("the body is not a JSON object")?;
-    members(fields)
+    members(&signed_json(parts, body, "sms-voice")?)
 }
 
 /// The members, each as documented.

@@ -17,7 +17,7 @@ use hyper::http::request::Parts;
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{Answer, Service};
+use crate::{Answer, Service, header, signed_json};
 
 /// The documented limits of `message` (bytes, after base64 decoding).
 const MESSAGE_BYTES: std::ops::RangeInclusive<usize> = 1..=2_048_000;
@@ -131,22 +131,10 @@ fn check(parts: &Parts, body: &[u8]) -> Result<Accepted, String> {
             parts.uri.path()
         ));
     }
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    };
-    if !header("content-type").starts_with("application/json") {
+    if !header(parts, "content-type").starts_with("application/json") {
         return Err("the body must be application/json".to_owned());
     }
-    let authorization = header("authorization");
-    if !authorization.starts_with("AWS4-HMAC-SHA256 ") || !authorization.contains("/social-messaging/aws4_request") {
-        return Err("the request must be signed (SigV4) for social-messaging".to_owned());
-    }
-    let input: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_owned())?;
-    let fields = input.as_object().ok_or("the body is not a JSON object")?;
+    let fields = signed_json(parts, body, "social-messaging")?;
     let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
     names.sort_unstable();
     if names != ["message", "metaApiVersion", "originationPhoneNumberId"] {
