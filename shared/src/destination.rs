@@ -46,16 +46,27 @@ pub enum InvalidDestination {
 /// Longest email address accepted (RFC 3696 with its erratum: 64 + 1 + 255).
 pub const MAX_EMAIL_LENGTH: usize = 320;
 
+/// A country calling code libphonenumber knows, written with or without `+` (`+91`, `91`).
+pub fn calling_code(text: &str) -> Result<i32, InvalidDestination> {
+    let text = text.trim();
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    match digits.parse() {
+        Ok(code)
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && PHONE_NUMBER_UTIL.get_regions_for_country_calling_code(code).is_some() =>
+        {
+            Ok(code)
+        }
+        _ => Err(InvalidDestination::CountryCode),
+    }
+}
+
 impl Destination {
     /// A national number (with or without its trunk `0`, or already carrying the same
     /// country code) and a calling code with or without `+`.
     pub fn phone(country_code: &str, number: &str) -> Result<Self, InvalidDestination> {
-        let calling_code = country_code.trim();
-        let calling_code = calling_code.strip_prefix('+').unwrap_or(calling_code);
-        let code: i32 = match calling_code.parse() {
-            Ok(code) if !calling_code.is_empty() && calling_code.bytes().all(|b| b.is_ascii_digit()) => code,
-            _ => return Err(InvalidDestination::CountryCode),
-        };
+        let code = calling_code(country_code)?;
         let regions = PHONE_NUMBER_UTIL
             .get_regions_for_country_calling_code(code)
             .ok_or(InvalidDestination::CountryCode)?;
@@ -423,6 +434,19 @@ mod tests {
         assert_eq!(phone("+9a", "9876543219"), Err(InvalidDestination::CountryCode));
         // A valid number of another country is not valid for this one.
         assert!(phone("+44", "9876543219").is_err());
+    }
+
+    #[test]
+    fn calling_codes_are_ones_libphonenumber_knows() {
+        assert_eq!(calling_code("+91"), Ok(91));
+        assert_eq!(calling_code(" 1 "), Ok(1));
+        for unknown in ["+999", "", "+", "++91", "9a", "\u{3}O", "-91"] {
+            assert_eq!(
+                calling_code(unknown),
+                Err(InvalidDestination::CountryCode),
+                "{unknown:?}"
+            );
+        }
     }
 
     #[test]

@@ -132,10 +132,15 @@ async fn email_configurations_send_mail_with_the_configured_length() {
     for beside in [
         json!({"otp": code, "email": address, "mobileNumber": "\u{8}:"}),
         json!({"otp": code, "email": address, "mobileNumber": "123", "countryCode": "+91"}),
+        json!({"otp": code, "email": address, "countryCode": "\u{3}O"}),
+        json!({"otp": code, "email": address, "countryCode": "+999"}),
     ] {
         let (status, refused, _) = call_verify(&deployment, verify_request(id, &client.api_key, &beside)).await;
         assert_eq!(status, 400, "{beside}: {refused}");
     }
+    let beside = json!({"email": fresh_email(), "countryCode": "\u{3}O"});
+    let (status, refused, _) = call_send_otp(&deployment, send_request(&uid, &client.api_key, &beside)).await;
+    assert_eq!(status, 400, "{beside}: {refused}");
 
     // Its lifetime is the configuration's: 60 seconds.
     deployment.clock.advance(60);

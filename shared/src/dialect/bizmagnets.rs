@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
-use crate::destination::{Destination, InvalidDestination};
+use crate::destination::{Destination, InvalidDestination, calling_code};
 use crate::engine::{Dispatch, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
@@ -77,7 +77,7 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
                 return Err(OtpError::invalid("mobileNumber", "is not a phone number"));
             }
             (false, true) => {
-                fields.string("countryCode")?;
+                calling_code(fields.string("countryCode")?).map_err(|_| not_a_calling_code())?;
             }
             _ => {}
         },
@@ -93,9 +93,13 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
 /// The number `countryCode` and `mobileNumber` name.
 fn phone(fields: &Fields) -> Result<Destination, OtpError> {
     Destination::phone(fields.string("countryCode")?, fields.string("mobileNumber")?).map_err(|error| match error {
-        InvalidDestination::CountryCode => OtpError::invalid("countryCode", "is not a valid country calling code"),
+        InvalidDestination::CountryCode => not_a_calling_code(),
         _ => OtpError::invalid("mobileNumber", "is not a valid phone number for its country"),
     })
+}
+
+fn not_a_calling_code() -> OtpError {
+    OtpError::invalid("countryCode", "is not a valid country calling code")
 }
 
 /// Whether `text` is written as a national number may be: digits, and the spaces and
