@@ -77,12 +77,7 @@ fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<Attem
     let before = time_parameter(request, "DateCreatedBefore", kept.before)?
         .min(kept.before)
         .max(after);
-    let channel = parsed(
-        request,
-        "Channel",
-        |name| Channel::parse(&name.to_ascii_lowercase()),
-        "unknown",
-    )?;
+    let channel = parsed(request, "Channel", Channel::parse, "unknown")?;
     let country = parsed(
         request,
         "Country",
