@@ -62,6 +62,19 @@ pub fn calling_code(text: &str) -> Result<i32, InvalidDestination> {
     }
 }
 
+/// Whether `number`, written nationally, is a valid number of some country: all that can be
+/// said of a national number given without its calling code.
+pub fn is_national_number_somewhere(number: &str) -> bool {
+    let number = number.trim();
+    !number.is_empty()
+        && !number.starts_with('+')
+        && PHONE_NUMBER_UTIL.get_supported_regions().any(|region| {
+            PHONE_NUMBER_UTIL
+                .parse(number, Some(region))
+                .is_ok_and(|parsed| PHONE_NUMBER_UTIL.is_valid_number(&parsed))
+        })
+}
+
 impl Destination {
     /// A national number (with or without its trunk `0`, or already carrying the same
     /// country code) and a calling code with or without `+`.
@@ -446,6 +459,16 @@ mod tests {
                 Err(InvalidDestination::CountryCode),
                 "{unknown:?}"
             );
+        }
+    }
+
+    #[test]
+    fn national_numbers_without_a_calling_code_are_some_countrys() {
+        for number in ["9876543219", "07400 123456", "(201) 555-0123"] {
+            assert!(is_national_number_somewhere(number), "{number}");
+        }
+        for not_one in ["0", "1-", "", "+919876543219", "abcdefghij", "12"] {
+            assert!(!is_national_number_somewhere(not_one), "{not_one:?}");
         }
     }
 

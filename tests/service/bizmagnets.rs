@@ -134,6 +134,9 @@ async fn email_configurations_send_mail_with_the_configured_length() {
         json!({"otp": code, "email": address, "mobileNumber": "123", "countryCode": "+91"}),
         json!({"otp": code, "email": address, "countryCode": "\u{3}O"}),
         json!({"otp": code, "email": address, "countryCode": "+999"}),
+        // Without its calling code, a number must be one of some country's.
+        json!({"otp": code, "email": address, "mobileNumber": "0"}),
+        json!({"otp": code, "email": address, "mobileNumber": "1-"}),
     ] {
         let (status, refused, _) = call_verify(&deployment, verify_request(id, &client.api_key, &beside)).await;
         assert_eq!(status, 400, "{beside}: {refused}");

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::callers::{authenticate_api_key, claimed_client};
 use crate::challenge::{Attempt, Handle};
-use crate::destination::{Destination, InvalidDestination, calling_code};
+use crate::destination::{Destination, InvalidDestination, calling_code, is_national_number_somewhere};
 use crate::engine::{Dispatch, SendOrder};
 use crate::error::OtpError;
 use crate::http::{ContentTypeRule, Fields, header, json_object, json_response, rfc3339, route_path};
@@ -67,13 +67,13 @@ fn destination(fields: &Fields, channel: Channel) -> Result<Destination, OtpErro
             Destination::email(fields.string("email")?)
                 .map_err(|_| OtpError::invalid("email", "is not a valid email address"))?;
         }
-        // A number given beside an email is valid with its calling code, or, alone, at
-        // least written as a number.
+        // A number given beside an email is valid with its calling code, or, alone, a
+        // valid number of some country.
         Channel::Email => match (present("mobileNumber"), present("countryCode")) {
             (true, true) => {
                 phone(fields)?;
             }
-            (true, false) if !looks_like_a_number(fields.string("mobileNumber")?) => {
+            (true, false) if !is_national_number_somewhere(fields.string("mobileNumber")?) => {
                 return Err(OtpError::invalid("mobileNumber", "is not a phone number"));
             }
             (false, true) => {
@@ -100,16 +100,6 @@ fn phone(fields: &Fields) -> Result<Destination, OtpError> {
 
 fn not_a_calling_code() -> OtpError {
     OtpError::invalid("countryCode", "is not a valid country calling code")
-}
-
-/// Whether `text` is written as a national number may be: digits, and the spaces and
-/// punctuation people put between them.
-fn looks_like_a_number(text: &str) -> bool {
-    let text = text.trim();
-    text.bytes().any(|b| b.is_ascii_digit())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')'))
 }
 
 /// The channel a body names: a mobile number, else an email. Only a guess until the
