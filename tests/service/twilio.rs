@@ -222,6 +222,14 @@ async fn a_create_while_pending_resends_on_the_same_sid() {
         );
     }
     let sid = again.1["sid"].as_str().expect("sid").to_owned();
+    // A `To` beside the sid is not used, but it must be a destination.
+    let path = format!("/v2/Services/{}/VerificationCheck", service.sid);
+    let named = [("VerificationSid", sid.as_str()), ("To", "0"), ("Code", &code)];
+    let check = twilio_request("POST", &path, service.auth(), &named);
+    assert_eq!(
+        without_message(&call_verify(&service.deployment, check).await),
+        twilio_error(60200, 400)
+    );
     let (status, checked, _) = service.check(("VerificationSid", &sid), &code).await;
     assert_eq!((status, &checked["status"]), (200, &json!("approved")));
 }

@@ -214,7 +214,11 @@ where
             let code = crate::code::Code::from_text(code, crate::policy::CODE_LENGTH.max as u8)
                 .ok_or_else(|| OtpError::invalid("Code", "must be 1 to 10 digits"))?;
             let named = match (parameters.get("VerificationSid")?, parameters.get("To")?) {
-                (Some(sid), _) => Named::Sid(sid.to_owned()),
+                // A `To` beside the sid is not read, but must be a destination.
+                (Some(sid), to) => {
+                    to.map(destination).transpose()?;
+                    Named::Sid(sid.to_owned())
+                }
                 (None, Some(to)) => Named::To(destination(to)?),
                 (None, None) => return Err(OtpError::invalid("To", "or VerificationSid is required")),
             };
