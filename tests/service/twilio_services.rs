@@ -231,6 +231,14 @@ async fn parameters_are_checked_as_twilio_names_them() {
             "LookupEnabled",
         ),
         (&[("FriendlyName", "Acme"), ("Totp.Skew", "one")][..], "Totp.Skew"),
+        // Numbers as Twilio writes them: no sign, no leading zero, at most 18 digits.
+        (&[("FriendlyName", "Acme"), ("CodeLength", "+6")][..], "CodeLength"),
+        (&[("FriendlyName", "Acme"), ("CodeLength", "06")][..], "CodeLength"),
+        (&[("FriendlyName", "Acme"), ("Totp.Skew", "+5")][..], "Totp.Skew"),
+        (
+            &[("FriendlyName", "Acme"), ("Totp.TimeStep", "1234567890123456789")][..],
+            "Totp.TimeStep",
+        ),
     ] {
         let (status, body, _) = call(deployment, &credentials, "POST", "/v2/Services", form).await;
         assert_eq!((status, &body["code"]), (400, &json!(60200)), "{form:?}: {body}");

@@ -52,6 +52,14 @@ const MAX_FRIENDLY_NAME_CHARS: usize = 32;
 /// The longest value of a parameter kept as sent (Twilio's are SIDs, names, origins):
 /// every list reads them back, 24 at most per service.
 const MAX_KEPT_CHARS: usize = 128;
+/// The most digits of a number kept as sent: any such number fits a signed 64-bit integer,
+/// as Twilio's do.
+const MAX_KEPT_DIGITS: usize = 18;
+
+/// Whether `text` is decimal digits alone (no sign, no space).
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
 /// Twilio's page sizes.
 pub(super) const DEFAULT_PAGE_SIZE: usize = 50;
 pub(super) const MAX_PAGE_SIZE: usize = 1000;
@@ -139,9 +147,11 @@ fn asked(parameters: &Form, creating: bool) -> Result<Asked, OtpError> {
         None => None,
         Some(text) => {
             let (min, max) = (CODE_LENGTH.min, CODE_LENGTH.max);
-            let length: u64 = text
-                .parse()
-                .map_err(|_| OtpError::invalid("CodeLength", "must be a whole number"))?;
+            // Written as Twilio writes it: no sign, no leading zero.
+            let length: u64 = Some(text)
+                .filter(|text| is_digits(text) && !text.starts_with('0'))
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| OtpError::invalid("CodeLength", "must be a whole number"))?;
             if length < min {
                 return Err(OtpError::invalid(
                     "CodeLength",
@@ -161,13 +171,16 @@ fn asked(parameters: &Form, creating: bool) -> Result<Asked, OtpError> {
         };
         let fits = match kind {
             Kind::Flag => value == "true" || value == "false",
-            Kind::Number => value.parse::<i64>().is_ok(),
+            Kind::Number => {
+                let digits = value.strip_prefix('-').unwrap_or(value);
+                is_digits(digits) && digits.len() <= MAX_KEPT_DIGITS
+            }
             Kind::Text => value.chars().count() <= MAX_KEPT_CHARS,
         };
         if !fits {
             let reason = match kind {
                 Kind::Flag => "must be true or false".to_owned(),
-                Kind::Number => "must be a whole number".to_owned(),
+                Kind::Number => format!("must be a whole number of at most {MAX_KEPT_DIGITS} digits"),
                 Kind::Text => format!("must have at most {MAX_KEPT_CHARS} characters"),
             };
             return Err(OtpError::invalid(parameter, reason));
