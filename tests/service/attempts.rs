@@ -134,6 +134,10 @@ async fn attempts_are_listed_paged_fetched_and_summarised_for_their_client_alone
         .get(&format!("/v2/Attempts/Summary?DestinationPrefix={prefix}"))
         .await;
     assert_eq!(one["total_converted"], 1, "{one}");
+    assert_eq!(
+        without_message(&service.get("/v2/Attempts/Summary?DestinationPrefix=%2B%2B91").await),
+        twilio_error(60200, 400)
+    );
 
     // The operator's view of the same: any tenant's, in all and by country.
     let tenant = format!("client:{}", service.client.id);

@@ -116,7 +116,7 @@ fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<Attem
             request,
             "DestinationPrefix",
             |prefix| {
-                let digits = prefix.trim_start_matches('+');
+                let digits = prefix.strip_prefix('+').unwrap_or(prefix);
                 (!digits.is_empty() && digits.len() < 15 && digits.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| format!("+{digits}"))
             },
