@@ -118,6 +118,17 @@ async fn an_app_hash_ends_the_sms_and_a_malformed_one_is_refused() {
     let (status, body, _) = create(&service, &[("To", &other), ("Channel", "sms"), ("AppHash", "short")]).await;
     assert_eq!((status, &body["code"]), (400, &json!(60200)), "{body}");
     assert!(sms_to(&other).is_empty());
+
+    // Given empty, as a web form sends a field left blank, an app hash and a locale are none.
+    let (status, body, _) = create(
+        &service,
+        &[("To", &other), ("Channel", "sms"), ("AppHash", ""), ("Locale", "")],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let text = sms_to(&other).pop().expect("an SMS");
+    let english = format!("{} is your ", last_code(&other));
+    assert!(text.starts_with(&english) && !text.contains("\n\n"), "{text:?}");
 }
 
 #[tokio::test]
