@@ -56,6 +56,7 @@ schemathesis.openapi.format("national-number", st.sampled_from(sorted(NATIONAL))
 # service it takes the `sms` channel and a phone number.
 SMS_CONFIGURATION_SEND = "/otp/{otp_config_uid}/sendOTP"
 SMS_SERVICE_CREATE = "/v2/Services/{ServiceSid}/Verifications"
+SERVICE_CHECK = "/v2/Services/{ServiceSid}/VerificationCheck"
 PHONE_PAIRS = (("countryCode", "phone_number"), ("countryCode", "mobileNumber"))
 FULL_NUMBERS = ("phoneNumber", "phone-number")
 
@@ -84,6 +85,11 @@ def map_case(ctx, case):
         body["Channel"] = "sms"
         if body.get("To") not in E164:
             body["To"] = E164[len(str(body.get("To"))) % len(E164)]
+    # A check's `To` is a phone number or an address: a number drawn from its pattern alone
+    # (`+0`) is not one by libphonenumber's rules.
+    if ctx.operation.path == SERVICE_CHECK and isinstance(body.get("To"), str):
+        if body["To"].startswith("+") and body["To"] not in E164:
+            body["To"] = E164[len(body["To"]) % len(E164)]
     for code_field, number_field in PHONE_PAIRS:
         if code_field in body and number_field in body:
             valid_pair(body, code_field, number_field)
