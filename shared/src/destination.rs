@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, PhoneNumberType};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, PhoneNumberType, Region};
 
 /// Two destinations are equal when their [`key`](Destination::key)s are: `Asha@x.com`
 /// and `asha@x.com` are one mailbox.
@@ -48,18 +48,21 @@ pub const MAX_EMAIL_LENGTH: usize = 320;
 
 /// A country calling code libphonenumber knows, written with or without `+` (`+91`, `91`).
 pub fn calling_code(text: &str) -> Result<i32, InvalidDestination> {
+    calling_code_regions(text).map(|(code, _)| code)
+}
+
+/// A calling code as `calling_code` reads it, and the regions that share it.
+fn calling_code_regions(text: &str) -> Result<(i32, impl ExactSizeIterator<Item = Region>), InvalidDestination> {
     let text = text.trim();
     let digits = text.strip_prefix('+').unwrap_or(text);
-    match digits.parse() {
-        Ok(code)
-            if !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && PHONE_NUMBER_UTIL.get_regions_for_country_calling_code(code).is_some() =>
-        {
-            Ok(code)
-        }
-        _ => Err(InvalidDestination::CountryCode),
-    }
+    let code: i32 = Some(digits)
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .ok_or(InvalidDestination::CountryCode)?;
+    let regions = PHONE_NUMBER_UTIL
+        .get_regions_for_country_calling_code(code)
+        .ok_or(InvalidDestination::CountryCode)?;
+    Ok((code, regions))
 }
 
 /// Whether `number`, written nationally, is a valid number of some country: all that can be
@@ -79,10 +82,7 @@ impl Destination {
     /// A national number (with or without its trunk `0`, or already carrying the same
     /// country code) and a calling code with or without `+`.
     pub fn phone(country_code: &str, number: &str) -> Result<Self, InvalidDestination> {
-        let code = calling_code(country_code)?;
-        let regions = PHONE_NUMBER_UTIL
-            .get_regions_for_country_calling_code(code)
-            .ok_or(InvalidDestination::CountryCode)?;
+        let (code, regions) = calling_code_regions(country_code)?;
         let number = number.trim();
         if number.is_empty() || number.starts_with('+') {
             return Err(InvalidDestination::PhoneNumber);
