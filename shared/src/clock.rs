@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::digits::is_digits;
+
 pub type UnixSeconds = i64;
 
 /// Days since 1970-01-01 as a UTC date (year, month, day), in the proleptic Gregorian
@@ -51,9 +53,7 @@ pub fn rfc3339(unix_seconds: UnixSeconds) -> String {
 /// or an offset such as `+05:30`), or a date alone (its midnight, UTC), as seconds since
 /// the epoch; None for anything else.
 pub fn parse_rfc3339(text: &str) -> Option<UnixSeconds> {
-    let number = |part: &str| -> Option<u32> {
-        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())).then(|| part.parse().ok())?
-    };
+    let number = |part: &str| -> Option<u32> { is_digits(part).then(|| part.parse().ok())? };
     let (date, time) = match text.split_once(['T', 't', ' ']) {
         Some((date, time)) => (date, Some(time)),
         None => (text, None),

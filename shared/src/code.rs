@@ -7,6 +7,8 @@ use std::fmt;
 use aws_lc_rs::{digest, hmac};
 use rand::RngExt;
 
+use crate::digits::is_digits;
+
 /// The digits of a code. Only delivery and sealing read them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Code(String);
@@ -25,7 +27,7 @@ impl Code {
     /// A code as the user typed it: digits only, at most `length` of them. Digits lost to a
     /// JSON number (leading zeros) are restored by `from_number`, not here.
     pub fn from_text(text: &str, length: u8) -> Option<Self> {
-        let ok = !text.is_empty() && text.len() <= usize::from(length) && text.bytes().all(|b| b.is_ascii_digit());
+        let ok = is_digits(text) && text.len() <= usize::from(length);
         ok.then(|| Self(text.to_owned()))
     }
 

@@ -4,6 +4,8 @@
 //! one the browser's `Sec-Fetch-Site`. Requests that carry neither come from servers and
 //! tools, which hold the cookie themselves.
 
+use crate::digits::is_digits;
+
 /// The origins besides the API's own host whose pages may use a session cookie
 /// (`BRIDGEKEEPER_ALLOWED_ORIGINS`): `scheme://host[:port]`, as browsers send `Origin`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,7 +77,7 @@ fn normalise(origin: &str) -> Option<String> {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || (bracketed && c == ':'));
-    let port_ok = port.is_none_or(|port| (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok = port.is_none_or(|port| is_digits(port) && port.len() <= 5);
     (host_ok && port_ok).then(|| format!("{scheme}://{authority}"))
 }
 

@@ -6,6 +6,8 @@ use std::fmt;
 
 use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, PhoneNumberType, Region};
 
+use crate::digits::is_digits;
+
 /// Two destinations are equal when their [`key`](Destination::key)s are: `Asha@x.com`
 /// and `asha@x.com` are one mailbox.
 #[derive(Clone)]
@@ -56,7 +58,7 @@ fn calling_code_regions(text: &str) -> Result<(i32, impl ExactSizeIterator<Item 
     let text = text.trim();
     let digits = text.strip_prefix('+').unwrap_or(text);
     let code: i32 = Some(digits)
-        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|digits| is_digits(digits))
         .and_then(|digits| digits.parse().ok())
         .ok_or(InvalidDestination::CountryCode)?;
     let regions = PHONE_NUMBER_UTIL
@@ -104,7 +106,7 @@ impl Destination {
     pub fn e164(number: &str) -> Result<Self, InvalidDestination> {
         let number = number.trim();
         let digits = number.strip_prefix('+').ok_or(InvalidDestination::PhoneNumber)?;
-        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_digits(digits) || digits.len() > 15 {
             return Err(InvalidDestination::PhoneNumber);
         }
         let parsed = PHONE_NUMBER_UTIL

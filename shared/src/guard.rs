@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clock::UnixSeconds;
 use crate::destination::Destination;
+use crate::digits::is_digits;
 use crate::tenant::Tenant;
 
 pub const DAY: i64 = 86_400;
@@ -72,9 +73,7 @@ impl GuardAllow {
         for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
             // A prefix as logs print it (`+44 7911`) is the same prefix.
             let entry = &entry.replace(' ', "");
-            let digits = entry
-                .strip_prefix('+')
-                .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+            let digits = entry.strip_prefix('+').filter(|digits| is_digits(digits));
             if let Some(digits) = digits {
                 match Destination::e164(entry) {
                     Ok(number) => allow.numbers.insert(number.as_str().to_owned()),

@@ -5,6 +5,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
+use crate::digits::is_digits;
 use crate::error::OtpError;
 
 /// Larger bodies are refused before parsing.
@@ -124,9 +125,7 @@ impl Fields {
                 })
                 .map(Digits::Number)
                 .ok_or_else(|| OtpError::invalid(name, "must be a non-negative integer")),
-            Some(Value::String(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-                Ok(Digits::Text(text.clone()))
-            }
+            Some(Value::String(text)) if is_digits(text) => Ok(Digits::Text(text.clone())),
             Some(Value::String(_)) => Err(OtpError::invalid(name, "must contain digits only")),
             None | Some(Value::Null) => Err(OtpError::invalid(name, "is required")),
             Some(_) => Err(OtpError::invalid(name, "must be a number or a string of digits")),

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod code;
 pub mod cross_site;
 pub mod destination;
+pub mod digits;
 pub mod engine;
 pub mod error;
 pub mod guard;
@@ -59,7 +60,7 @@ mod layers {
     use std::path::{Path, PathBuf};
 
     /// The domain's modules: files, or folders whose every file is the domain's.
-    const DOMAIN: [&str; 24] = [
+    const DOMAIN: [&str; 25] = [
         "attempts",
         "callers",
         "challenge",
@@ -67,6 +68,7 @@ mod layers {
         "code",
         "cross_site",
         "destination",
+        "digits",
         "engine",
         "error",
         "guard",

@@ -11,6 +11,7 @@ use crate::App;
 use crate::attempts::{AttemptFilter, Cursor, KEPT, SID, SendAttempt, summarise};
 use crate::clock::{UnixSeconds, parse_rfc3339, rfc3339};
 use crate::destination::{Channel, Destination};
+use crate::digits::is_digits;
 use crate::error::OtpError;
 use crate::http::{json_response, route_path};
 use crate::ports::{AttemptReader, ClientRegistry};
@@ -117,8 +118,7 @@ fn filter_of(request: &Request, now: UnixSeconds, listing: bool) -> Result<Attem
             "DestinationPrefix",
             |prefix| {
                 let digits = prefix.strip_prefix('+').unwrap_or(prefix);
-                (!digits.is_empty() && digits.len() < 15 && digits.bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| format!("+{digits}"))
+                (is_digits(digits) && digits.len() < 15).then(|| format!("+{digits}"))
             },
             "must be digits of a number (+44791)",
         )?;

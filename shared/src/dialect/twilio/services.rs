@@ -17,6 +17,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
+use crate::digits::is_digits;
 use crate::error::OtpError;
 use crate::http::{json_response, rfc3339};
 use crate::messages::built_in_template;
@@ -55,11 +56,6 @@ const MAX_KEPT_CHARS: usize = 128;
 /// The most digits of a number kept as sent: any such number fits a signed 64-bit integer,
 /// as Twilio's do.
 const MAX_KEPT_DIGITS: usize = 18;
-
-/// Whether `text` is decimal digits alone (no sign, no space).
-fn is_digits(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
-}
 /// Twilio's page sizes.
 pub(super) const DEFAULT_PAGE_SIZE: usize = 50;
 pub(super) const MAX_PAGE_SIZE: usize = 1000;
